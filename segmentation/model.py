@@ -1,0 +1,128 @@
+"""The persisted model: one scikit-learn Pipeline plus what users see of it, saved atomically.
+
+Artifacts live in `<model_dir>/versions/<version>.joblib`; the file `<model_dir>/LIVE` names the
+live one. A training writes its artifact first and flips LIVE last (both by atomic rename), so a
+failed or interrupted training leaves the last good model live.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from segmentation.errors import ModelError
+from segmentation.personas import PERSONAS_BY_ID
+
+ARTIFACT_FORMAT = 1
+LIVE_POINTER = "LIVE"
+
+
+@dataclass
+class SegmentModel:
+    version: str
+    pipeline: Pipeline
+    segments: list[dict]
+    card: dict
+    population: dict[str, dict[str, float]]
+    reference: dict[str, dict[str, list[float]]]
+    candidates: list[dict] = field(default_factory=list)
+
+    @property
+    def clusterer(self):
+        return self.pipeline.named_steps["cluster"]
+
+    @property
+    def as_of(self) -> date:
+        return date.fromisoformat(self.card["as_of"])
+
+    @property
+    def base_response_rate(self) -> float | None:
+        return self.card.get("base_response_rate")
+
+    def segment(self, cluster: int) -> dict:
+        for segment in self.segments:
+            if segment["cluster"] == cluster:
+                return segment
+        raise KeyError(cluster)
+
+    def segments_of(self, persona_id: str) -> list[dict]:
+        return [s for s in self.segments if s["persona"] == persona_id]
+
+    def persona_name(self, persona_id: str) -> str:
+        return PERSONAS_BY_ID[persona_id].name
+
+    def transform(self, customers: pd.DataFrame) -> np.ndarray:
+        return self.pipeline[:-1].transform(customers)
+
+
+def model_path(model_dir: Path, version: str) -> Path:
+    return Path(model_dir) / "versions" / f"{version}.joblib"
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def save_model(model: SegmentModel, model_dir: Path) -> Path:
+    """Write the artifact (not yet live). Returns its path."""
+    path = model_path(model_dir, model.version)
+    payload = {
+        "format": ARTIFACT_FORMAT,
+        "versions": model.card.get("library_versions"),
+        "model": model,
+    }
+    _atomic_write(path, lambda tmp: joblib.dump(payload, tmp, compress=3))
+    return path
+
+
+def make_live(model_dir: Path, version: str) -> None:
+    if not model_path(model_dir, version).exists():
+        raise ModelError(f"model {version} has no artifact in {model_dir}")
+    _atomic_write(Path(model_dir) / LIVE_POINTER, lambda tmp: Path(tmp).write_text(version + "\n"))
+
+
+def live_version(model_dir: Path) -> str | None:
+    pointer = Path(model_dir) / LIVE_POINTER
+    return pointer.read_text().strip() if pointer.exists() else None
+
+
+def load_live_model(model_dir: Path) -> SegmentModel:
+    version = live_version(model_dir)
+    if not version:
+        raise ModelError(f"no trained model in {model_dir}; run `smartcart train` first")
+    return load_model(model_path(model_dir, version))
+
+
+def load_model(path: Path) -> SegmentModel:
+    if not path.exists():
+        raise ModelError(f"{path}: model artifact not found; run `smartcart train`")
+    try:
+        payload = joblib.load(path)
+    except Exception as error:  # unpickling an incompatible artifact raises many types
+        raise ModelError(
+            f"{path}: cannot read this model artifact ({type(error).__name__}); "
+            "it was written by an incompatible version: retrain with `smartcart train`"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != ARTIFACT_FORMAT:
+        found = payload.get("format") if isinstance(payload, dict) else "unknown"
+        raise ModelError(
+            f"{path}: artifact format {found}, this version reads format {ARTIFACT_FORMAT}; "
+            "retrain with `smartcart train`"
+        )
+    return payload["model"]

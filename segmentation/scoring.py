@@ -1,0 +1,124 @@
+"""Place customers in segments with the live model, and explain one customer in plain words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from segmentation import schema
+from segmentation.features import derive_features
+from segmentation.model import SegmentModel
+from segmentation.reports import CHANNELS
+
+# How each trait reads, with the customer's value and the average customer's.
+TRAITS: dict[str, tuple[str, str]] = {
+    "Income": ("Income", "{:,.0f} a year"),
+    "TotalSpending": ("Total spending", "{:,.0f} in 2 years"),
+    "TotalPurchases": ("Purchases", "{:,.0f}"),
+    "Children": ("Children at home", "{:.1f}"),
+    "NumDealsPurchases": ("Discount purchases", "{:.1f}"),
+    "NumWebVisitsMonth": ("Website visits", "{:.1f} last month"),
+    "AcceptedCampaigns": ("Campaign offers accepted", "{:.1f} of 5"),
+    "NumCatalogPurchases": ("Catalog purchases", "{:.1f}"),
+    "Age": ("Age", "{:.0f}"),
+    "Tenure": ("Customer for", "{:.0f} days"),
+    "Recency": ("Days since last purchase", "{:.0f}"),
+}
+DRIVER_COUNT = 3
+
+
+@dataclass
+class Explanation:
+    customer_id: int
+    persona: str
+    segment_name: str
+    cluster: int
+    confidence: float
+    drivers: list[str]
+    facts: dict[str, object]
+
+    @property
+    def confidence_label(self) -> str:
+        if self.confidence >= 0.5:
+            return "high"
+        return "medium" if self.confidence >= 0.2 else "low"
+
+
+def score(model: SegmentModel, customers: pd.DataFrame) -> pd.DataFrame:
+    """Cluster, persona and confidence of every customer (same row order)."""
+    X = model.transform(customers)
+    clusters = model.clusterer.predict(X)
+    confidence = assignment_confidence(model, X, clusters)
+    by_cluster = {s["cluster"]: s for s in model.segments}
+    return pd.DataFrame(
+        {
+            "customer_id": customers[schema.ID].to_numpy(),
+            "cluster": clusters.astype(int),
+            "persona": [by_cluster[c]["persona"] for c in clusters],
+            "segment": [by_cluster[c]["name"] for c in clusters],
+            "confidence": confidence,
+        }
+    )
+
+
+def assignment_confidence(model: SegmentModel, X: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+    """1 - (distance to own centroid / distance to the nearest other): 0 on a border, 1 at the centre."""
+    distances = model.clusterer.transform(X)
+    order = list(model.clusterer.clusters_)
+    own_column = np.array([order.index(c) for c in clusters])
+    rows = np.arange(len(X))
+    own = distances[rows, own_column]
+    others = distances.copy()
+    others[rows, own_column] = np.inf
+    nearest_other = others.min(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        confidence = 1 - own / nearest_other
+    return np.clip(np.nan_to_num(confidence, nan=0.0), 0.0, 1.0).round(3)
+
+
+def explain(model: SegmentModel, customer: pd.DataFrame) -> Explanation:
+    """Persona, confidence, the traits that set this customer apart, and key facts."""
+    scored = score(model, customer).iloc[0]
+    features = derive_features(customer, model.as_of).iloc[0]
+    return Explanation(
+        customer_id=int(scored["customer_id"]),
+        persona=str(scored["persona"]),
+        segment_name=str(scored["segment"]),
+        cluster=int(scored["cluster"]),
+        confidence=float(scored["confidence"]),
+        drivers=drivers(features, model.population),
+        facts=key_facts(features),
+    )
+
+
+def drivers(features: pd.Series, population: dict[str, dict[str, float]]) -> list[str]:
+    """The traits furthest from the average customer, phrased with both numbers."""
+    distance = {
+        f: (features[f] - population[f]["mean"]) / population[f]["std"]
+        for f in TRAITS
+        if f in population and pd.notna(features.get(f))
+    }
+    top = sorted(distance, key=lambda f: abs(distance[f]), reverse=True)[:DRIVER_COUNT]
+    return [_phrase(f, features[f], population[f]["mean"], distance[f]) for f in top]
+
+
+def _phrase(feature: str, value: float, mean: float, z: float) -> str:
+    label, unit = TRAITS[feature]
+    strength = "well " if abs(z) >= 1.5 else ""
+    direction = "above" if z > 0 else "below"
+    return (
+        f"{label} {strength}{direction} average: {unit.format(value)} (average {unit.format(mean)})"
+    )
+
+
+def key_facts(features: pd.Series) -> dict[str, object]:
+    channels = {name: features[column] for column, name in CHANNELS.items()}
+    return {
+        "tenure_days": int(features["Tenure"]),
+        "days_since_last_purchase": int(features["Recency"]),
+        "preferred_channel": max(channels, key=channels.get),
+        "total_spending": float(features["TotalSpending"]),
+        "income": None if pd.isna(features["Income"]) else float(features["Income"]),
+    }

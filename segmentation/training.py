@@ -1,0 +1,176 @@
+"""Training end to end: load -> validate -> features -> candidates -> model -> personas -> report.
+
+`train` builds a model and its report without touching what is live; `publish` makes it live.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.pipeline import Pipeline
+
+from segmentation import charts, modeling
+from segmentation.features import build_preprocessor, cluster_inputs, derive_features
+from segmentation.loading import load_customers
+from segmentation.model import SegmentModel, make_live, save_model
+from segmentation.modeling import Progress, SegmentClusterer, _quiet
+from segmentation.personas import missing_personas, name_segments, z_profiles
+from segmentation.reports import (
+    drift_reference,
+    population_stats,
+    segment_figures,
+    write_model_report,
+)
+from segmentation.validation import ValidatedData, validate
+
+
+@dataclass
+class TrainingOptions:
+    algorithm: str = "auto"
+    k: int | str = 4
+    as_of: date | None = None
+    seed: int = 0
+    refits: int = 20
+    table: str = "customers"
+
+
+@dataclass
+class TrainingResult:
+    model: SegmentModel
+    data: ValidatedData
+    labels: np.ndarray
+    report: Path
+    charts: dict[str, Path]
+    artifact: Path
+
+
+def new_version(now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    return now.strftime("%Y%m%d-%H%M%S-%f")[:-3]
+
+
+def train(
+    source: str | Path,
+    model_dir: Path,
+    options: TrainingOptions | None = None,
+    progress: Progress = _quiet,
+) -> TrainingResult:
+    """Train a model and write its artifact and report; the live model is not changed."""
+    options = options or TrainingOptions()
+    if options.algorithm not in ("auto", *modeling.ALGORITHMS):
+        raise ValueError(f"--algorithm must be auto or one of {', '.join(modeling.ALGORITHMS)}")
+    progress(f"loading {source}")
+    data = validate(load_customers(source, options.table), options.as_of)
+    progress(f"{data.rows['used']} customers used, {data.rows['quarantined']} quarantined")
+    inputs = cluster_inputs(data.has_campaigns)
+    preprocessor = build_preprocessor(data.as_of, inputs)
+    X = preprocessor.fit_transform(data.customers)
+
+    candidates = modeling.evaluate_candidates(
+        X, refits=options.refits, seed=options.seed, progress=progress
+    )
+    elbow_k = modeling.elbow_k(candidates)
+    k = elbow_k if options.k == "auto" else int(options.k)
+    chosen = modeling.choose_candidate(candidates, k, options.algorithm)
+    progress(f"chosen {chosen.algorithm} with k={chosen.k}; fitting on all customers")
+
+    clusterer = SegmentClusterer(chosen.algorithm, chosen.k, options.seed, eps=chosen.eps)
+    clusterer.fit(X)
+    pipeline = Pipeline([*preprocessor.steps, ("cluster", clusterer)])
+    features = derive_features(data.customers, data.as_of)
+    labels = clusterer.labels_
+    names = name_segments(z_profiles(features, labels)[lambda z: z.index >= 0])
+    response = data.customers.get("Response")
+    segments = segment_figures(features, labels, names, response)
+
+    version = new_version()
+    card = _model_card(version, data, options, inputs, chosen, clusterer, elbow_k, names)
+    card["base_response_rate"] = None if response is None else float(response.mean())
+    model = SegmentModel(
+        version=version,
+        pipeline=pipeline,
+        segments=segments,
+        card=card,
+        population=population_stats(features),
+        reference=drift_reference(features),
+        candidates=[c.as_dict() for c in candidates],
+    )
+    report_dir = Path(model_dir) / "reports" / version
+    chart_paths = _write_charts(model, chosen, elbow_k, report_dir)
+    data.quarantine.to_csv(report_dir / "quarantine.csv", index=False)
+    report = write_model_report(model, data.quarantine, report_dir / "report.md", chart_paths)
+    artifact = save_model(model, model_dir)
+    progress(f"model {version} written to {artifact}")
+    return TrainingResult(model, data, labels, report, chart_paths, artifact)
+
+
+def publish(result: TrainingResult, model_dir: Path) -> None:
+    """Make a trained model the live one (an atomic switch)."""
+    make_live(model_dir, result.model.version)
+
+
+def _model_card(version, data, options, inputs, chosen, clusterer, elbow_k, names) -> dict:
+    metrics = chosen.as_dict()
+    return {
+        "model_version": version,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data": {"source": data.source, "sha256": data.sha256, "dialect": data.dialect},
+        "rows": data.rows,
+        "as_of": data.as_of.isoformat(),
+        "notes": data.notes,
+        "algorithm": chosen.algorithm,
+        "k": int(clusterer.n_clusters_),
+        "requested": {"algorithm": options.algorithm, "k": options.k},
+        "selection": _selection_reason(chosen, options),
+        "elbow_k": int(elbow_k),
+        "refits": options.refits,
+        "inputs": inputs,
+        "metrics": {
+            "silhouette": metrics["silhouette"],
+            "calinski_harabasz": metrics["calinski_harabasz"],
+            "davies_bouldin": metrics["davies_bouldin"],
+            "stability_ari": metrics["stability_ari"],
+            "stability_min": metrics["stability_min"],
+            "assignment_agreement": round(float(clusterer.assignment_agreement_), 4),
+        },
+        "personas": {int(n.cluster): n.persona for n in names},
+        "missing_personas": missing_personas(names),
+        "library_versions": {
+            "python": platform.python_version(),
+            "scikit-learn": sklearn.__version__,
+            "pandas": pd.__version__,
+            "numpy": np.__version__,
+            "joblib": joblib.__version__,
+        },
+    }
+
+
+def _selection_reason(chosen: modeling.Candidate, options: TrainingOptions) -> str:
+    k_reason = "k from the elbow's knee" if options.k == "auto" else f"k={options.k} as asked"
+    if options.algorithm != "auto":
+        return f"{options.algorithm} as asked, {k_reason}"
+    stable = chosen.stability_ari >= modeling.STABLE_ARI
+    rule = (
+        f"highest silhouette among candidates with stability >= {modeling.STABLE_ARI}"
+        if stable
+        else "no candidate reached the stability bar; the most stable one"
+    )
+    return f"{rule}, {k_reason}"
+
+
+def _write_charts(model: SegmentModel, chosen, elbow_k: int, folder: Path) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "selection": charts.selection_chart(
+            model.candidates, chosen.as_dict(), elbow_k, folder / "selection.png"
+        ),
+        "profiles": charts.profile_chart(model.segments, model.population, folder / "profiles.png"),
+        "segments": charts.summary_chart(model.segments, folder / "segments.png"),
+    }
