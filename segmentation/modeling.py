@@ -63,7 +63,10 @@ class Candidate:
 
 
 def _rounded(value: object) -> object:
-    return round(float(value), 4) if isinstance(value, float | np.floating) else value
+    """Four decimals; an undefined figure (DBSCAN with one cluster) becomes None, valid JSON."""
+    if not isinstance(value, float | np.floating):
+        return value
+    return round(float(value), 4) if np.isfinite(value) else None
 
 
 class SegmentClusterer(BaseEstimator, ClusterMixin):

@@ -12,19 +12,19 @@ from segmentation.features import derive_features
 from segmentation.model import SegmentModel
 from segmentation.reports import CHANNELS
 
-# How each trait reads, with the customer's value and the average customer's.
-TRAITS: dict[str, tuple[str, str]] = {
-    "Income": ("Income", "{:,.0f} a year"),
-    "TotalSpending": ("Total spending", "{:,.0f} in 2 years"),
-    "TotalPurchases": ("Purchases", "{:,.0f}"),
-    "Children": ("Children at home", "{:.1f}"),
-    "NumDealsPurchases": ("Discount purchases", "{:.1f}"),
-    "NumWebVisitsMonth": ("Website visits", "{:.1f} last month"),
-    "AcceptedCampaigns": ("Campaign offers accepted", "{:.1f} of 5"),
-    "NumCatalogPurchases": ("Catalog purchases", "{:.1f}"),
-    "Age": ("Age", "{:.0f}"),
-    "Tenure": ("Customer for", "{:.0f} days"),
-    "Recency": ("Days since last purchase", "{:.0f}"),
+# How each trait reads: label, the customer's value, the average customer's value, unit.
+TRAITS: dict[str, tuple[str, str, str, str]] = {
+    "Income": ("Income", "{:,.0f}", "{:,.0f}", " a year"),
+    "TotalSpending": ("Total spending", "{:,.0f}", "{:,.0f}", " in 2 years"),
+    "TotalPurchases": ("Purchases", "{:,.0f}", "{:,.1f}", ""),
+    "Children": ("Children at home", "{:,.0f}", "{:,.1f}", ""),
+    "NumDealsPurchases": ("Discount purchases", "{:,.0f}", "{:,.1f}", ""),
+    "NumWebVisitsMonth": ("Website visits", "{:,.0f}", "{:,.1f}", " last month"),
+    "AcceptedCampaigns": ("Campaign offers accepted", "{:,.0f}", "{:,.1f}", " of 5"),
+    "NumCatalogPurchases": ("Catalog purchases", "{:,.0f}", "{:,.1f}", ""),
+    "Age": ("Age", "{:,.0f}", "{:,.0f}", ""),
+    "Tenure": ("Customer for", "{:,.0f}", "{:,.0f}", " days"),
+    "Recency": ("Days since last purchase", "{:,.0f}", "{:,.0f}", ""),
 }
 DRIVER_COUNT = 3
 

@@ -1,0 +1,324 @@
+"""`smartcart`: the command line of the engine and the bot."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from segmentation.errors import SegmentationError
+
+DEMO_ROWS = 2240
+DEMO_SEED = 42
+TRAIN_JSON_PROFILE = [
+    "Income",
+    "TotalSpending",
+    "Children",
+    "NumWebVisitsMonth",
+    "NumDealsPurchases",
+]
+
+
+def friendly_errors(command: Callable) -> Callable:
+    """One clear line and a non-zero exit for a user's mistake; never a traceback."""
+
+    @wraps(command)
+    def run(*args, **kwargs):
+        from bot.settings import SettingsError
+
+        try:
+            return command(*args, **kwargs)
+        except (SegmentationError, SettingsError, LookupError) as error:
+            raise click.ClickException(str(error).strip("'\"")) from None
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except Exception as error:
+            if os.environ.get("SMARTCART_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"unexpected {type(error).__name__}: {error} (set SMARTCART_DEBUG=1 for details)"
+            ) from None
+
+    return run
+
+
+def progress(message: str) -> None:
+    click.echo(f"  · {message}", err=True)
+
+
+def settings():
+    from bot.settings import load_settings
+
+    return load_settings()
+
+
+def service(config=None):
+    from segmentation.service import SegmentService
+    from segmentation.store import Store
+
+    config = config or settings()
+    store = Store(config.SMARTCART_DATABASE_URL)
+    store.migrate()
+    return SegmentService(config.SMARTCART_MODEL_DIR, store)
+
+
+def data_source(given: str | None, config) -> str:
+    source = given or config.SMARTCART_DATA
+    if not source:
+        raise click.UsageError(
+            "no data: pass --data FILE (or an SQLAlchemy URL) or set SMARTCART_DATA"
+        )
+    return source
+
+
+def emit_json(payload: object) -> None:
+    click.echo(json.dumps(payload, indent=2, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens (secrets are never logged).")
+def main(verbose: bool) -> None:
+    """SmartCart Segments: customer segments for marketing teams, in Slack."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+@click.option(
+    "--data",
+    "data",
+    help="Customer file (CSV/TSV/Parquet) or SQLAlchemy URL. Default: SMARTCART_DATA.",
+)
+@click.option(
+    "--table", default="customers", show_default=True, help="Table, when --data is a SQL URL."
+)
+@click.option(
+    "--algorithm",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "kmeans", "agglomerative", "dbscan"]),
+)
+@click.option("--k", "k", default="4", show_default=True, help="Number of segments, or 'auto'.")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Date age and tenure are computed against. Default: latest enrolment in the data.",
+)
+@click.option("--seed", default=0, show_default=True, help="Random seed.")
+@click.option("--refits", default=20, show_default=True, help="Subsample refits for stability.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@friendly_errors
+def train(data, table, algorithm, k, as_of, seed, refits, as_json) -> None:
+    """Train a model on customer data; it goes live only if training succeeds."""
+    from segmentation.training import TrainingOptions
+
+    config = settings()
+    if k != "auto" and not (k.isdigit() and 2 <= int(k) <= 10):
+        raise click.BadParameter("must be a whole number from 2 to 10, or 'auto'", param_hint="--k")
+    options = TrainingOptions(
+        algorithm=algorithm,
+        k=k if k == "auto" else int(k),
+        as_of=as_of.date() if as_of else None,
+        seed=seed,
+        refits=refits,
+        table=table,
+    )
+    result = service(config).train(data_source(data, config), options, progress=progress)
+    if as_json:
+        emit_json(train_summary(result.model))
+        return
+    print_training(result)
+
+
+def train_summary(model) -> dict:
+    """The JSON contract of `train --json` (scripts depend on these keys)."""
+    metrics = model.card["metrics"]
+    return {
+        "model_version": model.version,
+        "algorithm": model.card["algorithm"],
+        "k": model.card["k"],
+        "metrics": {
+            key: metrics[key]
+            for key in (
+                "silhouette",
+                "calinski_harabasz",
+                "davies_bouldin",
+                "stability_ari",
+                "assignment_agreement",
+            )
+        },
+        "rows": model.card["rows"],
+        "segments": [
+            {
+                "persona": s["persona"],
+                "name": s["name"],
+                "size": s["size"],
+                "share": round(s["share"], 4),
+                "revenue_share": round(s["revenue_share"], 4),
+                "response_rate": None
+                if s["response_rate"] is None
+                else round(s["response_rate"], 4),
+                "profile": {f: round(v, 3) for f, v in s["profile"].items()},
+            }
+            for s in model.segments
+        ],
+        "candidates": model.candidates,
+    }
+
+
+def print_training(result) -> None:
+    card = result.model.card
+    metrics = card["metrics"]
+    click.echo(
+        f"Model {result.model.version} is live: {card['algorithm']}, k={card['k']} "
+        f"({card['selection']})"
+    )
+    rows = card["rows"]
+    click.echo(f"Rows: {rows['read']} read, {rows['used']} used, {rows['quarantined']} quarantined")
+    for note in card["notes"]:
+        click.echo(f"Note: {note}")
+    click.echo(
+        f"Silhouette {metrics['silhouette']}, stability {metrics['stability_ari']}, "
+        f"assignment agreement {metrics['assignment_agreement']:.1%}"
+    )
+    print_segments(result.model.segments)
+    click.echo(f"Report: {result.report}")
+    for name, path in result.charts.items():
+        click.echo(f"Chart ({name}): {path}")
+
+
+def print_segments(segments: list[dict]) -> None:
+    click.echo(
+        f"{'segment':<40} {'customers':>9} {'share':>6} {'revenue':>8} {'response':>9} {'lift':>5}"
+    )
+    for s in segments:
+        rate = "n/a" if s["response_rate"] is None else f"{s['response_rate']:.1%}"
+        lift = "n/a" if s["lift"] is None else f"{s['lift']:.2f}x"
+        click.echo(
+            f"{s['name']:<40} {s['size']:>9} {s['share']:>6.1%} {s['revenue_share']:>8.1%} "
+            f"{rate:>9} {lift:>5}"
+        )
+
+
+@main.command()
+@click.option("--data", "data", help="Customer file or SQLAlchemy URL. Default: SMARTCART_DATA.")
+@click.option("--table", default="customers", show_default=True)
+@click.option(
+    "--replace", is_flag=True, help="Replace the stored customers instead of adding/updating."
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the scores as CSV."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print counts per persona as JSON.")
+@friendly_errors
+def score(data, table, replace, out, as_json) -> None:
+    """Place customers in segments with the live model and store the result."""
+    config = settings()
+    engine = service(config)
+    validated, scores = engine.score_file(data_source(data, config), replace=replace, table=table)
+    if out:
+        scores.to_csv(out, index=False)
+    counts = scores["persona"].value_counts().to_dict()
+    summary = {"model_version": engine.model.version, "rows": validated.rows, "personas": counts}
+    if as_json:
+        emit_json(summary)
+        return
+    click.echo(
+        f"Scored {len(scores)} customers with model {engine.model.version} "
+        f"({validated.rows['quarantined']} quarantined)"
+    )
+    for persona, count in counts.items():
+        click.echo(f"  {persona:<16} {count}")
+    if out:
+        click.echo(f"Scores written to {out}")
+
+
+@main.command()
+@click.option("--rows", default=DEMO_ROWS, show_default=True, type=click.IntRange(1, 50_000_000))
+@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="FILE.csv (tab-separated, published layout) or FILE.parquet",
+)
+@friendly_errors
+def generate(rows, seed, out) -> None:
+    """Generate realistic customers of the published 29-column shape."""
+    from segmentation.generate import generate_customers, write_customers
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_customers(generate_customers(rows, seed=seed), out)
+    click.echo(f"Wrote {rows} customers to {out}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the whole model card as JSON.")
+@friendly_errors
+def model(as_json) -> None:
+    """Show the live model card."""
+    card = service().model.card
+    if as_json:
+        emit_json(card)
+        return
+    metrics = card["metrics"]
+    click.echo(f"Model {card['model_version']} trained {card['trained_at']}")
+    click.echo(
+        f"Data: {card['data']['source']} (sha256 {card['data']['sha256'][:12]}…), as of {card['as_of']}"
+    )
+    click.echo(f"Rows: {card['rows']}")
+    click.echo(f"Algorithm: {card['algorithm']}, k={card['k']} ({card['selection']})")
+    click.echo("Metrics: " + ", ".join(f"{k} {v}" for k, v in metrics.items()))
+    click.echo("Personas: " + ", ".join(f"{c}={p}" for c, p in card["personas"].items()))
+    if card.get("missing_personas"):
+        click.echo("Missing personas: " + ", ".join(card["missing_personas"]))
+
+
+@main.command()
+@click.option("--rows", default=DEMO_ROWS, show_default=True, type=click.IntRange(100, 1_000_000))
+@friendly_errors
+def demo(rows) -> None:
+    """Generate data, train, score and show the answers, with no Slack and no files of yours."""
+    from segmentation.generate import generate_customers, write_customers
+    from segmentation.training import TrainingOptions
+
+    config = settings()
+    data_file = Path("var") / "demo" / "customers.csv"
+    data_file.parent.mkdir(parents=True, exist_ok=True)
+    click.echo(f"1. Generating {rows} customers (seed {DEMO_SEED}) -> {data_file}")
+    write_customers(generate_customers(rows, seed=DEMO_SEED), data_file)
+    click.echo(f"2. Training (model dir {config.SMARTCART_MODEL_DIR})")
+    engine = service(config)
+    result = engine.train(str(data_file), TrainingOptions(), progress=progress)
+    print_training(result)
+    click.echo("3. Scoring the same export again (as a weekly refresh would)")
+    _, scores = engine.score_file(str(data_file), replace=True)
+    click.echo(f"   {len(scores)} customers scored with model {engine.model.version}")
+    first = int(scores.sort_values("confidence", ascending=False)["customer_id"].iloc[0])
+    explanation = engine.explain(first)
+    click.echo(
+        f"4. Customer {first}: {explanation.segment_name} "
+        f"(confidence {explanation.confidence:.0%}, {explanation.confidence_label})"
+    )
+    for driver in explanation.drivers:
+        click.echo(f"   - {driver}")
+    run_demo_questions(first)
+
+
+def run_demo_questions(customer_id: int) -> None:
+    """The Slack answers, rendered locally (set once the bot's handlers are registered)."""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""What the bot and the CLI ask of the engine: the live model, the store, and live figures.
+
+No Slack here. The live model is re-read when the LIVE pointer changes, so a bot keeps serving
+the last good model while a training runs and switches as soon as a new one is published.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from segmentation import schema
+from segmentation.errors import ModelError
+from segmentation.features import derive_features
+from segmentation.loading import load_customers
+from segmentation.model import SegmentModel, live_version, load_live_model
+from segmentation.personas import PERSONAS, SegmentName
+from segmentation.reports import segment_figures
+from segmentation.scoring import Explanation, explain, score
+from segmentation.store import Store
+from segmentation.training import TrainingOptions, TrainingResult, publish, train
+from segmentation.validation import validate
+
+
+@dataclass
+class Figures:
+    """Segment figures computed from the customers currently in the store."""
+
+    model_version: str
+    customers: int
+    base_response_rate: float | None
+    segments: list[dict]
+    missing_personas: list[str]
+
+    def persona(self, persona_id: str) -> list[dict]:
+        return [s for s in self.segments if s["persona"] == persona_id]
+
+
+class SegmentService:
+    def __init__(self, model_dir: Path, store: Store) -> None:
+        self.model_dir = Path(model_dir)
+        self.store = store
+        self._lock = threading.Lock()
+        self._model: SegmentModel | None = None
+        self._figures: tuple[tuple, Figures] | None = None
+
+    @property
+    def model(self) -> SegmentModel:
+        version = live_version(self.model_dir)
+        with self._lock:
+            if self._model is None or self._model.version != version:
+                self._model = load_live_model(self.model_dir)
+            return self._model
+
+    def has_model(self) -> bool:
+        return live_version(self.model_dir) is not None
+
+    def train(self, source: str | Path, options: TrainingOptions, progress=None) -> TrainingResult:
+        """Train, store the customers with their segments, then switch the live model."""
+        result = train(
+            source, self.model_dir, options, **({"progress": progress} if progress else {})
+        )
+        scores = score(result.model, result.data.customers)
+        self.store.save_customers(result.data.customers, scores, result.model.version, replace=True)
+        publish(result, self.model_dir)
+        return result
+
+    def score_file(self, source: str | Path, replace: bool = False, table: str = "customers"):
+        """Score a customer file with the live model and store the result."""
+        model = self.model
+        data = validate(load_customers(source, table), model.as_of)
+        scores = score(model, data.customers)
+        self.store.save_customers(data.customers, scores, model.version, replace=replace)
+        return data, scores
+
+    def explain(self, customer_id: int) -> Explanation | None:
+        found = self.store.customer(customer_id)
+        if found is None:
+            return None
+        row, _ = found
+        return explain(self.model, row)
+
+    def figures(self) -> Figures:
+        """Live figures per segment from the stored customers, cached until the data changes."""
+        model = self.model
+        key = (model.version, self.store.revision())
+        if self._figures and self._figures[0] == key:
+            return self._figures[1]
+        customers = self.store.all_customers()
+        if customers.empty:
+            raise ModelError(
+                "no customers in the store; run `smartcart train` or `smartcart score`"
+            )
+        figures = compute_figures(model, customers)
+        self._figures = (key, figures)
+        return figures
+
+    def audience(self, persona_id: str) -> pd.DataFrame:
+        """The persona's customers with what a campaign tool needs."""
+        members = self.store.members(persona_id)
+        if members.empty:
+            return members
+        columns = [
+            "customer_id",
+            "persona",
+            "confidence",
+            "Income",
+            "Kidhome",
+            "Teenhome",
+            "Recency",
+            "Education",
+            "Marital_Status",
+        ]
+        out = members[columns].copy()
+        out["total_spending"] = members[schema.SPENDING_COLUMNS].sum(axis=1)
+        out["segment"] = members["cluster"].map(
+            {s["cluster"]: s["name"] for s in self.model.segments}
+        )
+        return out
+
+
+def compute_figures(model: SegmentModel, customers: pd.DataFrame) -> Figures:
+    scores = score(model, customers)
+    features = derive_features(customers, model.as_of)
+    labels = scores["cluster"].to_numpy()
+    names = [
+        SegmentName(s["cluster"], s["persona"], s["name"], s["primary"], s["fit"])
+        for s in model.segments
+    ]
+    response = customers.get("Response")
+    segments = segment_figures(
+        features.reset_index(drop=True),
+        labels,
+        names,
+        None if response is None else response.reset_index(drop=True),
+    )
+    base = None if response is None else float(np.mean(response))
+    present = {s["persona"] for s in segments}
+    return Figures(
+        model.version,
+        len(customers),
+        base,
+        segments,
+        [p.id for p in PERSONAS if p.id not in present],
+    )
