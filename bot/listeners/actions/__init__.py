@@ -1,0 +1,51 @@
+"""Interactivity listeners: `block_actions` from buttons in the bot's messages."""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt import Ack, App, BoltContext
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
+
+from bot.answers import OPEN_PLAYBOOK_ACTION, Request
+from bot.app import after_ack, services_of
+from bot.listeners.replies import answer_in_slack
+
+# `open_playbook` or `open_playbook:<persona>` (action_ids must differ within one block).
+OPEN_PLAYBOOK = re.compile(rf"^{OPEN_PLAYBOOK_ACTION}(:.*)?$")
+ANY_ACTION = re.compile(r".*")
+
+
+def register(app: App) -> None:
+    app.action(OPEN_PLAYBOOK)(handle_open_playbook)
+    app.action(ANY_ACTION)(acknowledge_only)
+
+
+def handle_open_playbook(
+    ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
+    """A playbook button: answered as if the user typed `/segment playbook <value>`."""
+    ack()
+    request = request_from_action(body, action, f"playbook {action.get('value', '')}")
+    # replace_original=False: the message with the buttons (e.g. the summary) stays.
+    services = services_of(context)
+    after_ack(context, answer_in_slack, services, request, respond, client, False)
+
+
+def acknowledge_only(ack: Ack) -> None:
+    """Other actions (link buttons, ...) need only an acknowledgement."""
+    ack()
+
+
+def request_from_action(body: dict, action: dict, text: str) -> Request:
+    user = body.get("user") or {}
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id", ""
+    )
+    return Request(
+        text=text,
+        user_id=user.get("id", ""),
+        channel_id=channel,
+        user_name=user.get("username") or user.get("name", ""),
+    )

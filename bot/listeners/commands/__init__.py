@@ -1,0 +1,34 @@
+"""Slash command listeners: `/segment <subcommand> ...`."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, BoltContext
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
+
+from bot.answers import SLASH_COMMAND, Request, unescape_slack
+from bot.app import after_ack, services_of
+from bot.listeners.replies import answer_in_slack
+
+
+def register(app: App) -> None:
+    app.command(SLASH_COMMAND)(handle_segment_command)
+
+
+def handle_segment_command(
+    ack: Ack, command: dict, respond: Respond, client: WebClient, context: BoltContext
+) -> None:
+    """Acknowledge at once; then answer at the response_url and upload any files."""
+    ack()
+    request = request_from_command(command)
+    after_ack(context, answer_in_slack, services_of(context), request, respond, client)
+
+
+def request_from_command(command: dict) -> Request:
+    """The slash command payload as a Request (Slack's escaping of &, <, > undone)."""
+    return Request(
+        text=unescape_slack(command.get("text") or ""),
+        user_id=command.get("user_id", ""),
+        channel_id=command.get("channel_id", ""),
+        user_name=command.get("user_name", ""),
+    )
