@@ -338,6 +338,40 @@ def fallback_text(blocks: list[dict]) -> str:
     return "SmartCart Segments"
 
 
+def render_text(answer: Answer) -> str:
+    """The answer as readable terminal text (for `smartcart ask`): blocks, files, no markup."""
+    lines = [line for block in answer.blocks for line in block_lines(block)]
+    if not lines:
+        lines = [unescape_slack(answer.text)]
+    lines += [f"[file] {upload.filename}: {upload.title}" for upload in answer.uploads]
+    return "\n".join(lines)
+
+
+def block_lines(block: dict) -> list[str]:
+    kind = block.get("type")
+    if kind == "header":
+        title = block["text"]["text"]
+        return [title, "=" * len(title)]
+    if kind == "divider":
+        return ["-" * 40]
+    if kind == "context":
+        return [plain(element) for element in block.get("elements", []) if plain(element)]
+    if kind == "actions":
+        return ["  ".join(f"[{plain(element)}]" for element in block.get("elements", []))]
+    if kind == "image":
+        return [f"(image: {block.get('alt_text', '')})"]
+    text = [plain(block["text"])] if block.get("text") else []
+    return text + [plain(item) for item in block.get("fields", [])]
+
+
+def plain(element: dict) -> str:
+    """The text of a text object or element, Slack's escaping undone."""
+    text = element.get("text", "")
+    if isinstance(text, dict):
+        text = text.get("text", "")
+    return unescape_slack(str(text))
+
+
 # ----------------------------------------------------------------------------------------------
 # Dispatch
 
@@ -464,6 +498,7 @@ __all__ = [
     "header",
     "playbook_button",
     "quote_user_text",
+    "render_text",
     "section",
     "split_mrkdwn_sections",
 ]

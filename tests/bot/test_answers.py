@@ -23,6 +23,7 @@ from bot.answers import (
     playbook_button,
     quote_user_text,
     registry_restored,
+    render_text,
     section,
     split_mrkdwn_sections,
     subcommands,
@@ -204,3 +205,30 @@ def test_upload_defaults() -> None:
     answer = Answer(text="t", uploads=[upload])
     assert upload.initial_comment is None
     assert answer.blocks == [] and answer.response_type == "ephemeral"
+
+
+def test_render_text_reads_well_in_a_terminal() -> None:
+    answer = Answer(
+        text="fallback",
+        blocks=[
+            header("Premium"),
+            section("*Customers* &amp; more &lt;3"),
+            fields_section(["*Size*\n512", "*Share*\n23%"]),
+            context("model v3"),
+            actions([playbook_button("premium", "Open playbook")]),
+        ],
+        uploads=[Upload(filename="chart.png", content=b"png", title="Segments")],
+    )
+    assert render_text(answer).splitlines() == [
+        "Premium",
+        "=======",
+        "*Customers* & more <3",
+        "*Size*",
+        "512",
+        "*Share*",
+        "23%",
+        "model v3",
+        "[Open playbook]",
+        "[file] chart.png: Segments",
+    ]
+    assert render_text(Answer(text="only &amp; text")) == "only & text"
