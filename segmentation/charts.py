@@ -29,7 +29,7 @@ PROFILE_ROWS = [
 ]
 
 
-def selection_chart(candidates: list[dict], chosen: dict, elbow_k: int, path: Path) -> Path:
+def selection_chart(candidates: list[dict], chosen: dict, elbow_k: int | None, path: Path) -> Path:
     figure = Figure(figsize=(10, 4), dpi=100)
     elbow, silhouette = figure.subplots(1, 2)
     for algorithm, marker in (("kmeans", "o"), ("agglomerative", "s")):
@@ -43,7 +43,8 @@ def selection_chart(candidates: list[dict], chosen: dict, elbow_k: int, path: Pa
         ks, inertia, sil = zip(*points, strict=True)
         elbow.plot(ks, inertia, marker=marker, label=algorithm)
         silhouette.plot(ks, sil, marker=marker, label=algorithm)
-    elbow.axvline(elbow_k, color="grey", linestyle="--", label=f"knee k={elbow_k}")
+    if elbow_k is not None:
+        elbow.axvline(elbow_k, color="grey", linestyle="--", label=f"knee k={elbow_k}")
     silhouette.axvline(chosen["k"], color="black", linestyle=":", label=f"chosen k={chosen['k']}")
     elbow.set(title="Elbow (within-cluster sum of squares)", xlabel="k", ylabel="inertia")
     silhouette.set(title="Silhouette", xlabel="k", ylabel="silhouette")

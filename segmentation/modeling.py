@@ -26,6 +26,7 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import cross_val_predict
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
+from threadpoolctl import threadpool_limits
 
 ALGORITHMS = ("kmeans", "agglomerative", "dbscan")
 K_RANGE = range(2, 11)
@@ -278,7 +279,16 @@ def evaluate_candidates(
     seed: int = 0,
     progress: Progress = _quiet,
 ) -> list[Candidate]:
-    """Every algorithm at every k, with elbow, separation and stability figures."""
+    """Every algorithm at every k, with elbow, separation and stability figures.
+
+    Runs single-threaded: on a few thousand rows, OpenMP's threads cost more than they bring, and
+    under load (tests, a busy server) their spin-waiting made K-Means ten times slower.
+    """
+    with threadpool_limits(limits=1):
+        return _evaluate(X, algorithms, ks, refits, fraction, seed, progress)
+
+
+def _evaluate(X, algorithms, ks, refits, fraction, seed, progress) -> list[Candidate]:
     ks = list(ks or K_RANGE)
     rng = np.random.default_rng(seed)
     X = X[_sample_rows(len(X), EVALUATION_ROWS, rng)]

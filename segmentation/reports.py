@@ -148,7 +148,7 @@ def _candidate_section(model) -> list[str]:
         "",
         "## Model selection",
         f"Chosen: **{card['algorithm']}**, k = {card['k']} ({card['selection']}).",
-        f"K-Means elbow knee at k = {card['elbow_k']}.",
+        f"K-Means elbow knee at k = {card['elbow_k'] or 'n/a (K-Means not evaluated)'}.",
         f"Silhouette {_number(metrics['silhouette'])}, stability (mean ARI of "
         f"{card['refits']} refits on 80% subsamples) {_number(metrics['stability_ari'])}, "
         f"assignment agreement {_percent(metrics['assignment_agreement'])}.",

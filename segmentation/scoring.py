@@ -105,12 +105,11 @@ def drivers(features: pd.Series, population: dict[str, dict[str, float]]) -> lis
 
 
 def _phrase(feature: str, value: float, mean: float, z: float) -> str:
-    label, unit = TRAITS[feature]
+    label, value_format, mean_format, unit = TRAITS[feature]
     strength = "well " if abs(z) >= 1.5 else ""
     direction = "above" if z > 0 else "below"
-    return (
-        f"{label} {strength}{direction} average: {unit.format(value)} (average {unit.format(mean)})"
-    )
+    shown, average = value_format.format(value), mean_format.format(mean)
+    return f"{label} {strength}{direction} average: {shown}{unit} (average {average})"
 
 
 def key_facts(features: pd.Series) -> dict[str, object]:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from segmentation import charts, modeling
 from segmentation.features import build_preprocessor, cluster_inputs, derive_features
@@ -29,6 +30,9 @@ from segmentation.reports import (
     write_model_report,
 )
 from segmentation.validation import ValidatedData, validate
+
+# Below this many customers the final fit is faster on one thread (see evaluate_candidates).
+PARALLEL_FIT_ROWS = 100_000
 
 
 @dataclass
@@ -74,15 +78,22 @@ def train(
     X = preprocessor.fit_transform(data.customers)
 
     candidates = modeling.evaluate_candidates(
-        X, refits=options.refits, seed=options.seed, progress=progress
+        X,
+        algorithms=_algorithms_to_evaluate(options),
+        refits=options.refits,
+        seed=options.seed,
+        progress=progress,
     )
-    elbow_k = modeling.elbow_k(candidates)
+    elbow_k = (
+        modeling.elbow_k(candidates) if any(c.algorithm == "kmeans" for c in candidates) else None
+    )
     k = elbow_k if options.k == "auto" else int(options.k)
     chosen = modeling.choose_candidate(candidates, k, options.algorithm)
     progress(f"chosen {chosen.algorithm} with k={chosen.k}; fitting on all customers")
 
     clusterer = SegmentClusterer(chosen.algorithm, chosen.k, options.seed, eps=chosen.eps)
-    clusterer.fit(X)
+    with threadpool_limits(limits=1 if len(X) < PARALLEL_FIT_ROWS else None):
+        clusterer.fit(X)
     pipeline = Pipeline([*preprocessor.steps, ("cluster", clusterer)])
     features = derive_features(data.customers, data.as_of)
     labels = clusterer.labels_
@@ -111,6 +122,15 @@ def train(
     return TrainingResult(model, data, labels, report, chart_paths, artifact)
 
 
+def _algorithms_to_evaluate(options: TrainingOptions) -> tuple[str, ...]:
+    """All of them for `auto`; otherwise the one asked for, plus K-Means when k comes from its elbow."""
+    if options.algorithm == "auto":
+        return modeling.ALGORITHMS
+    if options.k == "auto" and options.algorithm != "kmeans":
+        return ("kmeans", options.algorithm)
+    return (options.algorithm,)
+
+
 def publish(result: TrainingResult, model_dir: Path) -> None:
     """Make a trained model the live one (an atomic switch)."""
     make_live(model_dir, result.model.version)
@@ -129,7 +149,7 @@ def _model_card(version, data, options, inputs, chosen, clusterer, elbow_k, name
         "k": int(clusterer.n_clusters_),
         "requested": {"algorithm": options.algorithm, "k": options.k},
         "selection": _selection_reason(chosen, options),
-        "elbow_k": int(elbow_k),
+        "elbow_k": None if elbow_k is None else int(elbow_k),
         "refits": options.refits,
         "inputs": inputs,
         "metrics": {
@@ -165,7 +185,9 @@ def _selection_reason(chosen: modeling.Candidate, options: TrainingOptions) -> s
     return f"{rule}, {k_reason}"
 
 
-def _write_charts(model: SegmentModel, chosen, elbow_k: int, folder: Path) -> dict[str, Path]:
+def _write_charts(
+    model: SegmentModel, chosen, elbow_k: int | None, folder: Path
+) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     return {
         "selection": charts.selection_chart(

@@ -1,0 +1,50 @@
+"""Helpers shared by the test packages."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_DATA = REPO.parent / "shared" / "data"
+REAL_DATA = SHARED_DATA / "marketing_campaign.csv"
+STUDY_DATA = SHARED_DATA / "smartcart_customers.csv"
+POSTGRES_URL = os.environ.get(
+    "SMARTCART_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def postgres_url_or_skip() -> str:
+    """The test PostgreSQL URL; skips when unreachable, unless CI requires PostgreSQL."""
+    try:
+        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as error:
+        if os.environ.get("SMARTCART_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL required but unreachable at {POSTGRES_URL}: {error}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+    return POSTGRES_URL
+
+
+def reset_postgres(url: str) -> None:
+    """Drop every table in the test database's public schema, so each test starts empty."""
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """Each test using this runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    url = postgres_url_or_skip()
+    reset_postgres(url)
+    return url
