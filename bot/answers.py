@@ -73,6 +73,8 @@ class Answer:
     blocks: list[dict] = field(default_factory=list)
     response_type: str = "ephemeral"
     uploads: list[Upload] = field(default_factory=list)
+    # Facts for the audit trail (e.g. {"rows": 120}); never sent to Slack.
+    audit: dict[str, Any] = field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
         """The message as Slack gets it (what `smartcart ask --json` prints)."""

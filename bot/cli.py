@@ -317,7 +317,94 @@ def demo(rows) -> None:
 
 
 def run_demo_questions(customer_id: int) -> None:
-    """The Slack answers, rendered locally (set once the bot's handlers are registered)."""
+    """The Slack answers, rendered locally through the same handlers as the bot."""
+    for text in ("summary", f"customer {customer_id}", "personas"):
+        click.echo(f'\n$ smartcart ask "/segment {text}"')
+        click.echo(local_answer(text).rendered)
+
+
+@main.command()
+@click.argument("text", nargs=-1, required=False)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the Slack payload (response_type, text, blocks)."
+)
+@click.option("--user", default=None, help="User id to answer as (default: cli:<your login>).")
+@click.option("--channel", default="local", show_default=True, help="Channel id to answer in.")
+@friendly_errors
+def ask(text, as_json, user, channel) -> None:
+    """Answer a /segment text locally, through the bot's own handlers (no Slack needed)."""
+    answer = local_answer(" ".join(text), user, channel)
+    if as_json:
+        emit_json(answer.answer.payload())
+        return
+    click.echo(answer.rendered)
+    for upload in answer.saved_uploads:
+        click.echo(f"(file: {upload})")
+
+
+class LocalAnswer:
+    def __init__(self, answer, rendered: str, saved_uploads: list[Path]) -> None:
+        self.answer = answer
+        self.rendered = rendered
+        self.saved_uploads = saved_uploads
+
+
+def local_answer(text: str, user: str | None = None, channel: str = "local") -> LocalAnswer:
+    """Dispatch like Slack does; lookups are audited as the local user; files saved under var/."""
+    import getpass
+
+    import bot.views  # noqa: F401  (registers the subcommands)
+    from bot.answers import Request, dispatch, looks_up_customers, render_text
+    from bot.context import build_context, context_factory
+
+    context = build_context(settings())
+    request = Request(text=text, user_id=user or f"cli:{getpass.getuser()}", channel_id=channel)
+    answer = dispatch(_LocalContext(context_factory(context)), request)
+    if looks_up_customers(text):
+        context.audit(request, answer, allowed=True)
+    saved = []
+    for upload in answer.uploads:
+        path = Path("var") / "answers" / upload.filename
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(upload.content)
+        saved.append(path)
+    return LocalAnswer(answer, render_text(answer), saved)
+
+
+class _LocalContext:
+    """Resolves the context lazily, so 'no model yet' is answered like in Slack."""
+
+    def __init__(self, factory) -> None:
+        self._factory = factory
+
+    def __getattr__(self, name: str):
+        return getattr(self._factory(), name)
+
+
+@main.command()
+@click.option("--port", default=3000, show_default=True, help="HTTP port (ignored in Socket Mode).")
+@click.option("--host", default="0.0.0.0", show_default=True)
+@friendly_errors
+def serve(port, host) -> None:
+    """Serve the Slack bot: HTTP at /slack/events, or Socket Mode when SLACK_APP_TOKEN is set."""
+    import bot.views  # noqa: F401  (registers the subcommands)
+    from bot.app import create_app
+    from bot.context import build_context, context_factory, health
+    from bot.server import serve_http, serve_socket_mode
+
+    config = settings()
+    if config.socket_mode:
+        config.require_socket_mode()
+    else:
+        config.require_slack_http()
+    context = build_context(config)
+    app = create_app(config, context_factory(context))
+    if config.socket_mode:
+        click.echo("Connecting to Slack through Socket Mode", err=True)
+        serve_socket_mode(config, app)
+    else:
+        click.echo(f"Serving Slack requests at http://{host}:{port}/slack/events", err=True)
+        serve_http(config, app, health(context), port=port, host=host)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ class Persona:
     short: str
     study_label: str
     description: str
+    next_action: str
     high: dict[str, float] = field(default_factory=dict)
     low: dict[str, float] = field(default_factory=dict)
     moderate: dict[str, float] = field(default_factory=dict)

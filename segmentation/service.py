@@ -59,6 +59,9 @@ class SegmentService:
     def has_model(self) -> bool:
         return live_version(self.model_dir) is not None
 
+    def live_version(self) -> str | None:
+        return live_version(self.model_dir)
+
     def train(self, source: str | Path, options: TrainingOptions, progress=None) -> TrainingResult:
         """Train, store the customers with their segments, then switch the live model."""
         result = train(

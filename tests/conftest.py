@@ -158,3 +158,56 @@ def slack_bot(
 # ==============================================================================================
 # (end of the Slack plumbing block)
 # ==============================================================================================
+
+
+# ==============================================================================================
+# Engine: a trained model (once per session), a store on SQLite and PostgreSQL, the real bot.
+# ==============================================================================================
+import bot.views  # noqa: E402,F401  (registers the engine-backed subcommands)
+from bot.context import BotContext, build_context, context_factory, health  # noqa: E402
+from segmentation.generate import generate_customers, write_customers  # noqa: E402
+from segmentation.scoring import score  # noqa: E402
+from segmentation.store import Store  # noqa: E402
+from segmentation.training import TrainingOptions, TrainingResult, publish, train  # noqa: E402
+
+# tests.support provides `database_url` (each test using it runs on SQLite and PostgreSQL).
+pytest_plugins = ["tests.support"]
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainingResult:
+    """A live model trained on 2,240 generated customers (K-Means, k=4)."""
+    folder = tmp_path_factory.mktemp("trained")
+    data = folder / "customers.csv"
+    write_customers(generate_customers(2240, seed=7), data)
+    result = train(data, folder / "models", TrainingOptions(algorithm="kmeans", refits=3))
+    publish(result, folder / "models")
+    return result
+
+
+@pytest.fixture
+def engine_settings(
+    settings_env: Settings, database_url: str, trained: TrainingResult, monkeypatch
+) -> Settings:
+    """Settings of a bot with the trained model live and its customers in the store."""
+    monkeypatch.setenv("SMARTCART_MODEL_DIR", str(trained.artifact.parent.parent))
+    monkeypatch.setenv("SMARTCART_DATABASE_URL", database_url)
+    store = Store(database_url)
+    store.migrate()
+    customers = trained.data.customers
+    store.save_customers(customers, score(trained.model, customers), trained.model.version, True)
+    store.engine.dispose()
+    return load_settings()
+
+
+@pytest.fixture
+def bot_context(engine_settings: Settings) -> Iterator[BotContext]:
+    context = build_context(engine_settings)
+    yield context
+    context.service.store.engine.dispose()
+
+
+@pytest.fixture
+def segment_bot(slack_bot: Callable[..., SlackBot], bot_context: BotContext) -> SlackBot:
+    """The whole bot over real HTTP with the real engine behind it."""
+    return slack_bot(context_factory(bot_context), health(bot_context))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from segmentation.generate import generate_customers, write_customers
-from tests.support import REAL_DATA, database_url  # noqa: F401  (fixture re-exported)
+from tests.support import REAL_DATA
 
 
 @pytest.fixture(scope="session")

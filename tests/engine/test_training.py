@@ -43,9 +43,13 @@ def test_real_data_gives_the_four_study_personas(real_model):
     assert all(premium["TotalSpending"] > o["TotalSpending"] for o in others("premium"))
     family = profile["family_budget"]
     assert all(family["Children"] > o["Children"] for o in others("family_budget"))
-    assert all(family["NumDealsPurchases"] > o["NumDealsPurchases"] for o in others("family_budget"))
+    assert all(
+        family["NumDealsPurchases"] > o["NumDealsPurchases"] for o in others("family_budget")
+    )
     digital = profile["digital_active"]
-    assert all(digital["NumWebVisitsMonth"] > o["NumWebVisitsMonth"] for o in others("digital_active"))
+    assert all(
+        digital["NumWebVisitsMonth"] > o["NumWebVisitsMonth"] for o in others("digital_active")
+    )
     assert digital["TotalSpending"] < premium["TotalSpending"]
     loyal = profile["moderate_loyal"]
     assert premium["TotalSpending"] > loyal["TotalSpending"] > digital["TotalSpending"]
@@ -67,10 +71,18 @@ def test_real_data_premium_figures_and_quality(real_model):
 def test_candidates_cover_every_algorithm_and_k(real_model):
     candidates = real_model.model.candidates
     for algorithm in ("kmeans", "agglomerative"):
-        assert sorted(c["k"] for c in candidates if c["algorithm"] == algorithm) == list(range(2, 11))
+        assert sorted(c["k"] for c in candidates if c["algorithm"] == algorithm) == list(
+            range(2, 11)
+        )
     assert any(c["algorithm"] == "dbscan" for c in candidates)
     for c in candidates:
-        for key in ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "stability_ari"):
+        for key in (
+            "inertia",
+            "silhouette",
+            "calinski_harabasz",
+            "davies_bouldin",
+            "stability_ari",
+        ):
             assert key in c
 
 
@@ -100,13 +112,20 @@ def test_study_layout_trains_with_a_note(tmp_path):
     assert "AcceptedCampaigns" not in result.model.card["inputs"]
     assert any("campaign acceptances are left out" in n for n in result.model.card["notes"])
     assert {s["persona"] for s in result.model.segments} == {
-        "premium", "family_budget", "digital_active", "moderate_loyal",
+        "premium",
+        "family_budget",
+        "digital_active",
+        "moderate_loyal",
     }
 
 
 def test_retraining_keeps_the_names(generated_file, tmp_path):
-    first = train(generated_file, tmp_path / "a", TrainingOptions(algorithm="kmeans", seed=1, refits=3))
-    second = train(generated_file, tmp_path / "b", TrainingOptions(algorithm="kmeans", seed=99, refits=3))
+    first = train(
+        generated_file, tmp_path / "a", TrainingOptions(algorithm="kmeans", seed=1, refits=3)
+    )
+    second = train(
+        generated_file, tmp_path / "b", TrainingOptions(algorithm="kmeans", seed=99, refits=3)
+    )
     customers = first.data.customers
     a = score(first.model, customers)["persona"].to_numpy()
     b = score(second.model, customers)["persona"].to_numpy()
@@ -138,7 +157,9 @@ def test_agglomerative_gets_an_assigner_with_reported_agreement(generated_file, 
 
 
 def test_k_auto_takes_the_elbow_knee(generated_file, tmp_path):
-    result = train(generated_file, tmp_path, TrainingOptions(algorithm="kmeans", k="auto", refits=2))
+    result = train(
+        generated_file, tmp_path, TrainingOptions(algorithm="kmeans", k="auto", refits=2)
+    )
     assert result.model.card["k"] == result.model.card["elbow_k"]
 
 
@@ -193,17 +214,46 @@ def cli(tmp_path, monkeypatch, *args):
 
 
 def test_train_json_contract_and_model_card(generated_file, tmp_path, monkeypatch):
-    result = cli(tmp_path, monkeypatch, "train", "--data", str(generated_file), "--json",
-                 "--algorithm", "kmeans", "--refits", "3")
+    result = cli(
+        tmp_path,
+        monkeypatch,
+        "train",
+        "--data",
+        str(generated_file),
+        "--json",
+        "--algorithm",
+        "kmeans",
+        "--refits",
+        "3",
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert set(payload) == TRAIN_KEYS
-    assert set(payload["metrics"]) == {"silhouette", "calinski_harabasz", "davies_bouldin",
-                                       "stability_ari", "assignment_agreement"}
+    assert set(payload["metrics"]) == {
+        "silhouette",
+        "calinski_harabasz",
+        "davies_bouldin",
+        "stability_ari",
+        "assignment_agreement",
+    }
     assert set(payload["rows"]) == {"read", "used", "quarantined"}
     for segment in payload["segments"]:
-        assert {"persona", "name", "size", "share", "revenue_share", "response_rate", "profile"} <= set(segment)
-        assert {"Income", "TotalSpending", "Children", "NumWebVisitsMonth", "NumDealsPurchases"} <= set(segment["profile"])
+        assert {
+            "persona",
+            "name",
+            "size",
+            "share",
+            "revenue_share",
+            "response_rate",
+            "profile",
+        } <= set(segment)
+        assert {
+            "Income",
+            "TotalSpending",
+            "Children",
+            "NumWebVisitsMonth",
+            "NumDealsPurchases",
+        } <= set(segment["profile"])
     for candidate in payload["candidates"]:
         assert {"algorithm", "k", "silhouette", "stability_ari"} <= set(candidate)
     card = cli(tmp_path, monkeypatch, "model", "--json")
@@ -211,7 +261,17 @@ def test_train_json_contract_and_model_card(generated_file, tmp_path, monkeypatc
 
 
 def test_cli_bad_file_one_line_and_live_model_kept(generated_file, tmp_path, monkeypatch):
-    ok = cli(tmp_path, monkeypatch, "train", "--data", str(generated_file), "--algorithm", "kmeans", "--refits", "2")
+    ok = cli(
+        tmp_path,
+        monkeypatch,
+        "train",
+        "--data",
+        str(generated_file),
+        "--algorithm",
+        "kmeans",
+        "--refits",
+        "2",
+    )
     assert ok.exit_code == 0, ok.output
     version = live_version(tmp_path / "models")
     bad = tmp_path / "bad.csv"
@@ -227,7 +287,17 @@ def test_cli_bad_file_one_line_and_live_model_kept(generated_file, tmp_path, mon
 
 
 def test_cli_score_stores_assignments(generated_file, tmp_path, monkeypatch):
-    cli(tmp_path, monkeypatch, "train", "--data", str(generated_file), "--algorithm", "kmeans", "--refits", "2")
+    cli(
+        tmp_path,
+        monkeypatch,
+        "train",
+        "--data",
+        str(generated_file),
+        "--algorithm",
+        "kmeans",
+        "--refits",
+        "2",
+    )
     result = cli(tmp_path, monkeypatch, "score", "--data", str(generated_file), "--json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)

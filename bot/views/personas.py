@@ -1,0 +1,29 @@
+"""`/segment personas`: the four personas, one line each, with their size in the live model."""
+
+from __future__ import annotations
+
+from bot.answers import Answer, Request, actions, context, handles, header, playbook_button, section
+from bot.context import BotContext
+from bot.views.formatting import percent
+from segmentation.personas import PERSONAS
+
+
+@handles("personas", "personas", "The personas, one line each")
+def personas(ctx: BotContext, args: list[str], request: Request) -> Answer:
+    figures = ctx.service.figures()
+    lines = []
+    for persona in PERSONAS:
+        segments = figures.persona(persona.id)
+        if segments:
+            share = sum(s["share"] for s in segments)
+            size = f"{sum(s['size'] for s in segments):,} customers ({percent(share)})"
+        else:
+            size = "no segment in the current model"
+        lines.append(f"*{persona.name}* (`{persona.id}`): {persona.description} {size}.")
+    blocks = [
+        header("Personas"),
+        *[section(line) for line in lines],
+        actions([playbook_button(p.id, f"{p.short} playbook") for p in PERSONAS]),
+        context(f"Model {figures.model_version}"),
+    ]
+    return Answer(text="Personas: " + " ".join(lines), blocks=blocks)
