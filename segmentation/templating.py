@@ -1,0 +1,123 @@
+"""Jinja templates (playbooks, digest) in a sandbox, editable without touching code.
+
+- Sandboxed: a template cannot reach Python internals (`''.__class__.__mro__` is refused).
+- Strict: an undefined name is an error naming the file and line, never a silent blank.
+- Overridable: `SMARTCART_TEMPLATES` names a folder searched first; a file missing there falls
+  back to the built-in one under `templates/`.
+- Resilient: when a template that rendered before breaks (a marketer's edit), the last good
+  version keeps being used and the problem is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    ChoiceLoader,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+)
+from jinja2.sandbox import SandboxedEnvironment
+
+from segmentation.errors import SegmentationError
+
+logger = logging.getLogger(__name__)
+
+BUILTIN_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+
+class TemplateProblem(SegmentationError):
+    """A template cannot be used; the message names the file and line."""
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:.{digits}%}"
+
+
+def money(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f}"
+
+
+def times(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}×"
+
+
+def signed(value: float | None, digits: int = 0) -> str:
+    return "n/a" if value is None else f"{value:+,.{digits}f}"
+
+
+FILTERS = {"percent": percent, "money": money, "times": times, "signed": signed}
+
+
+class Templates:
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = Path(folder) if folder else None
+        folders = [str(p) for p in (self.folder, BUILTIN_TEMPLATES) if p is not None]
+        self.environment = SandboxedEnvironment(
+            loader=ChoiceLoader([FileSystemLoader(f) for f in folders]),
+            undefined=StrictUndefined,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.environment.filters.update(FILTERS)
+        self._last_good: dict[str, Template] = {}
+
+    def names(self, prefix: str = "") -> list[str]:
+        return sorted(n for n in self.environment.list_templates() if n.startswith(prefix))
+
+    def origin(self, name: str) -> Path:
+        """Which file a template name resolves to (the deployment's or the built-in one)."""
+        for folder in (self.folder, BUILTIN_TEMPLATES):
+            if folder is not None and (folder / name).is_file():
+                return folder / name
+        raise TemplateProblem(f"template {name} not found in {self.folder or BUILTIN_TEMPLATES}")
+
+    def render(self, template_name: str, /, **context: Any) -> str:
+        """Render a template; if it broke since it last worked, render the last good version."""
+        try:
+            template = self.environment.get_template(template_name)
+            text = template.render(**context)
+        except TemplateNotFound:
+            raise TemplateProblem(f"template {template_name} not found") from None
+        except TemplateError as error:
+            problem = describe(error, self.origin(template_name))
+            good = self._last_good.get(template_name)
+            if good is None:
+                raise TemplateProblem(problem) from None
+            logger.warning("template problem, serving the last good version: %s", problem)
+            return good.render(**context)
+        self._last_good[template_name] = template
+        return text
+
+    def check(self, template_name: str, /, **context: Any) -> str | None:
+        """None when the template compiles and renders with `context`, else the problem."""
+        try:
+            self.environment.get_template(template_name).render(**context)
+        except TemplateError as error:
+            return describe(error, self.origin(template_name))
+        return None
+
+
+def describe(error: TemplateError, path: Path) -> str:
+    """`file:line: message` for a syntax error, an undefined name or a sandbox refusal."""
+    if isinstance(error, TemplateSyntaxError):
+        return f"{error.filename or path}:{error.lineno}: {error.message}"
+    line = _template_line(error, path)
+    where = f"{path}:{line}" if line else str(path)
+    return f"{where}: {type(error).__name__}: {error}"
+
+
+def _template_line(error: Exception, path: Path) -> int | None:
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename and Path(frame.filename).name == path.name:
+            return frame.lineno
+    return None
