@@ -67,30 +67,40 @@ def cluster_inputs(has_campaigns: bool) -> list[str]:
 def derive_features(customers: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """Validated customer columns -> one row of features per customer (same index)."""
     as_of_ts = pd.Timestamp(as_of)
-    out = pd.DataFrame(index=customers.index)
-    out["Income"] = customers["Income"].astype(float)
-    out["Age"] = as_of_ts.year - customers["Year_Birth"]
-    out["Tenure"] = (as_of_ts - customers["Dt_Customer"]).dt.days
-    out["TotalSpending"] = customers[schema.SPENDING_COLUMNS].sum(axis=1)
-    out["TotalPurchases"] = customers[schema.PURCHASE_COLUMNS].sum(axis=1)
-    out["Children"] = customers["Kidhome"] + customers["Teenhome"]
-    out["LivingWithPartner"] = customers["Marital_Status"].isin(schema.PARTNER_STATUSES).astype(int)
-    out["FamilySize"] = 1 + out["LivingWithPartner"] + out["Children"]
-    out["EducationLevel"] = customers["Education"].map(schema.EDUCATION_LEVELS).astype(float)
+
+    def column(name: str) -> np.ndarray:
+        return customers[name].to_numpy(dtype=float)
+
+    purchases = sum(column(c) for c in schema.PURCHASE_COLUMNS)
+    deals = column("NumDealsPurchases")
+    children = column("Kidhome") + column("Teenhome")
+    partner = customers["Marital_Status"].isin(schema.PARTNER_STATUSES).to_numpy(dtype=float)
+    out = {
+        "Income": column("Income"),
+        "Age": as_of_ts.year - column("Year_Birth"),
+        "Tenure": (as_of_ts - customers["Dt_Customer"]).dt.days.to_numpy(dtype=float),
+        "TotalSpending": sum(column(c) for c in schema.SPENDING_COLUMNS),
+        "TotalPurchases": purchases,
+        "Children": children,
+        "LivingWithPartner": partner,
+        "FamilySize": 1 + partner + children,
+        "EducationLevel": customers["Education"].map(schema.EDUCATION_LEVELS).to_numpy(dtype=float),
+    }
     if all(c in customers.columns for c in schema.CAMPAIGN_COLUMNS):
-        out["AcceptedCampaigns"] = customers[schema.CAMPAIGN_COLUMNS].sum(axis=1)
-    deals = customers["NumDealsPurchases"]
-    out["DealShare"] = deals / np.maximum(out["TotalPurchases"] + deals, 1)
-    passthrough = [
-        "Recency",
-        "NumWebVisitsMonth",
-        "NumDealsPurchases",
-        *schema.PURCHASE_COLUMNS,
-        *schema.SPENDING_COLUMNS,
-    ]
-    for column in passthrough:
-        out[column] = customers[column]
-    return out.astype(float)
+        out["AcceptedCampaigns"] = sum(column(c) for c in schema.CAMPAIGN_COLUMNS)
+    out["DealShare"] = deals / np.maximum(purchases + deals, 1)
+    for name in PASSTHROUGH_FEATURES:
+        out[name] = column(name)
+    return pd.DataFrame(out, index=customers.index)
+
+
+PASSTHROUGH_FEATURES = [
+    "Recency",
+    "NumWebVisitsMonth",
+    "NumDealsPurchases",
+    *schema.PURCHASE_COLUMNS,
+    *schema.SPENDING_COLUMNS,
+]
 
 
 class FeatureBuilder(BaseEstimator, TransformerMixin):

@@ -48,13 +48,18 @@ class Explanation:
 
 def score(model: SegmentModel, customers: pd.DataFrame) -> pd.DataFrame:
     """Cluster, persona and confidence of every customer (same row order)."""
-    X = model.transform(customers)
+    return score_features(model, customers[schema.ID], derive_features(customers, model.as_of))
+
+
+def score_features(model: SegmentModel, ids: pd.Series, features: pd.DataFrame) -> pd.DataFrame:
+    """`score` for features already derived (the pipeline after its FeatureBuilder step)."""
+    X = model.pipeline[1:-1].transform(features)
     clusters = model.clusterer.predict(X)
     confidence = assignment_confidence(model, X, clusters)
     by_cluster = {s["cluster"]: s for s in model.segments}
     return pd.DataFrame(
         {
-            "customer_id": customers[schema.ID].to_numpy(),
+            "customer_id": ids.to_numpy(),
             "cluster": clusters.astype(int),
             "persona": [by_cluster[c]["persona"] for c in clusters],
             "segment": [by_cluster[c]["name"] for c in clusters],
@@ -80,8 +85,9 @@ def assignment_confidence(model: SegmentModel, X: np.ndarray, clusters: np.ndarr
 
 def explain(model: SegmentModel, customer: pd.DataFrame) -> Explanation:
     """Persona, confidence, the traits that set this customer apart, and key facts."""
-    scored = score(model, customer).iloc[0]
-    features = derive_features(customer, model.as_of).iloc[0]
+    all_features = derive_features(customer, model.as_of)
+    scored = score_features(model, customer[schema.ID], all_features).iloc[0]
+    features = all_features.iloc[0]
     return Explanation(
         customer_id=int(scored["customer_id"]),
         persona=str(scored["persona"]),

@@ -280,14 +280,21 @@ def _assignment_records(scores: pd.DataFrame, model_version: str, stamp: datetim
 
 
 def _as_frame(rows: Iterable) -> pd.DataFrame:
-    """Stored rows back into the validated-customer shape the model expects."""
-    frame = pd.DataFrame([dict(r) for r in rows])
-    if frame.empty:
-        return frame
-    frame = frame.rename(columns={"customer_id": schema.ID}).drop(columns=["loaded_at"])
-    frame = frame.dropna(axis=1, how="all").drop(
-        columns=[c for c in schema.OPTIONAL_COLUMNS if c in frame and frame[c].isna().all()]
-    )
+    """Stored rows back into the validated-customer shape the model expects.
+
+    Optional columns that are empty for every row (a 22-column export) are left out, as the
+    validator would have left them out of the file.
+    """
+    records = [dict(r) for r in rows]
+    if not records:
+        return pd.DataFrame()
+    optional_present = [
+        c for c in schema.OPTIONAL_COLUMNS if any(r.get(c) is not None for r in records)
+    ]
+    names = [c for c in schema.REQUIRED_COLUMNS if c != schema.ID] + optional_present
+    columns = {schema.ID: [r["customer_id"] for r in records]}
+    columns.update({name: [r.get(name) for r in records] for name in names})
+    frame = pd.DataFrame(columns)
     frame["Dt_Customer"] = pd.to_datetime(frame["Dt_Customer"])
-    frame["Income"] = frame["Income"].astype(float) if "Income" in frame else float("nan")
+    frame["Income"] = frame["Income"].astype(float)
     return frame

@@ -1,0 +1,53 @@
+"""One measured piece of work in a fresh process, so its peak memory is its own.
+
+`python -m benchmarks.once train FILE MODEL_DIR` or `generate ROWS OUT`; prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def train(source: str, model_dir: str) -> dict:
+    from segmentation.training import TrainingOptions, train
+
+    started = time.perf_counter()
+    result = train(source, Path(model_dir), TrainingOptions())
+    seconds = time.perf_counter() - started
+    card = result.model.card
+    return {
+        "seconds": seconds,
+        "algorithm": card["algorithm"],
+        "k": card["k"],
+        "stability_ari": card["metrics"]["stability_ari"],
+    }
+
+
+def generate(rows: str, out: str) -> dict:
+    from segmentation.generate import generate_customers
+
+    started = time.perf_counter()
+    frame = generate_customers(int(rows), seed=1)
+    seconds = time.perf_counter() - started
+    if out != "-":
+        frame.to_parquet(out)
+    return {"seconds": seconds, "rows": len(frame)}
+
+
+def main() -> None:
+    task, *args = sys.argv[1:]
+    result = {"train": train, "generate": generate}[task](*args)
+    result["peak_rss_mb"] = peak_rss_mb()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,313 @@
+"""`make bench`: measure training, generation and `/segment customer` latency; write BENCHMARKS.md.
+
+Every figure is the median of several runs made in this one invocation, on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+REAL_DATA = REPO.parent / "shared" / "data" / "marketing_campaign.csv"
+PYTHON = sys.executable
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+    }
+
+
+def run_once(*args: str) -> dict:
+    output = subprocess.run(
+        [PYTHON, "-m", "benchmarks.once", *args],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def medians(results: list[dict], keys: tuple[str, ...]) -> dict:
+    return {key: statistics.median(r[key] for r in results) for key in keys}
+
+
+def bench_training(folder: Path, runs: int) -> list[dict]:
+    from segmentation.generate import generate_customers, write_customers
+
+    generated = folder / "generated-2240.csv"
+    write_customers(generate_customers(2240, seed=3), generated)
+    sources = [("generated, 2,240 rows", generated)]
+    if REAL_DATA.exists():
+        sources.insert(0, ("real marketing_campaign.csv, 2,240 rows", REAL_DATA))
+    rows = []
+    for label, source in sources:
+        results = [run_once("train", str(source), str(folder / f"models-{i}")) for i in range(runs)]
+        rows.append(
+            {
+                "data": label,
+                **medians(results, ("seconds", "peak_rss_mb")),
+                "runs": runs,
+                "chosen": f"{results[0]['algorithm']} k={results[0]['k']}",
+            }
+        )
+        print(f"training on {label}: {rows[-1]}", file=sys.stderr)
+    return rows
+
+
+def bench_generate(runs: int, rows: int = 1_000_000) -> dict:
+    results = [run_once("generate", str(rows), "-") for _ in range(runs)]
+    out = {"rows": rows, **medians(results, ("seconds", "peak_rss_mb")), "runs": runs}
+    print(f"generate: {out}", file=sys.stderr)
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_bot(folder: Path, standin_url: str) -> tuple[subprocess.Popen, str, list[int]]:
+    """Train on generated data, then run `smartcart serve` as a user would, against the stand-in."""
+    from segmentation.generate import generate_customers, write_customers
+    from tests.signing import TEST_BOT_TOKEN, TEST_SIGNING_SECRET
+
+    data = folder / "bot-customers.csv"
+    frame = generate_customers(2240, seed=5)
+    write_customers(frame, data)
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": TEST_BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": TEST_SIGNING_SECRET,
+        "SLACK_API_URL": f"{standin_url}/api/",
+        "SMARTCART_MODEL_DIR": str(folder / "bot-models"),
+        "SMARTCART_DATABASE_URL": f"sqlite:///{folder / 'bot.db'}",
+        "SMARTCART_DIGEST_CHANNEL": "",
+    }
+    smartcart = str(Path(PYTHON).parent / "smartcart")
+    subprocess.run(
+        [
+            smartcart,
+            "train",
+            "--data",
+            str(data),
+            "--algorithm",
+            "kmeans",
+            "--refits",
+            "3",
+            "--json",
+        ],
+        env=env,
+        check=True,
+        cwd=folder,
+        capture_output=True,
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [smartcart, "serve", "--port", str(port), "--host", "127.0.0.1"],
+        env=env,
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_until(lambda: http_ok(f"{base}/healthz"))
+    return server, base, [int(i) for i in frame["ID"].head(100)]
+
+
+def http_ok(url: str) -> bool:
+    from urllib.request import urlopen
+
+    try:
+        with urlopen(url, timeout=1) as reply:
+            return reply.status == 200
+    except OSError:
+        return False
+
+
+def wait_until(ready: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the bot did not start")
+        time.sleep(0.1)
+
+
+def one_command(base: str, standin, text: str, name: str, barrier) -> tuple[float, float]:
+    """Ack latency (HTTP round trip) and answer latency (until the response_url post arrives)."""
+    from tests.signing import post_signed, slash_command_body
+
+    response_url = standin.response_url(name)
+    body = slash_command_body(text, response_url)
+    if barrier is not None:
+        barrier.wait()
+    started = time.perf_counter()
+    reply = post_signed(f"{base}/slack/events", body)
+    acked = time.perf_counter()
+    if reply.status != 200:
+        raise RuntimeError(f"status {reply.status}")
+    standin.wait_for_response(response_url, timeout=30)
+    return acked - started, time.perf_counter() - started
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def burst(base: str, standin, ids: list[int], round_no: int, concurrent: bool) -> dict:
+    results: list[tuple[float, float]] = []
+    barrier = threading.Barrier(len(ids)) if concurrent else None
+    lock = threading.Lock()
+
+    def send(i: int, customer_id: int) -> None:
+        outcome = one_command(base, standin, f"customer {customer_id}", f"b{round_no}-{i}", barrier)
+        with lock:
+            results.append(outcome)
+
+    if concurrent:
+        threads = [threading.Thread(target=send, args=(i, c)) for i, c in enumerate(ids)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    else:
+        for i, c in enumerate(ids):
+            send(i, c)
+    acks = [a * 1000 for a, _ in results]
+    answers = [b * 1000 for _, b in results]
+    return {
+        "ack_p50": percentile(acks, 0.5),
+        "ack_p99": percentile(acks, 0.99),
+        "answer_p50": percentile(answers, 0.5),
+        "answer_p99": percentile(answers, 0.99),
+    }
+
+
+def bench_latency(folder: Path, rounds: int) -> dict:
+    from tests.signing import TEST_BOT_TOKEN
+    from tests.slack_standin import SlackStandIn
+
+    standin = SlackStandIn(expected_token=TEST_BOT_TOKEN).start()
+    server, base, ids = start_bot(folder, standin.url)
+    try:
+        burst(base, standin, ids[:10], -1, concurrent=False)  # warm-up
+        out = {}
+        for mode, concurrent in (("one at a time", False), ("100 at once", True)):
+            runs = [
+                burst(base, standin, ids, r + 10 * concurrent, concurrent) for r in range(rounds)
+            ]
+            out[mode] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            print(f"latency {mode}: {out[mode]}", file=sys.stderr)
+        return out
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        standin.stop()
+
+
+def write_report(
+    path: Path, facts: dict, training: list[dict], generation: dict, latency: dict, extra: list[str]
+) -> None:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` ({' '.join(['python', 'benchmarks/run.py', *sys.argv[1:]])}) "
+        f"on {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}. Figures are medians of the runs "
+        "shown, all made in this one invocation.",
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {facts['cpu']}, {facts['cores']} cores, {facts['memory_gib']} GiB memory",
+        f"- {facts['os']}, Python {facts['python']}",
+        "",
+        "## Training (`smartcart train`, model selection with stability: 3 algorithms x k=2..10, "
+        "20 refits each)",
+        "",
+        "| data | runs | chosen | median seconds | median peak RSS (MiB) |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {r['data']} | {r['runs']} | {r['chosen']} | {r['seconds']:.2f} | {r['peak_rss_mb']:.0f} |"
+            for r in training
+        ],
+        "",
+        "Target: under 10 s at 2,240 rows.",
+        "",
+        "## Generating customers (`smartcart generate`)",
+        "",
+        "| rows | runs | median seconds | median peak RSS (MiB) |",
+        "|---|---|---|---|",
+        f"| {generation['rows']:,} | {generation['runs']} | {generation['seconds']:.2f} "
+        f"| {generation['peak_rss_mb']:.0f} |",
+        "",
+        "## `/segment customer <id>` over HTTP (`smartcart serve`, signed requests, SQLite store)",
+        "",
+        "Ack: the HTTP round trip Slack waits for (must be under 3 s). Answer: until the answer "
+        "reaches the response_url (the local Slack stand-in). 100 commands per round; median of "
+        "the rounds' percentiles, in milliseconds.",
+        "",
+        "| load | ack p50 | ack p99 | answer p50 | answer p99 |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {mode} | {v['ack_p50']:.1f} | {v['ack_p99']:.1f} | {v['answer_p50']:.1f} "
+            f"| {v['answer_p99']:.1f} |"
+            for mode, v in latency.items()
+        ],
+        "",
+        "Target: p99 under 50 ms for a burst of 100 concurrent commands.",
+        *extra,
+        "",
+    ]
+    path.write_text("\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        facts = machine()
+        training = bench_training(folder, args.runs)
+        generation = bench_generate(args.runs)
+        latency = bench_latency(folder, args.runs)
+        write_report(args.out, facts, training, generation, latency, extra_sections(folder))
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+def extra_sections(folder: Path) -> list[str]:
+    """Sections contributed by other benchmark modules (the digest's, when present)."""
+    return []
+
+
+if __name__ == "__main__":
+    main()
