@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 import pytest
@@ -31,12 +32,29 @@ def postgres_url_or_skip() -> str:
     return POSTGRES_URL
 
 
-def reset_postgres(url: str) -> None:
-    """Drop every table in the test database's public schema, so each test starts empty."""
+# Each test process works in a schema of its own, so parallel runs on one server don't collide.
+TEST_SCHEMA = f"smartcart_test_{os.getpid()}_{secrets.token_hex(3)}"
+
+
+def schema_url(url: str, schema: str = TEST_SCHEMA) -> str:
+    """The URL with the schema as search_path: every table the code makes lands there."""
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+def reset_postgres(url: str, schema: str = TEST_SCHEMA) -> None:
+    """Drop and recreate this process's test schema, so each test starts empty."""
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+
+
+def drop_test_schema(url: str, schema: str = TEST_SCHEMA) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     engine.dispose()
 
 
@@ -47,4 +65,5 @@ def database_url(request, tmp_path) -> str:
         return f"sqlite:///{tmp_path / 'store.db'}"
     url = postgres_url_or_skip()
     reset_postgres(url)
-    return url
+    request.addfinalizer(lambda: drop_test_schema(url))
+    return schema_url(url)
