@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,9 @@ from jinja2 import (
     FileSystemLoader,
     StrictUndefined,
     Template,
-    TemplateError,
     TemplateNotFound,
     TemplateSyntaxError,
+    Undefined,
 )
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -53,7 +55,33 @@ def signed(value: float | None, digits: int = 0) -> str:
     return "n/a" if value is None else f"{value:+,.{digits}f}"
 
 
-FILTERS = {"percent": percent, "money": money, "times": times, "signed": signed}
+def number(value: float | None) -> str:
+    """A count as people read it: 1,234."""
+    return "n/a" if value is None else f"{value:,.0f}"
+
+
+def defined_only(number_filter: Callable[..., str]) -> Callable[..., str]:
+    """A filter that fails like StrictUndefined on an undefined value (not with a TypeError)."""
+
+    @wraps(number_filter)
+    def checked(value: Any, *args: Any) -> str:
+        if isinstance(value, Undefined):
+            str(value)  # raises UndefinedError naming what is undefined
+        return number_filter(value, *args)
+
+    return checked
+
+
+FILTERS = {
+    name: defined_only(function)
+    for name, function in {
+        "percent": percent,
+        "money": money,
+        "times": times,
+        "signed": signed,
+        "number": number,
+    }.items()
+}
 
 
 class Templates:
@@ -88,7 +116,7 @@ class Templates:
             text = template.render(**context)
         except TemplateNotFound:
             raise TemplateProblem(f"template {template_name} not found") from None
-        except TemplateError as error:
+        except Exception as error:  # TemplateError, or a template's own TypeError, ZeroDivision...
             problem = describe(error, self.origin(template_name))
             good = self._last_good.get(template_name)
             if good is None:
@@ -102,12 +130,14 @@ class Templates:
         """None when the template compiles and renders with `context`, else the problem."""
         try:
             self.environment.get_template(template_name).render(**context)
-        except TemplateError as error:
+        except TemplateNotFound:
+            return f"template {template_name} not found"
+        except Exception as error:
             return describe(error, self.origin(template_name))
         return None
 
 
-def describe(error: TemplateError, path: Path) -> str:
+def describe(error: Exception, path: Path) -> str:
     """`file:line: message` for a syntax error, an undefined name or a sandbox refusal."""
     if isinstance(error, TemplateSyntaxError):
         return f"{error.filename or path}:{error.lineno}: {error.message}"

@@ -1,0 +1,371 @@
+"""Campaign playbooks: one Jinja template per persona, live numbers, Markdown and Slack mrkdwn.
+
+A playbook is `templates/playbooks/<persona_id>.md.j2` (a deployment's `SMARTCART_TEMPLATES`
+folder first), written in Markdown. It renders once, to Markdown (for briefs); `to_mrkdwn`
+turns that same text into Slack mrkdwn, so there is one source and two renderings.
+
+What a playbook template gets:
+
+- `persona`: id, name, short, study_label, description, next_action (from persona_rules.toml)
+- `numbers`: None when no segment of the live model is this persona (fewer clusters than
+  personas); else size, share, revenue_share, avg_spend, avg_income, response_rate, lift,
+  top_categories [{category, share}], preferred_channel, segments [names]. With several
+  segments of the persona (more clusters than personas) the numbers are their total.
+- `model`: version, segments (how many the live model has), customers, base_response_rate
+- `change`: None, or the change since the last digest (issue 5 supplies it):
+  {"size": int (customers gained, negative when lost), "share_points": float (percentage
+  points of the customer share, +1.5 meaning 1.5 points more)}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateError
+
+from segmentation.personas import PERSONAS, PERSONAS_BY_ID, Persona
+from segmentation.reports import CATEGORY_NAMES, CHANNELS
+from segmentation.service import Figures
+from segmentation.templating import TemplateProblem, Templates, describe
+
+PLAYBOOK_FOLDER = "playbooks"
+TEMPLATE_SUFFIX = ".j2"
+
+
+def playbook_template(persona_id: str) -> str:
+    return f"{PLAYBOOK_FOLDER}/{persona_id}.md.j2"
+
+
+@lru_cache(maxsize=8)
+def templates_for(folder: Path | None) -> Templates:
+    """One `Templates` per folder for the process, so the last good versions are remembered."""
+    return Templates(folder)
+
+
+# ----------------------------------------------------------------------------------------------
+# Numbers
+
+
+def persona_numbers(figures: Figures, persona_id: str) -> dict[str, Any] | None:
+    """The persona's live numbers (summed over its segments), or None when it has none."""
+    segments = figures.persona(persona_id)
+    if not segments:
+        return None
+    size = sum(s["size"] for s in segments)
+    rate = weighted(segments, "response_rate")
+    base = figures.base_response_rate
+    return {
+        "size": size,
+        "share": sum(s["share"] for s in segments),
+        "revenue_share": sum(s["revenue_share"] for s in segments),
+        "avg_spend": weighted(segments, "avg_spend"),
+        "avg_income": weighted(segments, "avg_income"),
+        "response_rate": rate,
+        "lift": rate / base if rate is not None and base else None,
+        "top_categories": combined_categories(segments),
+        "preferred_channel": combined_channel(segments),
+        "segments": [s["name"] for s in segments],
+    }
+
+
+def weighted(segments: list[dict], key: str) -> float | None:
+    """The size-weighted mean of a per-segment average (None if any segment lacks it)."""
+    if len(segments) == 1:
+        return segments[0][key]
+    if any(s[key] is None for s in segments):
+        return None
+    return sum(s[key] * s["size"] for s in segments) / sum(s["size"] for s in segments)
+
+
+def combined_categories(segments: list[dict], count: int = 3) -> list[dict]:
+    """Top product categories by share of spend, over all the persona's segments."""
+    if len(segments) == 1:
+        return segments[0]["top_categories"]
+    totals = profile_totals(segments, CATEGORY_NAMES)
+    spend = sum(totals.values()) or 1.0
+    ranked = sorted(totals.items(), key=lambda item: item[1], reverse=True)[:count]
+    return [{"category": name, "share": value / spend} for name, value in ranked]
+
+
+def combined_channel(segments: list[dict]) -> str:
+    if len(segments) == 1:
+        return segments[0]["preferred_channel"]
+    totals = profile_totals(segments, CHANNELS)
+    return max(totals, key=totals.get)
+
+
+def profile_totals(segments: list[dict], columns: dict[str, str]) -> dict[str, float]:
+    """Sum over segments of a profile mean times the segment size, per readable name."""
+    return {
+        name: sum(s["profile"].get(column, 0.0) * s["size"] for s in segments)
+        for column, name in columns.items()
+    }
+
+
+def persona_fields(persona: Persona) -> dict[str, str]:
+    return {
+        "id": persona.id,
+        "name": persona.name,
+        "short": persona.short,
+        "study_label": persona.study_label,
+        "description": persona.description,
+        "next_action": persona.next_action,
+    }
+
+
+def playbook_context(
+    persona: Persona, figures: Figures, change: Mapping[str, float] | None = None
+) -> dict[str, Any]:
+    """Everything a playbook template may use (see the module docstring)."""
+    return {
+        "persona": persona_fields(persona),
+        "numbers": persona_numbers(figures, persona.id),
+        "model": {
+            "version": figures.model_version,
+            "segments": len(figures.segments),
+            "customers": figures.customers,
+            "base_response_rate": figures.base_response_rate,
+        },
+        "change": dict(change) if change else None,
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# Rendering
+
+
+@dataclass(frozen=True)
+class Playbook:
+    persona: Persona
+    markdown: str
+    numbers: dict[str, Any] | None
+
+    @property
+    def mrkdwn(self) -> str:
+        return to_mrkdwn(self.markdown)
+
+
+def render_playbook(
+    templates: Templates,
+    persona: Persona,
+    figures: Figures,
+    change: Mapping[str, float] | None = None,
+) -> Playbook:
+    """The persona's playbook as Markdown. Raises TemplateProblem (file:line) if it can't."""
+    context = playbook_context(persona, figures, change)
+    markdown = templates.render(playbook_template(persona.id), **context)
+    return Playbook(persona, markdown.strip() + "\n", context["numbers"])
+
+
+def split_title(markdown: str) -> tuple[str | None, str]:
+    """The text of a leading `# Title` line (plain), and the rest of the Markdown."""
+    head, _, rest = markdown.lstrip().partition("\n")
+    found = re.match(r"^#\s+(.+?)\s*#*\s*$", head)
+    if not found:
+        return None, markdown
+    return found.group(1).replace("**", "").replace("`", ""), rest
+
+
+# ----------------------------------------------------------------------------------------------
+# Markdown -> Slack mrkdwn
+
+HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+BULLET = re.compile(r"^(\s*)[-*+]\s+(.*)$")
+QUOTE = re.compile(r"^\s{0,3}>\s?(.*)$")
+RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+FENCE = re.compile(r"^\s{0,3}```")
+ORDERED = re.compile(r"^\s*\d+[.)]\s+")
+TABLE_ROW = re.compile(r"^\s*\|")
+CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")
+ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*]+?)(?<=\S)\*(?![*\w])")
+STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+LINK = re.compile(r"\[([^\]\n]+)\]\(((?:https?://|mailto:)[^)\s|<>]+)\)")
+BOLD_MARK = "\x00"
+
+
+def to_mrkdwn(markdown: str) -> str:
+    """Markdown as Slack mrkdwn: bold `*x*`, headings as bold lines, `<url|text>`, • bullets.
+
+    Text is escaped for Slack (`&`, `<`, `>`), so a template cannot mention @channel or users;
+    only http(s) and mailto links become links. Code fences are kept as they are.
+    """
+    out: list[str] = []
+    in_fence = False
+    for line in unwrap(markdown.splitlines()):
+        if FENCE.match(line):
+            in_fence = not in_fence
+            out.append("```")
+        elif in_fence:
+            out.append(slack_escape(line))
+        else:
+            out.append(convert_line(line))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip() + "\n"
+
+
+def convert_line(line: str) -> str:
+    if RULE.match(line):
+        return ""
+    if heading := HEADING.match(line):
+        text = inline(heading.group(1)).replace("*", "")
+        return f"*{text}*" if text else ""
+    if bullet := BULLET.match(line):
+        mark = "    ◦" if len(bullet.group(1).expandtabs(4)) >= 2 else "•"
+        return f"{mark} {inline(bullet.group(2))}"
+    if quote := QUOTE.match(line):
+        return f"> {inline(quote.group(1))}"
+    return inline(line.rstrip())
+
+
+def inline(text: str) -> str:
+    """Inline Markdown of one line as mrkdwn; code spans are left as they are."""
+    parts = CODE_SPAN.split(text)
+    return "".join(
+        slack_escape(part) if part.startswith("`") else inline_markup(part) for part in parts
+    )
+
+
+def inline_markup(text: str) -> str:
+    text = slack_escape(text)
+    text = BOLD.sub(lambda m: BOLD_MARK + (m.group(1) or m.group(2)) + BOLD_MARK, text)
+    text = ITALIC.sub(r"_\1_", text)
+    text = STRIKE.sub(r"~\1~", text).replace(BOLD_MARK, "*")
+    return LINK.sub(lambda m: f"<{m.group(2)}|{m.group(1)}>", text)
+
+
+def slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unwrap(lines: list[str]) -> list[str]:
+    """Join a paragraph's wrapped lines into one, as Markdown shows them (Slack keeps breaks)."""
+    out: list[str] = []
+    in_fence = False
+    for line in lines:
+        if FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and out and continues(out[-1], line):
+            out[-1] = out[-1].rstrip() + " " + line.strip()
+            continue
+        out.append(line)
+    return out
+
+
+def continues(previous: str, line: str) -> bool:
+    """Whether `line` is a wrapped continuation of the paragraph (or item) above it."""
+    if not previous.strip() or not line.strip() or previous.endswith("  "):
+        return False
+    starts_block = (HEADING, BULLET, QUOTE, RULE, FENCE, ORDERED, TABLE_ROW)
+    if any(pattern.match(line) for pattern in starts_block):
+        return False
+    ends_block = (HEADING, RULE, FENCE, TABLE_ROW)
+    return not any(pattern.match(previous) for pattern in ends_block)
+
+
+# ----------------------------------------------------------------------------------------------
+# Checking templates
+
+
+def sample_context(persona_id: str, present: bool = True, change: bool = False) -> dict:
+    """Plausible numbers for checking a playbook template without a model."""
+    numbers = {
+        "size": 560,
+        "share": 0.25,
+        "revenue_share": 0.42,
+        "avg_spend": 1234.5,
+        "avg_income": 71234.0,
+        "response_rate": 0.31,
+        "lift": 2.07,
+        "top_categories": [
+            {"category": "wine", "share": 0.48},
+            {"category": "meat", "share": 0.27},
+            {"category": "gold", "share": 0.08},
+        ],
+        "preferred_channel": "catalog",
+        "segments": [PERSONAS_BY_ID[persona_id].name, f"{PERSONAS_BY_ID[persona_id].name} (2)"],
+    }
+    return {
+        "persona": persona_fields(PERSONAS_BY_ID[persona_id]),
+        "numbers": numbers if present else None,
+        "model": {
+            "version": "20260101T000000Z-sample",
+            "segments": 4 if present else 3,
+            "customers": 2240,
+            "base_response_rate": 0.15,
+        },
+        "change": {"size": -12, "share_points": -0.5} if change else None,
+    }
+
+
+Samples = Mapping[str, Mapping[str, dict]]  # template name -> {case: context}
+
+
+def playbook_samples() -> dict[str, dict[str, dict]]:
+    """For each playbook template, contexts that walk through each of its branches."""
+    return {
+        playbook_template(p.id): {
+            "": sample_context(p.id),
+            "with a change since the last digest": sample_context(p.id, change=True),
+            "for a persona with no segment in the model (numbers is none)": sample_context(
+                p.id, present=False
+            ),
+        }
+        for p in PERSONAS
+    }
+
+
+def check_templates(templates: Templates, samples: Samples | None = None) -> list[str]:
+    """Problems (`file:line: message [case]`) of every template; empty when all are fine.
+
+    Playbooks render with sample numbers (present, changed, absent persona). Other templates
+    render with the contexts `samples` gives for their name (e.g. a digest with its sample
+    figures), else they are only compiled (syntax), since their variables are not known here.
+    A missing playbook is a problem too.
+    """
+    contexts = {**playbook_samples(), **(samples or {})}
+    present = set(templates.names())
+    problems: list[str] = []
+    for name in sorted(present | set(playbook_samples())):
+        if name not in present:
+            problems.append(f"{name}: missing (in neither templates folder)")
+        elif name.endswith(TEMPLATE_SUFFIX):
+            problems += check_one(templates, name, contexts.get(name))
+    return problems
+
+
+def check_one(templates: Templates, name: str, cases: Mapping[str, dict] | None) -> list[str]:
+    if cases is None:
+        problem = compile_problem(templates, name)
+        return [problem] if problem else []
+    problems, places = [], set()
+    for case, context in cases.items():
+        problem = templates.check(name, **context)
+        place = problem.split(": ", 1)[0] if problem else None
+        if problem and place not in places:  # one problem per file:line
+            places.add(place)
+            problems.append(f"{problem} [{case}]" if case else problem)
+    return problems
+
+
+def compile_problem(templates: Templates, name: str) -> str | None:
+    try:
+        templates.environment.get_template(name)
+    except TemplateError as error:
+        return describe(error, templates.origin(name))
+    return None
+
+
+def prepare_templates(templates: Templates) -> list[str]:
+    """Check every template and remember the good playbooks (served if they break later)."""
+    problems = check_templates(templates)
+    for name, cases in playbook_samples().items():
+        try:
+            templates.render(name, **cases[""])
+        except TemplateProblem:
+            continue
+    return problems
