@@ -99,21 +99,13 @@ def resolve_persona(text: str, personas: list[Persona] = PERSONAS) -> Persona:
 
     Raises LookupError naming the choices when the text is unknown or ambiguous.
     """
-    wanted = " ".join(text.lower().replace("_", " ").replace("-", " ").split())
+    wanted = normalized(text)
     if not wanted:
         raise LookupError(f"name a persona: {choices(personas)}")
     for p in personas:
-        keys = {p.id.replace("_", " "), p.name.lower(), p.short.lower(), p.study_label.lower()}
-        if wanted in keys:
+        if wanted in {*names_of(p), normalized(p.study_label)}:
             return p
-    matches = [
-        p
-        for p in personas
-        if any(
-            key.startswith(wanted)
-            for key in (p.id.replace("_", " "), p.name.lower(), p.short.lower())
-        )
-    ]
+    matches = [p for p in personas if any(key.startswith(wanted) for key in names_of(p))]
     if len(matches) == 1:
         return matches[0]
     if matches:
@@ -121,6 +113,15 @@ def resolve_persona(text: str, personas: list[Persona] = PERSONAS) -> Persona:
             f"'{text}' could mean {', '.join(m.id for m in matches)}; choose one of: {choices(personas)}"
         )
     raise LookupError(f"no persona '{text}'; choose one of: {choices(personas)}")
+
+
+def normalized(text: str) -> str:
+    """Lower case, `_` and `-` as spaces, single spaces: "High-Value" matches "high value"."""
+    return " ".join(text.lower().replace("_", " ").replace("-", " ").split())
+
+
+def names_of(persona: Persona) -> list[str]:
+    return [normalized(persona.id), normalized(persona.name), normalized(persona.short)]
 
 
 def choices(personas: list[Persona] = PERSONAS) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from segmentation.features import derive_features
-from segmentation.personas import PERSONAS, PERSONAS_BY_ID
+from segmentation.personas import PERSONAS, PERSONAS_BY_ID, Persona, resolve_persona
 from segmentation.playbooks import (
     check_templates,
     persona_numbers,
@@ -326,3 +326,34 @@ def test_the_last_good_version_is_served_after_a_break(tmp_path, trained, caplog
     assert [p for p in check_templates(templates) if p.startswith(f"{path}:3: ")]
     with pytest.raises(TemplateProblem):  # a fresh process has no good version to fall back on
         render_playbook(Templates(tmp_path), persona, figures)
+
+
+# ----------------------------------------------------------------------------------------------
+# Naming a persona
+
+
+@pytest.mark.parametrize(
+    ("text", "persona_id"),
+    [
+        ("premium", "premium"),
+        ("High-Value Premium Customers", "premium"),
+        ("high value premium customers", "premium"),
+        ("prem", "premium"),
+        ("C0", "premium"),
+        ("family-budget", "family_budget"),
+        ("Family Budget Shoppers", "family_budget"),
+        ("c2", "digital_active"),
+        ("moderate", "moderate_loyal"),
+    ],
+)
+def test_a_persona_by_id_name_short_name_label_or_prefix(text, persona_id):
+    assert resolve_persona(text).id == persona_id
+
+
+def test_an_ambiguous_or_unknown_persona_lists_the_choices():
+    plus = Persona("premium_plus", "Premium Plus Members", "Premium Plus", "C4", "New.", "Call.")
+    with pytest.raises(LookupError, match="'prem' could mean premium, premium_plus; choose"):
+        resolve_persona("prem", [*PERSONAS, plus])
+    assert resolve_persona("premium", [*PERSONAS, plus]).id == "premium"
+    with pytest.raises(LookupError, match="no persona 'gold'; choose one of: premium, family_"):
+        resolve_persona("gold")
