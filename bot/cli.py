@@ -391,6 +391,7 @@ def serve(port, host) -> None:
     from bot.app import create_app
     from bot.context import build_context, context_factory, health
     from bot.server import serve_http, serve_socket_mode
+    from bot.views.playbook import check_templates_at_start
 
     config = settings()
     if config.socket_mode:
@@ -398,6 +399,7 @@ def serve(port, host) -> None:
     else:
         config.require_slack_http()
     context = build_context(config)
+    check_templates_at_start(config.SMARTCART_TEMPLATES)
     app = create_app(config, context_factory(context))
     if config.socket_mode:
         click.echo("Connecting to Slack through Socket Mode", err=True)
@@ -405,6 +407,91 @@ def serve(port, host) -> None:
     else:
         click.echo(f"Serving Slack requests at http://{host}:{port}/slack/events", err=True)
         serve_http(config, app, health(context), port=port, host=host)
+
+
+@main.command()
+@click.argument("persona", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "slack"]),
+    default="md",
+    show_default=True,
+    help="Markdown for a brief, or Slack mrkdwn.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE, not stdout."
+)
+@friendly_errors
+def playbook(persona, fmt, out) -> None:
+    """A persona's playbook with live numbers (by id, name, clear prefix or C0..C3)."""
+    from segmentation.personas import resolve_persona
+    from segmentation.playbooks import render_playbook, templates_for
+
+    config = settings()
+    found = resolve_persona(" ".join(persona))
+    templates = templates_for(config.SMARTCART_TEMPLATES)
+    book = render_playbook(templates, found, service(config).figures())
+    text = book.markdown if fmt == "md" else book.mrkdwn
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote the {found.name} playbook ({fmt}) to {out}", err=True)
+
+
+@main.command()
+@click.argument("persona", nargs=-1, required=True)
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="FILE.csv"
+)
+@click.option("--user", default=None, help="User id for the audit trail (default: cli:<login>).")
+@friendly_errors
+def export(persona, out, user) -> None:
+    """Write a persona's customers as CSV for a campaign tool (recorded in the audit trail)."""
+    import getpass
+
+    from bot.views.export import audience_csv, empty_message
+    from segmentation.personas import resolve_persona
+
+    text = " ".join(persona)
+    found = resolve_persona(text)
+    engine = service()
+    content, rows = audience_csv(engine, found)
+    if rows:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(content)
+    user_id = user or f"cli:{getpass.getuser()}"
+    engine.store.audit(user_id, "local", "export", text, True, rows=rows, detail=found.id)
+    if not rows:
+        click.echo(empty_message(engine, found).replace("*", ""), err=True)
+        raise SystemExit(1)
+    click.echo(f"Wrote {rows:,} customers of {found.name} to {out}")
+
+
+@main.group()
+def templates() -> None:
+    """The Jinja templates (playbooks, digest), built-in or from SMARTCART_TEMPLATES."""
+
+
+@templates.command("check")
+@friendly_errors
+def check_templates_command() -> None:
+    """Check every template; prints one `file:line: problem` per line, exits 1 if any."""
+    from segmentation.playbooks import check_templates
+    from segmentation.templating import Templates
+
+    folder = settings().SMARTCART_TEMPLATES
+    checked = Templates(folder)
+    problems = check_templates(checked)
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        click.echo(f"{len(problems)} template problem(s)", err=True)
+        raise SystemExit(1)
+    where = f"{folder}, then the built-in ones" if folder else "built-in"
+    click.echo(f"{len(checked.names())} templates OK ({where})")
 
 
 if __name__ == "__main__":

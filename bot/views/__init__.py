@@ -1,3 +1,3 @@
 """Block Kit views of the engine's answers, registered as `/segment` subcommands on import."""
 
-from bot.views import customer, model_card, personas, summary  # noqa: F401
+from bot.views import customer, export, model_card, personas, playbook, summary  # noqa: F401
