@@ -384,8 +384,13 @@ class _LocalContext:
 @main.command()
 @click.option("--port", default=3000, show_default=True, help="HTTP port (ignored in Socket Mode).")
 @click.option("--host", default="0.0.0.0", show_default=True)
+@click.option(
+    "--no-scheduler",
+    is_flag=True,
+    help="Do not run the digest/retraining scheduler here (run `smartcart scheduler` once instead).",
+)
 @friendly_errors
-def serve(port, host) -> None:
+def serve(port, host, no_scheduler) -> None:
     """Serve the Slack bot: HTTP at /slack/events, or Socket Mode when SLACK_APP_TOKEN is set."""
     import bot.views  # noqa: F401  (registers the subcommands)
     from bot.app import create_app
@@ -401,12 +406,27 @@ def serve(port, host) -> None:
     context = build_context(config)
     check_templates_at_start(config.SMARTCART_TEMPLATES)
     app = create_app(config, context_factory(context))
-    if config.socket_mode:
-        click.echo("Connecting to Slack through Socket Mode", err=True)
-        serve_socket_mode(config, app)
-    else:
-        click.echo(f"Serving Slack requests at http://{host}:{port}/slack/events", err=True)
-        serve_http(config, app, health(context), port=port, host=host)
+    scheduler = None if no_scheduler else start_jobs(config, context.service)
+    try:
+        if config.socket_mode:
+            click.echo("Connecting to Slack through Socket Mode", err=True)
+            serve_socket_mode(config, app)
+        else:
+            click.echo(f"Serving Slack requests at http://{host}:{port}/slack/events", err=True)
+            serve_http(config, app, health(context), port=port, host=host)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+def start_jobs(config, engine):
+    """The scheduler inside `serve` (None when nothing is configured to run)."""
+    from bot.scheduler import describe_jobs, start_scheduler
+
+    scheduler = start_scheduler(config, engine)
+    for line in describe_jobs(scheduler) if scheduler else ["scheduler: nothing to schedule"]:
+        click.echo(f"Scheduled {line}", err=True)
+    return scheduler
 
 
 @main.command()
@@ -492,6 +512,80 @@ def check_templates_command() -> None:
         raise SystemExit(1)
     where = f"{folder}, then the built-in ones" if folder else "built-in"
     click.echo(f"{len(checked.names())} templates OK ({where})")
+
+
+@main.command()
+@click.option(
+    "--now",
+    "now",
+    is_flag=True,
+    help="Run the scheduled job once, now (posts at most once per period).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Print the digest and write its chart; post and store nothing."
+)
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where --dry-run writes the chart. Default: var/digest/digest-<period>.png",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@friendly_errors
+def digest(now, dry_run, chart, as_json) -> None:
+    """The segment digest: --now posts this period's (once), --dry-run previews it; else status."""
+    from bot.digest import DigestRunner
+
+    if now and dry_run:
+        raise click.UsageError("choose --now or --dry-run, not both")
+    config = settings()
+    runner = DigestRunner(config, service(config))
+    if dry_run:
+        preview = runner.dry_run(chart_path=chart)
+        if as_json:
+            emit_json(preview.as_dict())
+            return
+        click.echo(f"Digest for {preview.period.label} (dry run: nothing posted or stored)\n")
+        click.echo(preview.message.markdown)
+        click.echo(f"\nChart: {preview.chart_path}")
+        return
+    if now:
+        result = runner.run(manual=True)
+        if as_json:
+            emit_json(result.as_dict())
+        else:
+            click.echo(result.message)
+        if result.state in ("failed", "failed_ambiguous") and not result.posted:
+            sys.exit(1)
+        return
+    print_digest_status(runner.status(), as_json)
+
+
+def print_digest_status(status: dict, as_json: bool) -> None:
+    if as_json:
+        emit_json(status)
+        return
+    click.echo(f"Channel: {status['channel'] or '(SMARTCART_DIGEST_CHANNEL not set)'}")
+    click.echo(f"Current period: {status['period']} ({status['period_label']})")
+    run = status["run"]
+    state = "not run yet" if run is None else f"{run['state']} (ts {run['message_ts']})"
+    click.echo(f"This period's digest: {state}")
+    if run and run["error"]:
+        click.echo(f"Last error: {run['error']}")
+    click.echo(f"Next digest: {status['next_digest']}")
+
+
+@main.command()
+@friendly_errors
+def scheduler() -> None:
+    """Run only the scheduler (digest, retraining): exactly one per deployment."""
+    from bot.scheduler import describe_jobs, start_standalone, wait_until_stopped
+
+    config = settings()
+    running = start_standalone(config, service(config))
+    for line in describe_jobs(running):
+        click.echo(f"Scheduled {line}", err=True)
+    click.echo("Scheduler running; Ctrl-C to stop", err=True)
+    wait_until_stopped(running)
 
 
 if __name__ == "__main__":
