@@ -26,6 +26,7 @@ from jinja2 import (
     TemplateSyntaxError,
     Undefined,
 )
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from segmentation.errors import SegmentationError
@@ -84,11 +85,35 @@ FILTERS = {
 }
 
 
+MAX_REPEAT_LENGTH = 100_000
+MAX_EXPONENT = 100
+
+
+class BoundedSandbox(SandboxedEnvironment):
+    """The sandbox, plus limits on `*` and `**` so a template cannot exhaust memory or CPU
+    (`{{ 'a' * 10**9 }}`, `{{ 9 ** 9 ** 9 }}`)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"exponent {right} is above the template limit of {MAX_EXPONENT}")
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                repeated = isinstance(sequence, str | list | tuple) and isinstance(times, int)
+                if repeated and len(sequence) * times > MAX_REPEAT_LENGTH:
+                    raise SecurityError(
+                        f"repeating a value to {len(sequence) * times:,} items is above the "
+                        f"template limit of {MAX_REPEAT_LENGTH:,}"
+                    )
+        return super().call_binop(context, operator, left, right)
+
+
 class Templates:
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = Path(folder) if folder else None
         folders = [str(p) for p in (self.folder, BUILTIN_TEMPLATES) if p is not None]
-        self.environment = SandboxedEnvironment(
+        self.environment = BoundedSandbox(
             loader=ChoiceLoader([FileSystemLoader(f) for f in folders]),
             undefined=StrictUndefined,
             autoescape=False,
