@@ -75,6 +75,7 @@ class StandInState:
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, ScriptedFailure] = field(default_factory=dict)
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    posted: list[dict[str, Any]] = field(default_factory=list)  # chat.postMessage, oldest first
     websockets: list[WebSocket] = field(default_factory=list)
     condition: threading.Condition = field(default_factory=threading.Condition)
     counter: Any = field(default_factory=lambda: itertools.count(1))
@@ -465,7 +466,31 @@ def post_message(standin: SlackStandIn, call: Call) -> dict[str, Any]:
         return {"ok": False, "error": "no_text"}
     ts = message_ts(standin)
     message = {"type": "message", "text": call.body.get("text", ""), "user": BOT_USER_ID, "ts": ts}
+    metadata = call.body.get("metadata")
+    if metadata:
+        message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+    with standin.state.condition:
+        standin.state.posted.append({**message, "channel": channel})
     return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+
+def conversations_history(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    """Messages posted with chat.postMessage to the channel, newest first (one page).
+
+    Message metadata is included only with `include_all_metadata`, as Slack does. `oldest` is
+    accepted but not applied (the stand-in's ts values are not wall-clock times).
+    """
+    channel = call.body.get("channel")
+    if not channel:
+        return {"ok": False, "error": "channel_not_found"}
+    with_metadata = str(call.body.get("include_all_metadata", "")).lower() in ("1", "true")
+    with standin.state.condition:
+        posted = [dict(m) for m in reversed(standin.state.posted) if m["channel"] == channel]
+    for message in posted:
+        del message["channel"]
+        if not with_metadata:
+            message.pop("metadata", None)
+    return {"ok": True, "messages": posted, "has_more": False, "response_metadata": {}}
 
 
 def post_ephemeral(standin: SlackStandIn, call: Call) -> dict[str, Any]:
@@ -526,6 +551,7 @@ WEB_API: dict[str, Callable[[SlackStandIn, Call], dict[str, Any]]] = {
     "chat.postMessage": post_message,
     "chat.postEphemeral": post_ephemeral,
     "conversations.open": conversations_open,
+    "conversations.history": conversations_history,
     "files.getUploadURLExternal": get_upload_url,
     "files.completeUploadExternal": complete_upload,
 }
