@@ -1,0 +1,172 @@
+"""Scheduled jobs (APScheduler 3.x): the digest, its catch-up tick, and an optional retraining.
+
+- `smartcart-digest`: `SMARTCART_DIGEST_CRON` in `SMARTCART_TIMEZONE` (so 09:00 stays 09:00 local
+  across daylight-saving changes); runs the digest of the period that just started.
+- `smartcart-digest-retry`: every few minutes (and shortly after start), the same job for the
+  current period. It posts nothing when the period is posted or being posted; it retries a failed
+  period after a backoff, finishes a crashed one, and catches up a tick missed while the process
+  was down, all only within the digest's grace window (`bot.digest.GRACE`).
+- `smartcart-retrain` (when `SMARTCART_RETRAIN_CRON` is set): retrains from `SMARTCART_DATA`;
+  the live model changes only when training succeeded (`SegmentService.train`).
+
+Every job has an explicit id, `replace_existing=True`, `coalesce=True` (a backlog of missed
+fires runs once), `max_instances=1` and a misfire grace time. The digest is once-per-period
+through the store, so two schedulers cannot post twice; still, run exactly one scheduler per
+deployment (in `smartcart serve`, or `smartcart scheduler` beside replicas started with
+`smartcart serve --no-scheduler`), or every replica would load the data for nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.digest import DigestRunner
+from bot.settings import Settings, SettingsError, require
+from segmentation.history import digest_trigger
+from segmentation.service import SegmentService
+from segmentation.training import TrainingOptions
+
+logger = logging.getLogger(__name__)
+
+DIGEST_JOB = "smartcart-digest"
+DIGEST_RETRY_JOB = "smartcart-digest-retry"
+RETRAIN_JOB = "smartcart-retrain"
+MISFIRE_GRACE_SECONDS = 3600
+RETRY_EVERY = timedelta(minutes=5)
+FIRST_RETRY_AFTER = timedelta(seconds=30)
+
+Job = Callable[[], Any]
+
+
+@dataclass
+class ScheduledJobs:
+    digest: Job | None = None
+    retrain: Job | None = None
+
+    def __bool__(self) -> bool:
+        return self.digest is not None or self.retrain is not None
+
+
+def digest_job(runner: DigestRunner, automatic: bool = True) -> Job:
+    def run_digest() -> None:
+        result = runner.run(manual=not automatic)
+        level = logging.DEBUG if result.quiet else logging.INFO
+        if result.state in ("failed", "failed_ambiguous") and not result.quiet:
+            level = logging.WARNING
+        logger.log(level, "digest %s: %s", result.period, result.message)
+
+    return run_digest
+
+
+def retrain_job(service: SegmentService, data: str, options: TrainingOptions | None = None) -> Job:
+    def retrain() -> None:
+        before = service.live_version()
+        try:
+            result = service.train(data, options or TrainingOptions())
+        except Exception:
+            logger.exception(
+                "scheduled retraining from %s failed; model %s stays live", data, before
+            )
+            return
+        logger.info("scheduled retraining: model %s is live (was %s)", result.model.version, before)
+
+    return retrain
+
+
+def scheduled_jobs(
+    settings: Settings, service: SegmentService, runner: DigestRunner | None = None
+) -> ScheduledJobs:
+    """The jobs the settings ask for; SettingsError when one lacks what it needs."""
+    jobs = ScheduledJobs()
+    if settings.SMARTCART_DIGEST_CHANNEL:
+        require(settings, ("SLACK_BOT_TOKEN",), "to post the digest")
+        jobs.digest = digest_job(runner or DigestRunner(settings, service))
+    if settings.SMARTCART_RETRAIN_CRON:
+        require(settings, ("SMARTCART_DATA",), "by SMARTCART_RETRAIN_CRON (it retrains from it)")
+        jobs.retrain = retrain_job(service, settings.SMARTCART_DATA)
+    return jobs
+
+
+def build_scheduler(settings: Settings, jobs: ScheduledJobs) -> BackgroundScheduler:
+    """A BackgroundScheduler (not started) in SMARTCART_TIMEZONE with the jobs added."""
+    scheduler = BackgroundScheduler(timezone=settings.timezone)
+    add_jobs(scheduler, settings, jobs)
+    return scheduler
+
+
+def add_jobs(scheduler: BackgroundScheduler, settings: Settings, jobs: ScheduledJobs) -> None:
+    options = {
+        "replace_existing": True,
+        "coalesce": True,
+        "max_instances": 1,
+        "misfire_grace_time": MISFIRE_GRACE_SECONDS,
+    }
+    zone = settings.timezone
+    if jobs.digest is not None:
+        cron = digest_trigger(settings.SMARTCART_DIGEST_CRON, settings.SMARTCART_TIMEZONE)
+        scheduler.add_job(jobs.digest, cron, id=DIGEST_JOB, name="segment digest", **options)
+        scheduler.add_job(
+            jobs.digest,
+            IntervalTrigger(seconds=RETRY_EVERY.total_seconds(), timezone=zone),
+            id=DIGEST_RETRY_JOB,
+            name="segment digest: retries and catch-up",
+            next_run_time=datetime.now(zone) + FIRST_RETRY_AFTER,
+            **options,
+        )
+    if jobs.retrain is not None:
+        retrain = CronTrigger.from_crontab(settings.SMARTCART_RETRAIN_CRON, timezone=zone)
+        scheduler.add_job(jobs.retrain, retrain, id=RETRAIN_JOB, name="retraining", **options)
+
+
+def start_scheduler(
+    settings: Settings, service: SegmentService, runner: DigestRunner | None = None
+) -> BackgroundScheduler | None:
+    """Start the scheduler in the background; None (with a log line) when nothing is set."""
+    jobs = scheduled_jobs(settings, service, runner)
+    if not jobs:
+        logger.warning("nothing scheduled: set SMARTCART_DIGEST_CHANNEL or SMARTCART_RETRAIN_CRON")
+        return None
+    scheduler = build_scheduler(settings, jobs)
+    scheduler.start()
+    for job in scheduler.get_jobs():
+        logger.info("scheduled %s (%s): next at %s", job.id, job.trigger, job.next_run_time)
+    return scheduler
+
+
+def describe_jobs(scheduler: BackgroundScheduler) -> list[str]:
+    return [
+        f"{job.id}: next at {job.next_run_time} ({job.trigger})" for job in scheduler.get_jobs()
+    ]
+
+
+def start_standalone(settings: Settings, service: SegmentService) -> BackgroundScheduler:
+    """`smartcart scheduler`: like in `serve`, but having nothing to schedule is an error."""
+    scheduler = start_scheduler(settings, service)
+    if scheduler is None:
+        raise SettingsError(
+            "SMARTCART_DIGEST_CHANNEL and SMARTCART_RETRAIN_CRON are not set: nothing to schedule"
+        )
+    return scheduler
+
+
+def wait_until_stopped(scheduler: BackgroundScheduler, stop: threading.Event | None = None) -> None:
+    """Block until SIGINT/SIGTERM (or `stop` is set), then shut the scheduler down."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        scheduler.shutdown(wait=True)
