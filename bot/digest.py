@@ -160,16 +160,27 @@ def template_context(comparison: Comparison, period: Period) -> dict[str, Any]:
     }
 
 
+# Column labels of the migration table, short enough for a phone-width Slack code block.
+TABLE_LABELS = {
+    "premium": "Premium",
+    "family_budget": "Family",
+    "digital_active": "Digital",
+    "moderate_loyal": "Moderate",
+    NEW: "new",
+    GONE: "gone",
+}
+
+
 def migration_text(table: pd.DataFrame) -> str:
     """The from -> to table as fixed-width text (rows: before, columns: now)."""
     if table.empty:
         return "(no earlier digest)"
 
     def label(persona: str) -> str:
-        return persona if persona in (NEW, GONE) else persona_short(persona)
+        return TABLE_LABELS.get(persona) or persona_short(persona)[:12]
 
-    width = max(10, *(len(label(p)) for p in [*table.index, *table.columns])) + 1
-    lines = ["from \\ to".ljust(width) + "".join(label(c).rjust(width) for c in table.columns)]
+    width = max(8, *(len(label(p)) for p in [*table.index, *table.columns])) + 1
+    lines = ["from\\to".ljust(width) + "".join(label(c).rjust(width) for c in table.columns)]
     for source, row in table.iterrows():
         lines.append(label(source).ljust(width) + "".join(f"{v:,}".rjust(width) for v in row))
     return "\n".join(lines)

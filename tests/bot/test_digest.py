@@ -272,6 +272,22 @@ def test_a_failed_period_is_not_retried_automatically_after_the_grace_window(
     assert runner.run(manual=True).posted  # a person can still post it with --now
 
 
+@SQLITE_ONLY
+def test_a_chart_that_failed_to_upload_is_uploaded_by_the_next_tick(
+    make_runner, slack_standin, clock
+):
+    runner = make_runner()
+    slack_standin.fail_next("files.getUploadURLExternal", status=200, error="not_in_channel")
+    first = runner.run(manual=False)
+    assert first.posted and first.chart_file_id is None
+    clock.advance(RETRY_BACKOFF)
+    later = runner.run(manual=False)
+    assert not later.posted and later.chart_file_id
+    assert slack_standin.uploaded(later.chart_file_id)["content"].startswith(PNG_SIGNATURE)
+    assert len(posts(slack_standin)) == 1
+    assert runner.run(manual=False).quiet  # nothing left to do
+
+
 @pytest.fixture
 def black_hole() -> Iterator[str]:
     """An HTTP address that accepts requests and never answers (a timeout after sending)."""
