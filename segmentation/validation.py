@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -37,17 +38,24 @@ class ValidatedData:
         }
 
 
+# A reason for every failing row: one text, a Series by row, or a function of the failing mask
+# that words the reason for those rows only.
+Messages = pd.Series | str | Callable[[pd.Series], pd.Series]
+
+
 class _Reasons:
     """Collects, per row, the first reason it fails."""
 
     def __init__(self, index: pd.Index) -> None:
         self.reason = pd.Series("", index=index, dtype=object)
 
-    def add(self, failing: pd.Series, messages: pd.Series | str) -> None:
+    def add(self, failing: pd.Series, messages: Messages) -> None:
         failing = failing.fillna(False).astype(bool) & (self.reason == "")
         if not failing.any():
             return
-        if isinstance(messages, str):
+        if callable(messages):  # worded for the failing rows only (most rows pass)
+            self.reason[failing] = messages(failing)
+        elif isinstance(messages, str):
             self.reason[failing] = messages
         else:
             self.reason[failing] = messages[failing]
@@ -112,8 +120,8 @@ def _check_columns(raw: RawData) -> None:
         raise DataError(f"{raw.source}: missing required column(s): {', '.join(missing)}")
 
 
-def _show(values: pd.Series, pattern: str) -> pd.Series:
-    return values.map(lambda v: pattern.format(_plain(v)))
+def _show(values: pd.Series, pattern: str) -> Callable[[pd.Series], pd.Series]:
+    return lambda rows: values[rows].map(lambda v: pattern.format(_plain(v)))
 
 
 def _plain(value: object) -> str:
@@ -143,8 +151,8 @@ def _integers(frame: pd.DataFrame, column: str, reasons: _Reasons, required: boo
     return values
 
 
-def _quoted(text: pd.Series, pattern: str) -> pd.Series:
-    return text.map(lambda v: pattern.format(repr(v[:40])))
+def _quoted(text: pd.Series, pattern: str) -> Callable[[pd.Series], pd.Series]:
+    return lambda rows: text[rows].map(lambda v: pattern.format(repr(v[:40])))
 
 
 def _categories(frame: pd.DataFrame, column: str, reasons: _Reasons) -> pd.Series:
