@@ -384,6 +384,29 @@ def recent_history(
     return keys, sizes
 
 
+def latest_changes(store: Store) -> dict[str, dict[str, float]]:
+    """Per persona, the change between the two latest digests: `size` and `share_points`.
+
+    Empty before the second digest. (What a playbook's `change` variable shows.)
+    """
+    query = (
+        sa.select(history_snapshots.c.id).order_by(history_snapshots.c.scheduled_at.desc()).limit(2)
+    )
+    with store.engine.connect() as connection:
+        ids = [r.id for r in connection.execute(query)]
+        if len(ids) < 2:
+            return {}
+        segments = _read_segments(connection, ids)
+    now, before = ({s["persona"]: s for s in segments[i]} for i in ids)
+    return {
+        persona: {
+            "size": figures["customers"] - before.get(persona, {}).get("customers", 0),
+            "share_points": 100 * (figures["share"] - before.get(persona, {}).get("share", 0.0)),
+        }
+        for persona, figures in now.items()
+    }
+
+
 def as_utc(value: datetime) -> datetime:
     """SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -219,3 +219,16 @@ def test_digest_data_can_come_from_a_file(store, trained, tmp_path):
     )
     assert comparison.current.source.endswith("customers.parquet")
     assert 450 < comparison.current.customers <= 500
+
+
+def test_latest_changes_are_what_a_playbook_shows(store, trained):
+    model, customers = trained.model, trained.data.customers
+    put_customers(store, model, customers)
+    prepare_digest(store, model, week(datetime(2024, 4, 2, tzinfo=UTC)), None, True)
+    assert history.latest_changes(store) == {}
+    put_customers(store, model, changed_customers(customers))
+    second = prepare_digest(store, model, week(datetime(2024, 4, 9, tzinfo=UTC)), None, True)
+    changes = history.latest_changes(store)
+    for row in second.rows:
+        assert changes[row["persona"]]["size"] == row["size_change"]
+        assert changes[row["persona"]]["share_points"] == pytest.approx(row["share_change"])
