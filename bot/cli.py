@@ -499,12 +499,13 @@ def templates() -> None:
 @friendly_errors
 def check_templates_command() -> None:
     """Check every template; prints one `file:line: problem` per line, exits 1 if any."""
+    from bot.digest import digest_samples
     from segmentation.playbooks import check_templates
     from segmentation.templating import Templates
 
     folder = settings().SMARTCART_TEMPLATES
     checked = Templates(folder)
-    problems = check_templates(checked)
+    problems = check_templates(checked, digest_samples())
     for problem in problems:
         click.echo(problem)
     if problems:

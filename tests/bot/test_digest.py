@@ -433,3 +433,13 @@ def test_digest_now_without_a_channel_is_one_clear_line(engine_settings):
     result = CliRunner().invoke(main, ["digest", "--now"])
     assert result.exit_code != 0
     assert "SMARTCART_DIGEST_CHANNEL is not set" in result.output
+
+
+def test_templates_check_renders_the_digest_with_its_samples(settings_env, tmp_path, monkeypatch):
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "digest.md.j2").write_text("{{ customers|money }}\n{{ customerz }}\n")
+    monkeypatch.setenv("SMARTCART_TEMPLATES", str(folder))
+    result = CliRunner().invoke(main, ["templates", "check"])
+    assert result.exit_code == 1
+    assert "digest.md.j2:2: UndefinedError" in result.output
