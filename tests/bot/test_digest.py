@@ -206,6 +206,7 @@ def test_a_crash_after_the_claim_is_finished_by_the_next_run_without_a_second_po
         assert slack_standin.calls("conversations.history")
 
 
+@SQLITE_ONLY
 def test_a_crash_while_building_leaves_nothing_sent_and_the_next_run_posts(
     make_runner, slack_standin, clock, monkeypatch
 ):
@@ -236,6 +237,7 @@ def test_a_429_then_success_posts_once(make_runner, slack_standin):
     assert result.message_ts and slack_standin.calls("files.completeUploadExternal")
 
 
+@SQLITE_ONLY
 def test_a_500_then_success_posts_once(make_runner, slack_standin):
     slack_standin.fail_next("chat.postMessage", status=500)
     result = make_runner().run()
@@ -310,6 +312,7 @@ def black_hole() -> Iterator[str]:
         connection.close()
 
 
+@SQLITE_ONLY
 def test_a_timeout_after_sending_is_ambiguous_and_not_replayed_blindly(
     make_runner, digest_settings, slack_standin, black_hole, clock
 ):
@@ -329,6 +332,7 @@ def test_a_timeout_after_sending_is_ambiguous_and_not_replayed_blindly(
     assert len(posts(slack_standin)) == 1
 
 
+@SQLITE_ONLY
 def test_an_ambiguous_post_that_reached_slack_is_adopted(
     make_runner, digest_settings, slack_standin
 ):
