@@ -451,7 +451,9 @@ def playbook(persona, fmt, out) -> None:
     config = settings()
     found = resolve_persona(" ".join(persona))
     templates = templates_for(config.SMARTCART_TEMPLATES)
-    book = render_playbook(templates, found, service(config).figures())
+    engine = service(config)
+    change = engine.change_since_last_digest(found.id)
+    book = render_playbook(templates, found, engine.figures(), change)
     text = book.markdown if fmt == "md" else book.mrkdwn
     if out is None:
         click.echo(text, nl=False)

@@ -407,6 +407,22 @@ def latest_changes(store: Store) -> dict[str, dict[str, float]]:
     }
 
 
+def change_since_last_digest(store: Store, persona: str, size: int, share: float) -> dict | None:
+    """A persona's change from the latest digest's snapshot to now (a playbook's `change`).
+
+    None before the first digest. `size` in customers, `share_points` in percentage points.
+    """
+    latest = previous_snapshot(store, datetime.now(UTC), members=False)
+    if latest is None:
+        return None
+    before = {s["persona"]: s for s in latest.segments}.get(persona, {})
+    return {
+        "size": size - before.get("customers", 0),
+        "share_points": 100 * (share - before.get("share", 0.0)),
+        "period": latest.period,
+    }
+
+
 def as_utc(value: datetime) -> datetime:
     """SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

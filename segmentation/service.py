@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from segmentation import schema
+from segmentation import history, schema
 from segmentation.errors import ModelError
 from segmentation.features import derive_features
 from segmentation.loading import load_customers
@@ -101,6 +101,13 @@ class SegmentService:
         figures = compute_figures(model, customers)
         self._figures = (key, figures)
         return figures
+
+    def change_since_last_digest(self, persona_id: str) -> dict | None:
+        """The persona's change since the latest digest, or None before the first one."""
+        segments = self.figures().persona(persona_id)
+        size = sum(s["size"] for s in segments)
+        share = sum(s["share"] for s in segments)
+        return history.change_since_last_digest(self.store, persona_id, size, share)
 
     def audience(self, persona_id: str) -> pd.DataFrame:
         """The persona's customers with what a campaign tool needs."""

@@ -75,7 +75,8 @@ def render_for_slack(ctx: BotContext, persona: Persona) -> Playbook:
     """The rendered playbook; a broken template (with no good version yet) is a clear answer."""
     templates = templates_for(ctx.settings.SMARTCART_TEMPLATES)
     try:
-        return render_playbook(templates, persona, ctx.service.figures())
+        change = ctx.service.change_since_last_digest(persona.id)
+        return render_playbook(templates, persona, ctx.service.figures(), change)
     except TemplateProblem as problem:
         logger.error("playbook %s cannot be rendered: %s", persona.id, problem)
         raise UserError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,10 @@ from bot.answers import MAX_SECTION_TEXT
 from bot.cli import main
 from bot.views import playbook as playbook_view
 from bot.views.playbook import check_templates_at_start
+from segmentation import history
 from segmentation.personas import PERSONAS, PERSONAS_BY_ID, Persona, resolve_persona
 from segmentation.playbooks import persona_numbers, playbook_template
+from segmentation.scoring import score
 from segmentation.templating import money, percent, times
 from tests.bot.views.test_views import all_text
 from tests.slack_client import SlackBot
@@ -242,3 +245,19 @@ def test_cli_templates_check(settings_env, tmp_path, monkeypatch):
     assert len(lines) == 2
     assert lines[0].startswith(f"{syntax}:2: ") and lines[1].startswith(f"{typo}:3: ")
     assert "no attribute 'sise'" in lines[1]
+
+
+def test_playbook_shows_the_change_since_the_last_digest(segment_bot, bot_context, trained):
+    assert "Since the last digest" not in all_text(segment_bot.ask("playbook premium"))
+    customers = trained.data.customers
+    fewer = customers[customers["ID"] % 10 != 0]  # the last digest saw 10% fewer customers
+    period = history.period_at("0 9 * * mon", "UTC", datetime(2024, 4, 2, tzinfo=UTC))
+    history.save_snapshot(
+        bot_context.service.store, history.take_snapshot(trained.model, fewer, period, "test")
+    )
+    figures = bot_context.service.figures()
+    now = sum(s["size"] for s in figures.persona("premium"))
+    before = int((score(trained.model, fewer)["persona"] == "premium").sum())
+    text = all_text(segment_bot.ask("playbook premium"))
+    assert "Since the last digest" in text
+    assert f"{now - before:+,}" in text
