@@ -294,19 +294,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
+    from benchmarks.digest_bench import digest_section
+
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         facts = machine()
         training = bench_training(folder, args.runs)
         generation = bench_generate(args.runs)
         latency = bench_latency(folder, args.runs)
-        write_report(args.out, facts, training, generation, latency, extra_sections(folder))
+        digest = digest_section(runs=args.runs)
+        write_report(args.out, facts, training, generation, latency, ["", digest])
     print(f"wrote {args.out}", file=sys.stderr)
-
-
-def extra_sections(folder: Path) -> list[str]:
-    """Sections contributed by other benchmark modules (the digest's, when present)."""
-    return []
 
 
 if __name__ == "__main__":
