@@ -1,18 +1,11 @@
-"""Numbers as marketers read them."""
+"""Numbers as marketers read them: the same formatters the templates use, plus durations."""
 
 from __future__ import annotations
 
+from segmentation.templating import money, percent
+from segmentation.templating import times as lift
 
-def percent(value: float | None, digits: int = 1) -> str:
-    return "n/a" if value is None else f"{value:.{digits}%}"
-
-
-def money(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.0f}"
-
-
-def lift(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}×"
+__all__ = ["lift", "money", "months", "percent"]
 
 
 def months(days: float) -> str:
