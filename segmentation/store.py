@@ -151,6 +151,7 @@ digest_events = sa.Table(
     sa.Column("detail", sa.String(500), nullable=True),
 )
 
+
 def _create(*tables: sa.Table) -> Callable[[Connection], None]:
     def migrate(connection: Connection) -> None:
         metadata.create_all(connection, tables=list(tables))
