@@ -29,39 +29,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-COLUMNS = [
-    "ID",
-    "Year_Birth",
-    "Education",
-    "Marital_Status",
-    "Income",
-    "Kidhome",
-    "Teenhome",
-    "Dt_Customer",
-    "Recency",
-    "MntWines",
-    "MntFruits",
-    "MntMeatProducts",
-    "MntFishProducts",
-    "MntSweetProducts",
-    "MntGoldProds",
-    "NumDealsPurchases",
-    "NumWebPurchases",
-    "NumCatalogPurchases",
-    "NumStorePurchases",
-    "NumWebVisitsMonth",
-    "AcceptedCmp3",
-    "AcceptedCmp4",
-    "AcceptedCmp5",
-    "AcceptedCmp1",
-    "AcceptedCmp2",
-    "Complain",
-    "Z_CostContact",
-    "Z_Revenue",
-    "Response",
-]
-AMOUNT_COLUMNS = COLUMNS[9:15]
-CAMPAIGN_COLUMNS = ["AcceptedCmp1", "AcceptedCmp2", "AcceptedCmp3", "AcceptedCmp4", "AcceptedCmp5"]
+from segmentation import schema
+
+COLUMNS = schema.PUBLISHED_COLUMNS
+AMOUNT_COLUMNS = schema.SPENDING_COLUMNS
+CAMPAIGN_COLUMNS = schema.CAMPAIGN_COLUMNS
 DATE_FORMAT = "%d-%m-%Y"
 
 # ---- Calibration: marginals (counts out of 2,240 unless noted) ----------------------------

@@ -25,7 +25,8 @@ COUNT_COLUMNS = [
 FLAG_COLUMNS = ["Complain", "Response", *CAMPAIGN_COLUMNS]
 CATEGORY_COLUMNS = ["Education", "Marital_Status"]
 
-REQUIRED_COLUMNS = [
+# The published export's columns, in its order (the generator writes exactly these).
+PUBLISHED_COLUMNS = [
     ID,
     "Year_Birth",
     "Education",
@@ -39,10 +40,22 @@ REQUIRED_COLUMNS = [
     "NumDealsPurchases",
     *PURCHASE_COLUMNS,
     "NumWebVisitsMonth",
+    "AcceptedCmp3",
+    "AcceptedCmp4",
+    "AcceptedCmp5",
+    "AcceptedCmp1",
+    "AcceptedCmp2",
+    "Complain",
+    "Z_CostContact",
+    "Z_Revenue",
+    "Response",
 ]
 # Response is the outcome (reported per segment, never a clustering input); Complain is informative.
 OPTIONAL_COLUMNS = ["Complain", "Response", *CAMPAIGN_COLUMNS]
 IGNORED_COLUMNS = ["Z_CostContact", "Z_Revenue"]
+REQUIRED_COLUMNS = [
+    c for c in PUBLISHED_COLUMNS if c not in OPTIONAL_COLUMNS and c not in IGNORED_COLUMNS
+]
 ALL_COLUMNS = [*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS]
 
 EDUCATION_LEVELS = {"Basic": 0, "2n Cycle": 1, "Graduation": 2, "Master": 3, "PhD": 4}
