@@ -206,13 +206,17 @@ def _latest_date(dates: pd.Series, reasons: _Reasons, raw: RawData) -> date:
 def _check_ages(typed: pd.DataFrame, as_of: date, reasons: _Reasons) -> None:
     ages = as_of.year - typed["Year_Birth"]
     implausible = (ages > schema.OLDEST_PLAUSIBLE_AGE) | (ages < schema.YOUNGEST_PLAUSIBLE_AGE)
-    messages = pd.Series(
-        [
-            f"Year_Birth: {_plain(year)} means age {_plain(age)} on {as_of}, not plausible"
-            for year, age in zip(typed["Year_Birth"], ages, strict=True)
-        ],
-        index=typed.index,
-    )
+
+    def messages(rows: pd.Series) -> pd.Series:
+        years, row_ages = typed.loc[rows, "Year_Birth"], ages[rows]
+        return pd.Series(
+            [
+                f"Year_Birth: {_plain(year)} means age {_plain(age)} on {as_of}, not plausible"
+                for year, age in zip(years, row_ages, strict=True)
+            ],
+            index=years.index,
+        )
+
     reasons.add(implausible, messages)
     future = typed["Dt_Customer"] > pd.Timestamp(as_of)
     reasons.add(future, f"Dt_Customer: after the as-of date {as_of}")
