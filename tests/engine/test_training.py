@@ -260,18 +260,22 @@ def test_train_json_contract_and_model_card(generated_file, tmp_path, monkeypatc
     assert json.loads(card.stdout)["model_version"] == payload["model_version"]
 
 
-def test_cli_bad_file_one_line_and_live_model_kept(generated_file, tmp_path, monkeypatch):
-    ok = cli(
+def train_quickly(tmp_path, monkeypatch, data):
+    return cli(
         tmp_path,
         monkeypatch,
         "train",
         "--data",
-        str(generated_file),
+        str(data),
         "--algorithm",
         "kmeans",
         "--refits",
         "2",
     )
+
+
+def test_cli_bad_file_one_line_and_live_model_kept(generated_file, tmp_path, monkeypatch):
+    ok = train_quickly(tmp_path, monkeypatch, generated_file)
     assert ok.exit_code == 0, ok.output
     version = live_version(tmp_path / "models")
     bad = tmp_path / "bad.csv"
@@ -287,17 +291,7 @@ def test_cli_bad_file_one_line_and_live_model_kept(generated_file, tmp_path, mon
 
 
 def test_cli_score_stores_assignments(generated_file, tmp_path, monkeypatch):
-    cli(
-        tmp_path,
-        monkeypatch,
-        "train",
-        "--data",
-        str(generated_file),
-        "--algorithm",
-        "kmeans",
-        "--refits",
-        "2",
-    )
+    train_quickly(tmp_path, monkeypatch, generated_file)
     result = cli(tmp_path, monkeypatch, "score", "--data", str(generated_file), "--json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)

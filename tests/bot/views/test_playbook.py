@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -17,10 +15,11 @@ from bot.views import playbook as playbook_view
 from bot.views.playbook import check_templates_at_start
 from segmentation import history
 from segmentation.personas import PERSONAS, PERSONAS_BY_ID, Persona, resolve_persona
-from segmentation.playbooks import persona_numbers, playbook_template
+from segmentation.playbooks import persona_numbers
 from segmentation.scoring import score
 from segmentation.templating import money, percent, times
 from tests.bot.views.test_views import all_text
+from tests.engine.test_playbooks import write_playbook
 from tests.slack_client import SlackBot
 
 PREMIUM_TITLE = "High-Value Premium Customers: campaign playbook"
@@ -32,15 +31,6 @@ def header_of(message: dict) -> str:
 
 def sections_of(message: dict) -> list[str]:
     return [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
-
-
-def write_playbook(folder: Path, persona_id: str, text: str) -> Path:
-    path = folder / playbook_template(persona_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    stamp = path.stat().st_mtime + 2  # Jinja reloads a template whose mtime changed
-    os.utime(path, (stamp, stamp))
-    return path
 
 
 @pytest.mark.parametrize(
