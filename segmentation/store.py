@@ -266,20 +266,19 @@ class Store:
 
     def members(self, persona: str) -> pd.DataFrame:
         """Customers currently in a persona, with their assignment, for an audience export."""
-        query = (
-            sa.select(
-                customers,
-                assignments.c.persona,
-                assignments.c.confidence,
-                assignments.c.model_version,
-                assignments.c.cluster,
-            )
-            .join(assignments, assignments.c.customer_id == customers.c.customer_id)
-            .where(assignments.c.persona == persona)
-            .order_by(customers.c.customer_id)
-        )
+        query = _assigned_customers().where(assignments.c.persona == persona)
         with self.engine.connect() as connection:
             return pd.DataFrame(connection.execute(query).mappings().all())
+
+    def assigned_customers(self, ids: Iterable[int]) -> pd.DataFrame:
+        """Stored customers with their assignment, by id (ids not stored are left out)."""
+        wanted = sorted({int(i) for i in ids})
+        rows = []
+        with self.engine.connect() as connection:
+            for chunk in _chunks(wanted, INSERT_CHUNK):
+                query = _assigned_customers().where(customers.c.customer_id.in_(chunk))
+                rows += connection.execute(query).mappings().all()
+        return pd.DataFrame(rows)
 
     def revision(self) -> tuple:
         """Changes whenever customers or assignments are written (for caches)."""
@@ -326,6 +325,20 @@ class Store:
             query = query.where(audit_log.c.action == action)
         with self.engine.connect() as connection:
             return [dict(r) for r in connection.execute(query).mappings().all()]
+
+
+def _assigned_customers() -> sa.Select:
+    return (
+        sa.select(
+            customers,
+            assignments.c.persona,
+            assignments.c.confidence,
+            assignments.c.model_version,
+            assignments.c.cluster,
+        )
+        .join(assignments, assignments.c.customer_id == customers.c.customer_id)
+        .order_by(customers.c.customer_id)
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -74,7 +74,8 @@ def test_export_uploads_the_audience_to_the_asker_and_audits_it(
         "C0MARKETING",
         "premium",
     )
-    assert (entry["allowed"], entry["rows"], entry["detail"]) == (True, len(ids), "premium")
+    assert (entry["allowed"], entry["rows"]) == (True, len(ids))
+    assert entry["detail"] == "premium format=csv"
     assert entry["at"] is not None
 
 
@@ -148,7 +149,11 @@ def test_an_empty_persona_gets_a_clear_message_and_no_file(slack_bot, k3_context
     assert f"Nothing to export: no customers in *{name}*" in body
     assert "the current model has no segment for it" in body
     entry = k3_context.service.store.audit_entries("export")[-1]
-    assert (entry["target"], entry["rows"], entry["detail"]) == (missing, 0, missing)
+    assert (entry["target"], entry["rows"], entry["detail"]) == (
+        missing,
+        0,
+        f"{missing} format=csv",
+    )
     playbook = all_text(bot.ask(f"playbook {missing}"))
     assert "*No customers in this persona in the current model.*" in playbook
     assert "has 3 segments" in playbook
@@ -175,7 +180,11 @@ def test_cli_export_writes_the_csv_and_records_the_local_user(
         "local",
         "prem",
     )
-    assert (entry["rows"], entry["detail"], entry["allowed"]) == (len(ids), "premium", True)
+    assert (entry["rows"], entry["detail"], entry["allowed"]) == (
+        len(ids),
+        "premium format=csv",
+        True,
+    )
 
 
 def test_cli_export_of_an_empty_persona_fails_clearly(k3_context, tmp_path):
