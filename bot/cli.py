@@ -34,6 +34,8 @@ def friendly_errors(command: Callable) -> Callable:
 
         try:
             return command(*args, **kwargs)
+        except click.ClickException:
+            raise  # already one clear line (a usage error exits with 2)
         except (SegmentationError, SettingsError, LookupError) as error:
             raise click.ClickException(str(error).strip("'\"")) from None
         except ValueError as error:

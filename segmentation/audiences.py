@@ -281,7 +281,10 @@ def valid_email(email: str) -> str | None:
 
 
 def sha256_hex(text: str | None) -> str | None:
-    return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """The SHA-256 of the UTF-8 text as 64 lower-case hex digits; None (or NaN) stays None."""
+    if text is None or pd.isna(text):
+        return None
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # Per format: how an email is normalised and how a valid E.164 phone is written (before hashing).
@@ -410,7 +413,7 @@ def with_contacts(
     left_out[NOT_IN_CONTACTS] = int((~known).sum())
     keep = ~opted_out
     table, found = table[keep].copy(), found[keep]
-    raw_emails, raw_phones = found["email"].tolist(), found["phone"].tolist()
+    raw_emails, raw_phones = texts(found["email"]), texts(found["phone"])
     emails = [EMAIL_RULES[options.format](e) for e in raw_emails]
     numbers = [e164(p, options.default_country) for p in raw_phones]
     phones = [None if n is None else PHONE_RULES[options.format](n) for n in numbers]
@@ -420,6 +423,11 @@ def with_contacts(
     if options.format not in PLATFORM_FORMATS:
         left_out.pop(NOT_IN_CONTACTS)  # a CSV keeps them, with empty contact columns
     return table
+
+
+def texts(values: pd.Series) -> list[str | None]:
+    """The values as text, a missing one (None, NaN) as None."""
+    return [None if pd.isna(v) else str(v) for v in values]
 
 
 def invalid_count(raw: list[str | None], kept: list[str | None]) -> int:
