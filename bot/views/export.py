@@ -134,8 +134,7 @@ def file_answer(made: PersonaExport, version: str | None) -> Answer:
     title = FORMAT_TITLES[made.options.format]
     since = f" since the digest of {made.since_period}" if made.since_period else ""
     message = (
-        f"*{persona.name}*: {what}{since}, as `{made.filename}` in our direct messages "
-        f"({title})."
+        f"*{persona.name}*: {what}{since}, as `{made.filename}` in our direct messages ({title})."
     )
     notes = result.summary_lines()
     upload = Upload(

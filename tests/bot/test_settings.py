@@ -160,8 +160,8 @@ def test_contacts_and_default_country_are_checked(
     (tmp_path / "crm" / "contacts.csv").write_text("customer_id,email\n")
     clean_env.setenv("SMARTCART_DEFAULT_COUNTRY", "gb")
     settings = load_settings()
-    assert settings.SMARTCART_CONTACTS == str(tmp_path / "crm" / "contacts.csv")
-    assert settings.SMARTCART_DEFAULT_COUNTRY == "GB"
+    contacts, country = settings.SMARTCART_CONTACTS, settings.SMARTCART_DEFAULT_COUNTRY
+    assert (contacts, country) == (str(tmp_path / "crm" / "contacts.csv"), "GB")
     clean_env.setenv("SMARTCART_CONTACTS", "postgresql://crm:pw@db/crm")
     assert load_settings().SMARTCART_CONTACTS == "postgresql://crm:pw@db/crm"
     assert "pw@" not in repr(load_settings())
