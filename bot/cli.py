@@ -544,7 +544,7 @@ def export(
         raise SystemExit(1)
     what = "changes" if changes else "customers"
     since = f" since the digest of {made.since_period}" if made.since_period else ""
-    click.echo(f"Wrote {rows:,} {what}{since} of {found.name} to {out} (format {fmt})")
+    click.echo(f"Wrote {rows:,} {what} of {found.name}{since} to {out} (format {fmt})")
     for line in made.result.summary_lines():
         click.echo(line)
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from segmentation import history
 from segmentation.audiences import (
     Contacts,
     ExportOptions,
@@ -29,6 +27,7 @@ from tests.support.contacts import (
     BAD_EMAIL,
     expected_phone_digits,
     opted_out,
+    save_digest_snapshot,
     unusable,
     write_contacts,
 )
@@ -260,21 +259,6 @@ def test_bad_contacts_are_named_by_row_and_column_never_by_value(tmp_path, text,
 
 
 # -- changes since the last digest -------------------------------------------------------------
-
-
-def save_digest_snapshot(service: SegmentService, move: dict[int, str]) -> None:
-    """A digest snapshot of the stored customers a week ago, with some personas changed."""
-    customers = service.store.all_customers()
-    scheduled = datetime.now(UTC) - timedelta(days=7)
-    period = history.Period("2020-W01", scheduled, None)
-    snapshot = history.take_snapshot(service.model, customers, period, "store")
-    members = snapshot.members
-    for customer_id, persona in move.items():
-        if customer_id in set(members["customer_id"]):
-            members.loc[members["customer_id"] == customer_id, "persona"] = persona
-        else:
-            members.loc[len(members)] = [customer_id, persona]
-    history.save_snapshot(service.store, snapshot)
 
 
 def test_changes_list_who_joined_and_who_left_since_the_last_digest(service):

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+
+from segmentation import history
+from segmentation.service import SegmentService
 
 OPTED_OUT_WORDS = ("0", "no", "False")
 CONSENT_WORDS = ("1", "yes", "TRUE", "", *OPTED_OUT_WORDS)
@@ -59,3 +63,18 @@ def expected_phone_digits(phone: str) -> str | None:
         return None
     digits = "".join(c for c in phone if c.isdigit())
     return digits if phone.startswith("+") else "1" + digits
+
+
+def save_digest_snapshot(service: SegmentService, move: dict[int, str]) -> None:
+    """A digest snapshot of the stored customers a week ago, with some personas changed."""
+    customers = service.store.all_customers()
+    scheduled = datetime.now(UTC) - timedelta(days=7)
+    period = history.Period("2020-W01", scheduled, None)
+    snapshot = history.take_snapshot(service.model, customers, period, "store")
+    members = snapshot.members
+    for customer_id, persona in move.items():
+        if customer_id in set(members["customer_id"]):
+            members.loc[members["customer_id"] == customer_id, "persona"] = persona
+        else:
+            members.loc[len(members)] = [customer_id, persona]
+    history.save_snapshot(service.store, snapshot)

@@ -24,7 +24,13 @@ from segmentation.store import Store
 from segmentation.training import TrainingOptions, TrainingResult, publish, train
 from tests.bot.views.test_views import all_text
 from tests.slack_client import SlackBot
-from tests.support.contacts import BAD_EMAIL, opted_out, unusable, write_contacts
+from tests.support.contacts import (
+    BAD_EMAIL,
+    opted_out,
+    save_digest_snapshot,
+    unusable,
+    write_contacts,
+)
 
 HEADER = [
     "customer_id",
@@ -346,3 +352,25 @@ def test_cli_export_of_changes_before_a_digest_fails_clearly(engine_settings, tm
     )
     assert result.exit_code == 1 and "no digest yet" in result.output
     assert "Traceback" not in result.output
+
+
+def test_export_changes_from_slack_lists_who_joined_and_left_since_the_digest(
+    segment_bot: SlackBot, bot_context
+):
+    service = bot_context.service
+    premium = service.audience("premium")["customer_id"].astype(int).tolist()
+    others = service.store.members("digital_active")["customer_id"].astype(int).tolist()
+    move = {i: "digital_active" for i in premium[:4]} | {i: "premium" for i in others[:2]}
+    save_digest_snapshot(service, move)
+    body = all_text(segment_bot.ask("export premium changes format=klaviyo"))
+    assert "needs contact details" in body  # klaviyo needs contacts; csv does not
+    message = segment_bot.ask("export premium changes")
+    assert "6 changes since the digest of 2020-W01, as `smartcart-premium-changes-" in all_text(
+        message
+    )
+    _, rows = uploaded_csv(segment_bot)
+    assert list(rows[0])[:2] == ["customer_id", "change"]
+    changes = {int(r["customer_id"]): r["change"] for r in rows}
+    assert changes == {i: "joined" for i in premium[:4]} | {i: "left" for i in others[:2]}
+    entry = bot_context.service.store.audit_entries("export")[-1]
+    assert (entry["rows"], entry["detail"]) == (6, "premium format=csv changes")
