@@ -126,7 +126,7 @@ class AudienceExport:
     candidates: int  # customers before any was left out
     left_out: dict[str, int] = field(default_factory=dict)  # reason -> customers
     dropped: dict[str, int] = field(default_factory=dict)  # "invalid email" -> values blanked
-    with_contacts: bool = False
+    without_contacts: int = 0  # CSV rows of customers missing from the contacts
 
     def left_out_text(self) -> str:
         """`12 opted out, 3 no valid email or phone` (empty when nobody was left out)."""
@@ -145,6 +145,10 @@ class AudienceExport:
             lines.append(f"Left out: {self.left_out_text()}.")
         if self.dropped:
             lines.append(f"Dropped from their column: {self.dropped_text()}.")
+        if self.without_contacts:
+            lines.append(
+                f"{self.without_contacts:,} not in the contacts: exported without email or phone."
+            )
         return lines
 
     def audit_detail(self, persona_id: str, options: ExportOptions) -> str:
@@ -154,6 +158,8 @@ class AudienceExport:
             detail += f"; left out: {self.left_out_text()}"
         if self.dropped:
             detail += f"; dropped: {self.dropped_text()}"
+        if self.without_contacts:
+            detail += f"; {self.without_contacts} without contacts"
         return detail
 
 
@@ -370,6 +376,8 @@ def export_audience(
         table = with_contacts(table, contacts, options, left_out, dropped)
     if options.format in PLATFORM_FORMATS:
         table = keep_reachable(table, left_out)
+    # A CSV keeps customers missing from the contacts, with empty contact columns.
+    without_contacts = 0 if options.format in PLATFORM_FORMATS else left_out.pop(NOT_IN_CONTACTS, 0)
     out = WRITERS[options.format](table, segment_label)
     content = out.to_csv(index=False, lineterminator="\n").encode("utf-8") if len(out) else b""
     return AudienceExport(
@@ -379,7 +387,7 @@ def export_audience(
         candidates=len(audience),
         left_out={reason: n for reason, n in left_out.items() if n},
         dropped={what: n for what, n in dropped.items() if n},
-        with_contacts=contacts is not None,
+        without_contacts=without_contacts,
     )
 
 
@@ -420,8 +428,6 @@ def with_contacts(
     dropped["invalid email"] = invalid_count(raw_emails, emails)
     dropped["invalid phone"] = invalid_count(raw_phones, phones)
     table["email"], table["phone"] = emails, phones
-    if options.format not in PLATFORM_FORMATS:
-        left_out.pop(NOT_IN_CONTACTS)  # a CSV keeps them, with empty contact columns
     return table
 
 

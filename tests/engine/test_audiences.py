@@ -208,6 +208,10 @@ def test_a_csv_export_keeps_customers_without_contacts_and_drops_opt_outs(servic
     missing = next(r for r in rows if int(r["customer_id"]) not in written.index)
     assert (missing["email"], missing["phone"]) == ("", "")
     assert made.left_out == {"opted out": len(opted_out(written))}
+    without = len(set(ids) - set(written.index))
+    assert f"{without:,} not in the contacts: exported without email or phone." in (
+        made.summary_lines()
+    )
 
 
 def test_min_confidence_keeps_only_confident_placements(service):
