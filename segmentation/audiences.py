@@ -48,8 +48,8 @@ FORMATS = ("csv", "meta", "google", "klaviyo")
 PLATFORM_FORMATS = ("meta", "google", "klaviyo")
 FORMAT_TITLES = {
     "csv": "CSV",
-    "meta": "Meta custom audience (hashed)",
-    "google": "Google Customer Match (hashed)",
+    "meta": "Meta custom audience, hashed",
+    "google": "Google Customer Match, hashed",
     "klaviyo": "Klaviyo profile import",
 }
 CONTACTS_TABLE = "contacts"

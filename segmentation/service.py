@@ -147,8 +147,8 @@ class SegmentService:
         latest = history.previous_snapshot(self.store, datetime.now(UTC))
         if latest is None or latest.members is None:
             raise ModelError(
-                "no digest yet to compare with: changes are counted from the latest digest "
-                "(`smartcart digest --now` takes one)"
+                "no digest yet to compare with (changes are counted from the latest digest; "
+                "`smartcart digest --now` takes one)"
             )
         before = latest.members.loc[latest.members["persona"] == persona_id, "customer_id"]
         now = self.audience(persona_id)

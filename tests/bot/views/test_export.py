@@ -254,7 +254,7 @@ def test_a_meta_export_from_slack_is_hashed_consented_and_contacts_stay_in_the_f
     assert some["email"] == sha256(f"customer.{some['extern_id']}@example.com")
     body = all_text(message)
     assert f"{len(expected):,} customers, as `{upload['filename']}`" in body
-    assert "Meta custom audience (hashed)" in body
+    assert "(Meta custom audience, hashed)" in body
     assert f"{len(opted_out(contacts_file) & ids):,} opted out" in body
     said = everything_said_in_slack(segment_bot)
     assert "example.com" not in said.lower() and "555" not in said
