@@ -107,7 +107,7 @@ def in_child(task: str, *args: object) -> dict:
 
 
 def open_engine(model_dir: str, database: str):
-    from segmentation.model import load_live_model
+    from segmentation.artifact import load_live_model
     from segmentation.store import Store
 
     store = Store(database)
@@ -125,7 +125,7 @@ def store_previous(data: str, model_dir: str, database: str) -> dict:
 
 
 def dry_run(data: str, model_dir: str, database: str, chart: str) -> dict:
-    from bot.digest import render_digest
+    from bot.digest.runner import render_digest
     from segmentation.history import period_at, prepare_digest
     from segmentation.templating import Templates
 

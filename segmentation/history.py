@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from segmentation.errors import ModelError
 from segmentation.features import derive_features
 from segmentation.loading import load_customers
-from segmentation.model import SegmentModel
+from segmentation.artifact import SegmentModel
 from segmentation.personas import PERSONAS, PERSONAS_BY_ID
 from segmentation.reports import population_stability_index
 from segmentation.scoring import score

@@ -9,7 +9,7 @@ import pandas as pd
 
 from segmentation import schema
 from segmentation.features import derive_features
-from segmentation.model import SegmentModel
+from segmentation.artifact import SegmentModel
 from segmentation.reports import CHANNELS
 
 # How each trait reads: label, the customer's value, the average customer's value, unit.

@@ -17,7 +17,7 @@ from segmentation import history, schema
 from segmentation.errors import ModelError
 from segmentation.features import derive_features
 from segmentation.loading import load_customers
-from segmentation.model import SegmentModel, live_version, load_live_model
+from segmentation.artifact import SegmentModel, live_version, load_live_model
 from segmentation.personas import PERSONAS, SegmentName
 from segmentation.reports import segment_figures
 from segmentation.scoring import Explanation, explain, score

@@ -19,7 +19,7 @@ from segmentation.playbooks import persona_numbers
 from segmentation.scoring import score
 from segmentation.templating import money, percent, times
 from tests.bot.views.test_views import all_text
-from tests.engine.test_playbooks import write_playbook
+from tests.segmentation.test_playbooks import write_playbook
 from tests.slack_client import SlackBot
 
 PREMIUM_TITLE = "High-Value Premium Customers: campaign playbook"

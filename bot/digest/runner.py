@@ -1,7 +1,7 @@
 """The weekly digest: posted once per (channel, period), whatever happens.
 
 A run is a small state machine in the style of Apache Superset's report executor: the digest
-run's row in the store (see `segmentation.digest_runs`) has a state, and the class whose
+run's row in the store (see `bot.digest.ledger`) has a state, and the class whose
 `current_states` holds that state decides the next step. Every transition is written to
 `digest_events` and logged.
 
@@ -50,7 +50,7 @@ from bot.answers import Answer, context, finalize, header, split_mrkdwn_sections
 from bot.app import create_web_client
 from bot.settings import Settings, require
 from segmentation.charts import history_chart
-from segmentation.digest_runs import (
+from bot.digest.ledger import (
     AMBIGUOUS,
     FAILED,
     POSTED,

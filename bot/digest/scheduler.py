@@ -5,7 +5,7 @@
 - `smartcart-digest-retry`: every few minutes (and shortly after start), the same job for the
   current period. It posts nothing when the period is posted or being posted; it retries a failed
   period after a backoff, finishes a crashed one, and catches up a tick missed while the process
-  was down, all only within the digest's grace window (`bot.digest.GRACE`).
+  was down, all only within the digest's grace window (`bot.digest.runner.GRACE`).
 - `smartcart-retrain` (when `SMARTCART_RETRAIN_CRON` is set): retrains from `SMARTCART_DATA`;
   the live model changes only when training succeeded (`SegmentService.train`).
 
@@ -30,7 +30,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.digest import DigestRunner
+from bot.digest.runner import DigestRunner
 from bot.settings import Settings, SettingsError, require
 from segmentation.history import digest_trigger
 from segmentation.service import SegmentService
