@@ -445,6 +445,7 @@ def start_jobs(config, engine):
 @friendly_errors
 def playbook(persona, fmt, out) -> None:
     """A persona's playbook with live numbers (by id, name, clear prefix or C0..C3)."""
+    from bot.mrkdwn import to_mrkdwn
     from segmentation.personas import resolve_persona
     from segmentation.playbooks import render_playbook, templates_for
 
@@ -454,7 +455,7 @@ def playbook(persona, fmt, out) -> None:
     engine = service(config)
     change = engine.change_since_last_digest(found.id)
     book = render_playbook(templates, found, engine.figures(), change)
-    text = book.markdown if fmt == "md" else book.mrkdwn
+    text = book.markdown if fmt == "md" else to_mrkdwn(book.markdown)
     if out is None:
         click.echo(text, nl=False)
         return

@@ -14,21 +14,17 @@ import joblib
 import numpy as np
 import pandas as pd
 import sklearn
-from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from segmentation import charts, selection
-from segmentation.features import build_preprocessor, cluster_inputs, derive_features
-from segmentation.loading import load_customers
 from segmentation.artifact import SegmentModel, make_live, save_model
+from segmentation.assignment import segment_pipeline
+from segmentation.features import build_preprocessor, cluster_inputs
+from segmentation.figures import segment_figures
+from segmentation.loading import load_customers
+from segmentation.personas import missing_personas
+from segmentation.reports import write_model_report
 from segmentation.selection import Progress, SegmentClusterer, _quiet
-from segmentation.personas import missing_personas, name_segments, z_profiles
-from segmentation.reports import (
-    drift_reference,
-    population_stats,
-    segment_figures,
-    write_model_report,
-)
 from segmentation.validation import ValidatedData, validate
 
 # Below this many customers the final fit is faster on one thread (see evaluate_candidates).
@@ -92,25 +88,24 @@ def train(
     progress(f"chosen {chosen.algorithm} with k={chosen.k}; fitting on all customers")
 
     clusterer = SegmentClusterer(chosen.algorithm, chosen.k, options.seed, eps=chosen.eps)
+    pipeline = segment_pipeline(data.as_of, inputs, clusterer)
     with threadpool_limits(limits=1 if len(X) < PARALLEL_FIT_ROWS else None):
-        clusterer.fit(X)
-    pipeline = Pipeline([*preprocessor.steps, ("cluster", clusterer)])
-    features = derive_features(data.customers, data.as_of)
-    labels = clusterer.labels_
-    names = name_segments(z_profiles(features, labels)[lambda z: z.index >= 0])
+        pipeline.fit(data.customers)
+    features = pipeline.named_steps["features"].transform(data.customers)
+    labels = pipeline.named_steps["cluster"].labels_
+    names = pipeline.named_steps["personas"].names_
     response = data.customers.get("Response")
     segments = segment_figures(features, labels, names, response)
 
     version = new_version()
-    card = _model_card(version, data, options, inputs, chosen, clusterer, elbow_k, names)
+    fitted = pipeline.named_steps["cluster"].clusterer_
+    card = _model_card(version, data, options, inputs, chosen, fitted, elbow_k, names)
     card["base_response_rate"] = None if response is None else float(response.mean())
     model = SegmentModel(
         version=version,
         pipeline=pipeline,
         segments=segments,
         card=card,
-        population=population_stats(features),
-        reference=drift_reference(features),
         candidates=[c.as_dict() for c in candidates],
     )
     report_dir = Path(model_dir) / "reports" / version

@@ -32,7 +32,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.digest.runner import DigestRunner
 from bot.settings import Settings, SettingsError, require
-from segmentation.history import digest_trigger
 from segmentation.service import SegmentService
 from segmentation.training import TrainingOptions
 
@@ -126,6 +125,10 @@ def add_jobs(scheduler: BackgroundScheduler, settings: Settings, jobs: Scheduled
     if jobs.retrain is not None:
         retrain = CronTrigger.from_crontab(settings.SMARTCART_RETRAIN_CRON, timezone=zone)
         scheduler.add_job(jobs.retrain, retrain, id=RETRAIN_JOB, name="retraining", **options)
+
+
+def digest_trigger(cron: str, timezone: str) -> CronTrigger:
+    return CronTrigger.from_crontab(cron, timezone=timezone)
 
 
 def start_scheduler(

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from segmentation import selection
-from segmentation.errors import DataError, ModelError
 from segmentation.artifact import live_version, load_live_model, load_model, model_path
+from segmentation.errors import DataError, ModelError
 from segmentation.scoring import explain, score
 from segmentation.training import TrainingOptions, publish, train
 from tests.segmentation.test_loading import export_as

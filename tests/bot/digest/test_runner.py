@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 
 from bot.cli import main
 from bot.context import build_context
+from bot.digest.ledger import AMBIGUOUS, FAILED, POSTED
 from bot.digest.runner import (
     GRACE,
     LEASE,
@@ -26,7 +27,6 @@ from bot.digest.runner import (
     is_ambiguous,
 )
 from bot.settings import Settings, load_settings
-from bot.digest.ledger import AMBIGUOUS, FAILED, POSTED
 from segmentation.templating import Templates
 from tests.signing import TEST_BOT_TOKEN
 
