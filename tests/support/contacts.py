@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from segmentation import history
+from segmentation import snapshots
+from segmentation.periods import Period
 from segmentation.service import SegmentService
 
 OPTED_OUT_WORDS = ("0", "no", "False")
@@ -69,12 +70,12 @@ def save_digest_snapshot(service: SegmentService, move: dict[int, str]) -> None:
     """A digest snapshot of the stored customers a week ago, with some personas changed."""
     customers = service.store.all_customers()
     scheduled = datetime.now(UTC) - timedelta(days=7)
-    period = history.Period("2020-W01", scheduled, None)
-    snapshot = history.take_snapshot(service.model, customers, period, "store")
+    period = Period("2020-W01", scheduled, None)
+    snapshot = snapshots.take_snapshot(service.model, customers, period, "store")
     members = snapshot.members
     for customer_id, persona in move.items():
         if customer_id in set(members["customer_id"]):
             members.loc[members["customer_id"] == customer_id, "persona"] = persona
         else:
             members.loc[len(members)] = [customer_id, persona]
-    history.save_snapshot(service.store, snapshot)
+    snapshots.save_snapshot(service.store, snapshot)
