@@ -19,7 +19,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from segmentation.audiences import Contacts, ExportOptions, export_audience
+from segmentation.audiences import ExportOptions, export_audience
+from segmentation.contacts import Contacts
 
 SIZES = (10_000, 100_000)
 FORMATS = ("csv", "meta", "google")

@@ -512,7 +512,8 @@ def export(
     import getpass
 
     from bot.views.export import empty_message
-    from segmentation.audiences import ExportOptions, load_contacts, persona_export
+    from segmentation.audiences import ExportOptions, persona_export
+    from segmentation.contacts import load_contacts
     from segmentation.personas import resolve_persona
 
     config = settings()

@@ -133,7 +133,7 @@ class Settings(BaseSettings):
     def _country_is_known(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        from segmentation.audiences import check_country
+        from segmentation.contacts import check_country
 
         return check_country(value.strip())
 

@@ -170,6 +170,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
 ]
 
 INSERT_CHUNK = 5000
+ASSIGNMENT_FIELDS = ("persona", "confidence", "model_version", "cluster")
 
 
 def now() -> datetime:
@@ -266,19 +267,23 @@ class Store:
 
     def members(self, persona: str) -> pd.DataFrame:
         """Customers currently in a persona, with their assignment, for an audience export."""
-        query = _assigned_customers().where(assignments.c.persona == persona)
-        with self.engine.connect() as connection:
-            return pd.DataFrame(connection.execute(query).mappings().all())
+        return self._assigned(assignments.c.persona == persona)
 
     def assigned_customers(self, ids: Iterable[int]) -> pd.DataFrame:
         """Stored customers with their assignment, by id (ids not stored are left out)."""
-        wanted = sorted({int(i) for i in ids})
-        rows = []
+        chunks = _chunks(sorted({int(i) for i in ids}), INSERT_CHUNK)
+        frames = [self._assigned(customers.c.customer_id.in_(chunk)) for chunk in chunks]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def _assigned(self, condition: sa.ColumnElement[bool]) -> pd.DataFrame:
+        query = (
+            sa.select(customers, *(assignments.c[c] for c in ASSIGNMENT_FIELDS))
+            .join(assignments, assignments.c.customer_id == customers.c.customer_id)
+            .where(condition)
+            .order_by(customers.c.customer_id)
+        )
         with self.engine.connect() as connection:
-            for chunk in _chunks(wanted, INSERT_CHUNK):
-                query = _assigned_customers().where(customers.c.customer_id.in_(chunk))
-                rows += connection.execute(query).mappings().all()
-        return pd.DataFrame(rows)
+            return pd.DataFrame(connection.execute(query).mappings().all())
 
     def revision(self) -> tuple:
         """Changes whenever customers or assignments are written (for caches)."""
@@ -325,20 +330,6 @@ class Store:
             query = query.where(audit_log.c.action == action)
         with self.engine.connect() as connection:
             return [dict(r) for r in connection.execute(query).mappings().all()]
-
-
-def _assigned_customers() -> sa.Select:
-    return (
-        sa.select(
-            customers,
-            assignments.c.persona,
-            assignments.c.confidence,
-            assignments.c.model_version,
-            assignments.c.cluster,
-        )
-        .join(assignments, assignments.c.customer_id == customers.c.customer_id)
-        .order_by(customers.c.customer_id)
-    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -25,12 +25,11 @@ from segmentation.audiences import (
     FORMAT_TITLES,
     FORMATS,
     PLATFORM_FORMATS,
-    Contacts,
     ExportOptions,
     PersonaExport,
-    load_contacts,
     persona_export,
 )
+from segmentation.contacts import Contacts, load_contacts
 from segmentation.errors import DataError, ModelError
 from segmentation.personas import Persona
 from segmentation.service import SegmentService

@@ -11,12 +11,11 @@ import pytest
 import sqlalchemy as sa
 
 from segmentation.audiences import (
-    Contacts,
     ExportOptions,
     export_audience,
-    load_contacts,
     persona_export,
 )
+from segmentation.contacts import Contacts, load_contacts
 from segmentation.errors import DataError, ModelError
 from segmentation.personas import PERSONAS_BY_ID
 from segmentation.scoring import score
