@@ -1,4 +1,5 @@
-"""`/segment export <persona>`: the persona's customers as a CSV file for a campaign tool.
+"""`/segment export <persona> [--min-confidence X] [--format csv|parquet]`: the persona's
+customers as a file for a campaign tool (`/segment export` alone opens the export form).
 
 The file goes to the person who asked (a DM, since the answer is ephemeral); the app checks
 access and records every export (who, where, which persona, how many rows) in the audit trail.
@@ -13,6 +14,7 @@ import pandas as pd
 
 from bot.answers import Answer, Request, Upload, context, handles, section
 from bot.context import BotContext
+from bot.views.export_options import ExportOptions, encode, split_export_args
 from bot.views.playbook import find_persona
 from segmentation.personas import Persona
 from segmentation.service import SegmentService
@@ -33,16 +35,23 @@ CSV_COLUMNS = {
 }
 
 
-@handles("export", "export <persona>", "The persona's customers as a CSV file for a campaign tool")
+@handles(
+    "export",
+    "export <persona> [--min-confidence 0.6] [--format csv|parquet]",
+    "The persona's customers as a file for a campaign tool (`export` alone opens a form)",
+)
 def export(ctx: BotContext, args: list[str], request: Request) -> Answer:
-    persona = find_persona(args, "export")
-    content, rows = audience_csv(ctx.service, persona)
+    words, options = split_export_args(args)
+    persona = find_persona(words, "export")
+    content, rows = audience_file(ctx.service, persona, options)
     version = ctx.service.live_version()
     if rows == 0:
-        message = empty_message(ctx.service, persona)
-        return Answer(text=message, blocks=[section(message)], audit=audit_facts(persona, 0))
-    filename = export_filename(persona)
-    message = f"*{persona.name}*: {rows:,} customers, as `{filename}` in our direct messages."
+        message = empty_message(ctx.service, persona, options)
+        facts = audit_facts(persona, 0, options)
+        return Answer(text=message, blocks=[section(message)], audit=facts)
+    filename = export_filename(persona, options=options)
+    kept = f" with {options.describe()}" if options.min_confidence is not None else ""
+    message = f"*{persona.name}*: {rows:,} customers{kept}, as `{filename}` in our direct messages."
     upload = Upload(
         filename=filename,
         content=content,
@@ -53,17 +62,28 @@ def export(ctx: BotContext, args: list[str], request: Request) -> Answer:
         text=f"{persona.name}: {rows:,} customers exported as {filename}",
         blocks=[section(message), context(f"Model {version} · this export is recorded")],
         uploads=[upload],
-        audit=audit_facts(persona, rows),
+        audit=audit_facts(persona, rows, options),
     )
 
 
 def audience_csv(service: SegmentService, persona: Persona) -> tuple[bytes, int]:
     """The persona's customers as CSV bytes (UTF-8, header row), and how many there are."""
+    return audience_file(service, persona, ExportOptions())
+
+
+def audience_file(
+    service: SegmentService, persona: Persona, options: ExportOptions
+) -> tuple[bytes, int]:
+    """The persona's customers (at least `min_confidence` sure) as file bytes, and how many."""
     audience = service.audience(persona.id)
     if audience.empty:
         return b"", 0
     table = audience_table(audience)
-    return table.to_csv(index=False, lineterminator="\n").encode("utf-8"), len(table)
+    if options.min_confidence is not None:
+        table = table[table["confidence"] >= options.min_confidence]
+    if table.empty:
+        return b"", 0
+    return encode(table, options.format), len(table)
 
 
 def audience_table(audience: pd.DataFrame) -> pd.DataFrame:
@@ -74,19 +94,28 @@ def audience_table(audience: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def export_filename(persona: Persona, day: date | None = None) -> str:
-    return f"smartcart-{persona.id}-{(day or date.today()).isoformat()}.csv"
+def export_filename(
+    persona: Persona, day: date | None = None, options: ExportOptions | None = None
+) -> str:
+    extension = (options or ExportOptions()).format
+    return f"smartcart-{persona.id}-{(day or date.today()).isoformat()}.{extension}"
 
 
-def empty_message(service: SegmentService, persona: Persona) -> str:
+def empty_message(
+    service: SegmentService, persona: Persona, options: ExportOptions | None = None
+) -> str:
     in_model = any(s["persona"] == persona.id for s in service.model.segments)
     reason = (
         "none of the stored customers is in it"
         if in_model
         else "the current model has no segment for it"
     )
+    if in_model and options is not None and options.min_confidence is not None:
+        reason = f"none placed with {options.describe()}"
     return f"Nothing to export: no customers in *{persona.name}* ({reason})."
 
 
-def audit_facts(persona: Persona, rows: int) -> dict:
-    return {"rows": rows, "detail": persona.id}
+def audit_facts(persona: Persona, rows: int, options: ExportOptions | None = None) -> dict:
+    if options is None or options == ExportOptions():
+        return {"rows": rows, "detail": persona.id}
+    return {"rows": rows, "detail": f"{persona.id} {' '.join(options.flags())}"}
