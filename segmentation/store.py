@@ -151,6 +151,18 @@ digest_events = sa.Table(
     sa.Column("detail", sa.String(500), nullable=True),
 )
 
+# Channels subscribed to the digest from Slack (migration 3): one row per channel, with its own
+# schedule; SMARTCART_DIGEST_CHANNEL is a subscription from the environment, not stored here.
+digest_subscriptions = sa.Table(
+    "digest_subscriptions",
+    metadata,
+    sa.Column("channel", sa.String(64), primary_key=True),
+    sa.Column("cron", sa.String(100), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 
 def _create(*tables: sa.Table) -> Callable[[Connection], None]:
     def migrate(connection: Connection) -> None:
@@ -167,6 +179,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
         "digest history: snapshots, segments, members, runs and their events",
         _create(history_snapshots, history_segments, history_members, digest_runs, digest_events),
     ),
+    (3, "digest subscriptions of channels", _create(digest_subscriptions)),
 ]
 
 INSERT_CHUNK = 5000
