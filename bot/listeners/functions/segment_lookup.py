@@ -24,6 +24,13 @@ from segmentation.personas import PERSONAS_BY_ID
 logger = logging.getLogger(__name__)
 
 CALLBACK_ID = "segment_lookup"
+# The step's outputs and their types, as manifest.json declares them.
+OUTPUT_TYPES = {
+    "persona": "string",
+    "persona_name": "string",
+    "confidence": "number",
+    "next_action": "string",
+}
 WORKFLOW_CHANNEL = "workflow"
 INTERNAL_ERROR = "The segment lookup failed on the SmartCart side; try again in a moment."
 

@@ -12,6 +12,7 @@ from bot.context import BotContext
 from segmentation.personas import PERSONAS_BY_ID
 from segmentation.scoring import score
 from segmentation.training import TrainingResult
+from tests.bot.test_manifest import check_outputs
 from tests.signing import function_executed_event
 from tests.slack_client import SlackBot
 
@@ -36,6 +37,7 @@ def test_a_known_customer_completes_with_the_persona(
         segment_bot, {"customer_id": f" {int(row['customer_id'])} "}, "functions.completeSuccess"
     )
     outputs = json.loads(body["outputs"])
+    check_outputs(outputs)
     persona = PERSONAS_BY_ID[row["persona"]]
     assert outputs == {
         "persona": persona.id,
