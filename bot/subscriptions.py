@@ -9,10 +9,12 @@ grace window, never posted twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.settings import Settings
 from bot.views.home import DigestSchedule
+from segmentation.digest_runs import utc_now
 from segmentation.history import period_at
 from segmentation.service import SegmentService
 from segmentation.store import Store
@@ -77,7 +79,11 @@ def digest_schedules(
 
 
 def run_subscribed_digests(
-    settings: Settings, service: SegmentService, at: datetime | None = None, manual: bool = False
+    settings: Settings,
+    service: SegmentService,
+    at: datetime | None = None,
+    manual: bool = False,
+    clock: Callable[[], datetime] = utc_now,
 ) -> list:
     """One digest run per stored subscription (the environment's channel has its own jobs)."""
     from bot.digest import DigestRunner
@@ -86,7 +92,7 @@ def run_subscribed_digests(
     for subscription in stored_subscriptions(service.store):
         if subscription.channel == settings.SMARTCART_DIGEST_CHANNEL:
             continue
-        runner = DigestRunner(settings_for(settings, subscription), service)
+        runner = DigestRunner(settings_for(settings, subscription), service, clock=clock)
         try:
             outcomes.append(runner.run(at=at, manual=manual))
         except Exception:
