@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -58,11 +59,22 @@ def engine_home(services: BotServices, ctx: Any, user_id: str) -> dict:
     service = ctx.service
     figures = service.figures()
     card = service.model.card
-    model = ModelFacts(card["model_version"], str(card["trained_at"]), figures.customers)
+    model = ModelFacts(card["model_version"], trained_when(card["trained_at"]), figures.customers)
     present = {s["persona"] for s in figures.segments}
     changes = {p: service.change_since_last_digest(p) for p in present}
     schedules = digest_schedules(services.settings, service.store)
     return home_view(model, figures, changes, schedules, can_export(services, user_id))
+
+
+def trained_when(value: object) -> str:
+    """`2026-11-27T17:39:47+00:00` -> `27 Nov 2026 17:39 UTC` (as given when not a timestamp)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%d %b %Y %H:%M UTC")
 
 
 def can_export(services: BotServices, user_id: str) -> bool:
