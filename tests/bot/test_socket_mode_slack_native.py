@@ -19,6 +19,9 @@ from tests.bot.test_socket_mode import APP_TOKEN
 from tests.signing import function_executed_event
 from tests.slack_standin import SOCKET_MODE, SlackStandIn
 
+# Slack behaviour, not storage: SQLite is enough (the store is tested on both elsewhere).
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 @pytest.fixture
 def socket_bot(

@@ -17,6 +17,10 @@ from segmentation.scoring import score
 from segmentation.training import TrainingResult
 from tests.slack_client import SlackBot
 
+# Slack behaviour, not storage: SQLite is enough (the store is tested on both elsewhere).
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
 COMMAND_TRIGGER = "1234567890.1234567890.abcdef"
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
+
 from bot.context import BotContext, context_factory, health
 from bot.settings import Settings
 from bot.views.home import HOME_EXPORT_ACTION, HOME_PLAYBOOK_ACTION
 from segmentation.personas import PERSONAS
 from tests.slack_client import SlackBot
 from tests.slack_standin import invalid_view
+
+# Slack behaviour, not storage: SQLite is enough (the store is tested on both elsewhere).
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def home_opened(user: str = "U0MARKETER", tab: str = "home") -> dict:
@@ -39,6 +44,7 @@ def action_ids(view: dict) -> list[str]:
     ]
 
 
+@SQLITE_ONLY
 def test_the_home_tab_shows_the_model_personas_digest_and_help(
     segment_bot: SlackBot, bot_context: BotContext
 ) -> None:
@@ -61,6 +67,7 @@ def test_the_home_tab_shows_the_model_personas_digest_and_help(
     assert {f"{HOME_EXPORT_ACTION}:{p}" for p in present} <= set(ids)
 
 
+@SQLITE_ONLY
 def test_users_outside_the_allowed_lists_see_no_export_buttons(
     slack_bot: Callable[..., SlackBot], bot_context: BotContext, engine_settings: Settings
 ) -> None:
@@ -73,6 +80,7 @@ def test_users_outside_the_allowed_lists_see_no_export_buttons(
     assert [a for a in action_ids(analyst) if a.startswith(HOME_EXPORT_ACTION)]
 
 
+@SQLITE_ONLY
 def test_a_channel_allow_list_hides_exports_from_the_home_tab(
     slack_bot: Callable[..., SlackBot], bot_context: BotContext, engine_settings: Settings
 ) -> None:
@@ -81,6 +89,7 @@ def test_a_channel_allow_list_hides_exports_from_the_home_tab(
     assert not [a for a in action_ids(open_home(bot)) if a.startswith(HOME_EXPORT_ACTION)]
 
 
+@SQLITE_ONLY
 def test_the_messages_tab_publishes_nothing(segment_bot: SlackBot) -> None:
     assert segment_bot.event(home_opened(tab="messages")).status == 200
     segment_bot.event(home_opened(user="U0OTHER"))
@@ -101,6 +110,7 @@ def test_without_a_model_the_home_tab_says_so(slack_bot: Callable[..., SlackBot]
     assert not action_ids(view)
 
 
+@SQLITE_ONLY
 def test_a_playbook_button_in_the_home_tab_opens_the_playbook_in_a_modal(
     segment_bot: SlackBot,
 ) -> None:
@@ -111,6 +121,7 @@ def test_a_playbook_button_in_the_home_tab_opens_the_playbook_in_a_modal(
     assert modal["type"] == "modal" and "Premium" in json.dumps(modal)
 
 
+@SQLITE_ONLY
 def test_an_export_button_in_the_home_tab_opens_the_form_with_the_persona(
     segment_bot: SlackBot,
 ) -> None:
@@ -122,6 +133,7 @@ def test_an_export_button_in_the_home_tab_opens_the_form_with_the_persona(
     assert json.loads(form["private_metadata"]) == {"channel": "app_home"}
 
 
+@SQLITE_ONLY
 def test_an_export_click_by_a_user_no_longer_allowed_is_refused_and_audited(
     slack_bot: Callable[..., SlackBot], bot_context: BotContext, engine_settings: Settings
 ) -> None:

@@ -10,6 +10,10 @@ from bot.sharing import SHARE_ACTION
 from tests.slack_client import SlackBot
 from tests.slack_standin import RESPONSE_URL
 
+# Slack behaviour, not storage: SQLite is enough (the store is tested on both elsewhere).
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
 SHAREABLE = ["summary", "playbook premium", "personas", "model"]
 
 

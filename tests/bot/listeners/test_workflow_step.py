@@ -16,6 +16,10 @@ from tests.bot.test_manifest import check_outputs
 from tests.signing import function_executed_event
 from tests.slack_client import SlackBot
 
+# Slack behaviour, not storage: SQLite is enough (the store is tested on both elsewhere).
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
 WORKFLOW_TOKEN = "xwfp-0000-test-workflow-token"
 
 
@@ -28,6 +32,7 @@ def run_step(bot: SlackBot, inputs: dict, kind: str) -> dict:
     return call.body
 
 
+@SQLITE_ONLY
 def test_a_known_customer_completes_with_the_persona(
     segment_bot: SlackBot, bot_context: BotContext, trained: TrainingResult
 ) -> None:
@@ -60,6 +65,7 @@ def test_a_known_customer_completes_with_the_persona(
         ("1" * 40, "ids are at most 19 digits"),
     ],
 )
+@SQLITE_ONLY
 def test_an_unknown_or_malformed_id_fails_the_step_clearly(
     segment_bot: SlackBot, bot_context: BotContext, customer_id: str, error: str
 ) -> None:
@@ -81,6 +87,7 @@ def test_without_a_model_the_step_fails_with_the_reason(
     assert body["error"].startswith("No segments yet")
 
 
+@SQLITE_ONLY
 def test_other_functions_are_not_answered_as_a_lookup(segment_bot: SlackBot) -> None:
     reply = segment_bot.event(function_executed_event("something_else", {"customer_id": "1"}))
     assert reply.status == 200
