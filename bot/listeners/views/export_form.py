@@ -15,7 +15,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.answers import Request, is_allowed
+from bot.answers import Request, escape, is_allowed, section
 from bot.app import BotServices, after_ack, answer_request, services_of
 from bot.views.export_form import EXPORT_FORM_CALLBACK_ID, export_form, read_submission
 
@@ -71,6 +71,10 @@ def export_to_dm(services: BotServices, request: Request, client: WebClient) -> 
     try:
         channel = client.conversations_open(users=request.user_id)["channel"]["id"]
         client.chat_postMessage(channel=channel, text=answer.text, blocks=answer.blocks)
+    except (SlackClientError, URLError, OSError) as error:
+        logger.warning("sending an export to %s failed: %s", request.user_id, describe(error))
+        return
+    try:
         for upload in answer.uploads:
             client.files_upload_v2(
                 channel=channel,
@@ -80,7 +84,17 @@ def export_to_dm(services: BotServices, request: Request, client: WebClient) -> 
                 initial_comment=upload.initial_comment,
             )
     except (SlackClientError, URLError, OSError) as error:
-        logger.warning("sending an export to %s failed: %s", request.user_id, describe(error))
+        reason = describe(error)
+        logger.warning("uploading an export for %s failed: %s", request.user_id, reason)
+        tell_upload_failed(client, channel, reason)
+
+
+def tell_upload_failed(client: WebClient, channel: str, reason: str) -> None:
+    message = f":warning: I couldn't upload the file ({escape(reason)}). Please try again."
+    try:
+        client.chat_postMessage(channel=channel, text=message, blocks=[section(message)])
+    except (SlackClientError, URLError, OSError) as error:
+        logger.warning("telling about a failed upload failed too: %s", describe(error))
 
 
 def describe(error: Exception) -> str:

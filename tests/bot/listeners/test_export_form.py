@@ -171,3 +171,11 @@ def test_the_command_takes_the_same_options(segment_bot: SlackBot, trained: Trai
     assert wrong["text"].startswith("In `export`, the minimum confidence is a number")
     unknown = segment_bot.ask("export premium --top 10%")
     assert unknown["text"].startswith("`export` has no option `--top`.")
+
+
+def test_a_failed_upload_is_told_in_the_dm(segment_bot: SlackBot) -> None:
+    segment_bot.standin.fail_next("files.completeUploadExternal", status=200, error="not_allowed")
+    submit(segment_bot, values("premium"), user_id="U0PLANNER")
+    answer, notice = segment_bot.standin.wait_for("chat.postMessage", 2)
+    assert answer.body["channel"] == notice.body["channel"] == "D0PLANNER"
+    assert notice.body["text"].startswith(":warning: I couldn't upload the file (not_allowed).")
