@@ -20,9 +20,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
-from bot.app import BotServices  # noqa: E402
 from bot.context import build_context, context_factory  # noqa: E402
 from bot.listeners.events.home import home_for  # noqa: E402
+from bot.requests import BotServices  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 
 WIDTH_CHARS = 96

@@ -151,8 +151,7 @@ digest_events = sa.Table(
     sa.Column("detail", sa.String(500), nullable=True),
 )
 
-# Channels subscribed to the digest by an admin (migration 3): one row per channel, with its own
-# schedule; SMARTCART_DIGEST_CHANNEL is a subscription from the environment, not stored here.
+# Channels an admin subscribed to the digest, each with its schedule (migration 3).
 digest_subscriptions = sa.Table(
     "digest_subscriptions",
     metadata,

@@ -12,8 +12,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from segmentation.history import as_utc
-from segmentation.store import Store, digest_runs, digest_subscriptions
+from segmentation.store import Store, digest_subscriptions
 
 STORED, ENVIRONMENT = "stored", "environment"
 
@@ -57,18 +56,3 @@ def unsubscribe(store: Store, channel: str) -> bool:
     table = digest_subscriptions
     with store.engine.begin() as connection:
         return bool(connection.execute(table.delete().where(table.c.channel == channel)).rowcount)
-
-
-def last_posted(store: Store, channel: str) -> tuple[datetime, str] | None:
-    """When the channel's latest digest was posted, and its period (None if never)."""
-    query = (
-        sa.select(digest_runs.c.posted_at, digest_runs.c.period)
-        .where(digest_runs.c.channel == channel, digest_runs.c.state == "posted")
-        .order_by(digest_runs.c.posted_at.desc())
-        .limit(1)
-    )
-    with store.engine.connect() as connection:
-        row = connection.execute(query).first()
-    if row is None or row.posted_at is None:
-        return None
-    return as_utc(row.posted_at), row.period

@@ -16,8 +16,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.answers import Answer, Request, escape, section
-from bot.app import BotServices, answer_request
 from bot.listeners.inline_images import send_with_images
+from bot.requests import BotServices, answer_request
 from bot.sharing import for_slack
 
 logger = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ import re
 
 from bot.answers import Answer, Request, UserError, context, escape, handles, header, section
 from bot.context import BotContext
+from bot.digest.subscriptions import all_subscriptions, digest_schedules
 from bot.settings import validate_crontab
-from bot.subscriptions import all_subscriptions, digest_schedules
 from bot.views.home import channel_mention, local_time
 from segmentation.subscriptions import ENVIRONMENT, subscribe, unsubscribe
 

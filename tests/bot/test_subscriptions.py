@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 
 from bot.context import BotContext, context_factory
+from bot.digest.scheduler import run_subscribed_digests
 from bot.settings import Settings, load_settings
-from bot.subscriptions import run_subscribed_digests
 from segmentation.subscriptions import stored_subscriptions
-from tests.bot.test_digest import BERLIN, MONDAY, Clock
+from tests.bot.digest.test_runner import BERLIN, MONDAY, Clock
 from tests.slack_client import SlackBot
 
 ADMIN = "U0ADMIN"

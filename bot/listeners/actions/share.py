@@ -10,9 +10,9 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from bot.answers import Answer, Request, escape, section
-from bot.app import BotServices, after_ack, answer_request, services_of
 from bot.listeners.actions import request_from_action
 from bot.listeners.replies import send_in_slack
+from bot.requests import BotServices, after_ack, answer_request, services_of
 from bot.sharing import SHARE_ACTION, can_be_shared, for_slack
 
 NOT_SHAREABLE = "That answer can't be shared in the channel."

@@ -7,9 +7,9 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from bot.answers import SLASH_COMMAND, Request, parse, unescape_slack
-from bot.app import BotServices, after_ack, services_of
 from bot.listeners.replies import answer_in_slack
 from bot.listeners.views.export_form import may_export, open_export_form
+from bot.requests import BotServices, after_ack, services_of
 
 
 def register(app: App) -> None:

@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.answers import Request, UserError, is_allowed
-from bot.app import BotServices, after_ack, services_of
-from bot.subscriptions import digest_schedules
+from bot.digest.subscriptions import digest_schedules
+from bot.requests import BotServices, after_ack, services_of
 from bot.views.home import ModelFacts, home_view, message_view
 
 logger = logging.getLogger(__name__)

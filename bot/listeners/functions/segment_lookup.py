@@ -17,7 +17,7 @@ from slack_bolt.context.fail import Fail
 from slack_sdk.errors import SlackApiError
 
 from bot.answers import Answer, Request, UserError
-from bot.app import BotServices, after_ack, services_of
+from bot.requests import BotServices, after_ack, services_of
 from bot.views.customer import parse_customer_id
 from segmentation.personas import PERSONAS_BY_ID
 

@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.answers import Request, escape, is_allowed, section
-from bot.app import BotServices, after_ack, answer_request, services_of
+from bot.requests import BotServices, after_ack, answer_request, services_of
 from bot.views.export_form import EXPORT_FORM_CALLBACK_ID, export_form, read_submission
 
 logger = logging.getLogger(__name__)

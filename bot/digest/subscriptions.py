@@ -1,29 +1,25 @@
 """Digest subscriptions as the bot runs them: the environment's channel plus stored channels.
 
 Every subscribed channel gets its own digest run per period (the ledger's claim on (channel,
-period) keeps it to exactly one), from a copy of the settings with that channel's schedule, so a
-subscription has the same guarantees as SMARTCART_DIGEST_CHANNEL: retries, catch-up within the
-grace window, never posted twice.
+period) keeps it to exactly one), from a copy of the settings with that channel's schedule
+(`settings_for`), so a subscription has the same guarantees as SMARTCART_DIGEST_CHANNEL: retries,
+catch-up within the grace window, never posted twice. The scheduler runs them
+(`bot.digest.scheduler.run_subscribed_digests`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
+
+import sqlalchemy as sa
 
 from bot.settings import Settings
 from bot.views.home import DigestSchedule
-from segmentation.digest_runs import utc_now
-from segmentation.history import period_at
-from segmentation.service import SegmentService
-from segmentation.store import Store
-from segmentation.subscriptions import (
-    ENVIRONMENT,
-    Subscription,
-    last_posted,
-    stored_subscriptions,
-)
+from segmentation.periods import period_at
+from segmentation.snapshots import as_utc
+from segmentation.store import Store, digest_runs
+from segmentation.subscriptions import ENVIRONMENT, Subscription, stored_subscriptions
 
 logger = logging.getLogger(__name__)
 
@@ -78,23 +74,16 @@ def digest_schedules(
     return schedules
 
 
-def run_subscribed_digests(
-    settings: Settings,
-    service: SegmentService,
-    at: datetime | None = None,
-    manual: bool = False,
-    clock: Callable[[], datetime] = utc_now,
-) -> list:
-    """One digest run per stored subscription (the environment's channel has its own jobs)."""
-    from bot.digest import DigestRunner
-
-    outcomes = []
-    for subscription in stored_subscriptions(service.store):
-        if subscription.channel == settings.SMARTCART_DIGEST_CHANNEL:
-            continue
-        runner = DigestRunner(settings_for(settings, subscription), service, clock=clock)
-        try:
-            outcomes.append(runner.run(at=at, manual=manual))
-        except Exception:
-            logger.exception("digest for %s failed", subscription.channel)
-    return outcomes
+def last_posted(store: Store, channel: str) -> tuple[datetime, str] | None:
+    """When the channel's latest digest was posted, and its period (None if never)."""
+    query = (
+        sa.select(digest_runs.c.posted_at, digest_runs.c.period)
+        .where(digest_runs.c.channel == channel, digest_runs.c.state == "posted")
+        .order_by(digest_runs.c.posted_at.desc())
+        .limit(1)
+    )
+    with store.engine.connect() as connection:
+        row = connection.execute(query).first()
+    if row is None or row.posted_at is None:
+        return None
+    return as_utc(row.posted_at), row.period

@@ -5,7 +5,7 @@
 - `smartcart-digest-retry`: every few minutes (and shortly after start), the same job for the
   current period. It posts nothing when the period is posted or being posted; it retries a failed
   period after a backoff, finishes a crashed one, and catches up a tick missed while the process
-  was down, all only within the digest's grace window (`bot.digest.GRACE`).
+  was down, all only within the digest's grace window (`bot.digest.runner.GRACE`).
 - `smartcart-digest-subscriptions` (whenever the bot has a token): every minute, the digest of
   each channel subscribed from Slack (`/segment digest subscribe`), on that channel's schedule,
   with the same once-per-(channel, period) claim, retries and grace window.
@@ -33,11 +33,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.digest import DigestRunner
+from bot.digest.ledger import utc_now
+from bot.digest.runner import DigestRunner
+from bot.digest.subscriptions import settings_for
 from bot.settings import Settings, SettingsError, require
-from bot.subscriptions import run_subscribed_digests
-from segmentation.history import digest_trigger
 from segmentation.service import SegmentService
+from segmentation.subscriptions import stored_subscriptions
 from segmentation.training import TrainingOptions
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,26 @@ def retrain_job(service: SegmentService, data: str, options: TrainingOptions | N
         logger.info("scheduled retraining: model %s is live (was %s)", result.model.version, before)
 
     return retrain
+
+
+def run_subscribed_digests(
+    settings: Settings,
+    service: SegmentService,
+    at: datetime | None = None,
+    manual: bool = False,
+    clock: Callable[[], datetime] = utc_now,
+) -> list:
+    """One digest run per stored subscription (the environment's channel has its own jobs)."""
+    outcomes = []
+    for subscription in stored_subscriptions(service.store):
+        if subscription.channel == settings.SMARTCART_DIGEST_CHANNEL:
+            continue
+        runner = DigestRunner(settings_for(settings, subscription), service, clock=clock)
+        try:
+            outcomes.append(runner.run(at=at, manual=manual))
+        except Exception:
+            logger.exception("digest for %s failed", subscription.channel)
+    return outcomes
 
 
 def subscriptions_job(settings: Settings, service: SegmentService) -> Job:
@@ -153,6 +174,10 @@ def add_jobs(scheduler: BackgroundScheduler, settings: Settings, jobs: Scheduled
     if jobs.retrain is not None:
         retrain = CronTrigger.from_crontab(settings.SMARTCART_RETRAIN_CRON, timezone=zone)
         scheduler.add_job(jobs.retrain, retrain, id=RETRAIN_JOB, name="retraining", **options)
+
+
+def digest_trigger(cron: str, timezone: str) -> CronTrigger:
+    return CronTrigger.from_crontab(cron, timezone=timezone)
 
 
 def start_scheduler(
