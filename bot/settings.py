@@ -87,6 +87,8 @@ class Settings(BaseSettings):
 
     SMARTCART_ALLOWED_CHANNELS: CommaSeparated = Field(default_factory=list)
     SMARTCART_ALLOWED_USERS: CommaSeparated = Field(default_factory=list)
+    # Who may subscribe channels to the digest from Slack (empty: nobody).
+    SMARTCART_ADMIN_USERS: CommaSeparated = Field(default_factory=list)
 
     @field_validator("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", mode="before")
     @classmethod
@@ -167,7 +169,12 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a known time zone") from None
         return name
 
-    @field_validator("SMARTCART_ALLOWED_CHANNELS", "SMARTCART_ALLOWED_USERS", mode="before")
+    @field_validator(
+        "SMARTCART_ALLOWED_CHANNELS",
+        "SMARTCART_ALLOWED_USERS",
+        "SMARTCART_ADMIN_USERS",
+        mode="before",
+    )
     @classmethod
     def _split_lists(cls, value: Any) -> list[str]:
         return split_comma_separated(value)
