@@ -394,7 +394,7 @@ class DigestRunner:
         """The digest as it would be posted now; writes the chart, stores and claims nothing."""
         period = self.period(at)
         comparison = prepare_digest(
-            self.service.store, self.service.model, period, self.settings.SMARTCART_DATA, False
+            self.service.store, self.service.model, period, self.settings.data_source(), False
         )
         path = (chart_path or Path("var") / "digest" / f"digest-{period.key}.png").absolute()
         message = render_digest(comparison, period, self.templates, path)
@@ -480,7 +480,7 @@ class Attempt:
             runner.service.store,
             runner.service.model,
             self.period,
-            runner.settings.SMARTCART_DATA,
+            runner.settings.data_source(),
             True,
         )
         with tempfile.TemporaryDirectory(prefix="smartcart-digest-") as folder:

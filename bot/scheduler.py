@@ -68,7 +68,7 @@ def digest_job(runner: DigestRunner, automatic: bool = True) -> Job:
     return run_digest
 
 
-def retrain_job(service: SegmentService, data: str, options: TrainingOptions | None = None) -> Job:
+def retrain_job(service: SegmentService, data, options: TrainingOptions | None = None) -> Job:
     def retrain() -> None:
         before = service.live_version()
         try:
@@ -93,7 +93,7 @@ def scheduled_jobs(
         jobs.digest = digest_job(runner or DigestRunner(settings, service))
     if settings.SMARTCART_RETRAIN_CRON:
         require(settings, ("SMARTCART_DATA",), "by SMARTCART_RETRAIN_CRON (it retrains from it)")
-        jobs.retrain = retrain_job(service, settings.SMARTCART_DATA)
+        jobs.retrain = retrain_job(service, settings.data_source())
     return jobs
 
 

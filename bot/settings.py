@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     SMARTCART_DATABASE_URL: str = Field(default_factory=default_database_url)
     SMARTCART_MODEL_DIR: Path = Path("var/models")
     SMARTCART_DATA: str | None = None
+    SMARTCART_MAPPING: Path | None = None
     SMARTCART_TEMPLATES: Path | None = None
 
     SMARTCART_DIGEST_CHANNEL: str | None = None
@@ -107,6 +108,21 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None
         return value.strip()
+
+    @field_validator("SMARTCART_MAPPING")
+    @classmethod
+    def _mapping_is_readable(cls, value: Path | None) -> Path | None:
+        if value is None or str(value).strip() in ("", "."):
+            return None
+        from segmentation.errors import DataError
+        from segmentation.mapping import read_mapping
+
+        path = absolute_path(value)
+        try:
+            read_mapping(path)
+        except DataError as error:
+            raise ValueError(str(error)) from None
+        return path
 
     @field_validator("SMARTCART_TEMPLATES")
     @classmethod
@@ -151,6 +167,14 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         """True when an app-level token is set: the bot then connects through Socket Mode."""
         return self.SLACK_APP_TOKEN is not None
+
+    def data_source(self):
+        """SMARTCART_DATA read through SMARTCART_MAPPING (a `DataSource`), or None."""
+        from segmentation.loading import DataSource
+
+        if self.SMARTCART_DATA is None:
+            return None
+        return DataSource(self.SMARTCART_DATA, mapping=self.SMARTCART_MAPPING)
 
     def require_slack_http(self) -> None:
         """Raise SettingsError naming what HTTP mode needs and is missing."""

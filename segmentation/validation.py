@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from segmentation import schema
 from segmentation.errors import DataError
-from segmentation.loading import RawData
+from segmentation.loading import DEFAULT_CHUNK_ROWS, DataSource, RawData, iter_customers
+from segmentation.mapping import contract_values
 
 
 @dataclass
@@ -61,63 +63,145 @@ class _Reasons:
             self.reason[failing] = messages[failing]
 
 
-def validate(raw: RawData, as_of: date | None = None) -> ValidatedData:
+def validate(
+    raw: RawData, as_of: date | None = None, *, seen_ids: SeenIds | None = None
+) -> ValidatedData:
+    """Typed customers and the quarantine of failing rows, each with its line and reason.
+
+    `seen_ids` carries the IDs of earlier chunks when validating chunk by chunk, so a repeated
+    ID is caught across chunks too (see `iter_validated`)."""
+    return _validate(raw, as_of, seen_ids, allow_empty=False)
+
+
+def iter_validated(
+    source: str | Path | DataSource,
+    as_of: date,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    **load_options,
+) -> Iterator[ValidatedData]:
+    """Validated customers chunk by chunk, with bounded memory (the as-of date is needed up
+    front: it cannot be the latest enrolment of data not read yet). Quarantine lines are file
+    lines and IDs repeated across chunks are quarantined as in one piece; a chunk may have no
+    usable rows, but a source with none at all is a DataError at the end."""
+    if as_of is None:
+        raise ValueError("validating in chunks needs the as-of date")
+    seen, used, first_reason = SeenIds(), 0, None
+    for raw in iter_customers(source, chunk_rows=chunk_rows, **load_options):
+        data = _validate(raw, as_of, seen, allow_empty=True)
+        used += len(data.customers)
+        if first_reason is None and len(data.quarantine):
+            first_reason = data.quarantine.iloc[0]
+        yield data
+    if not used:
+        where = (
+            f"line {first_reason['line']}: {first_reason['reason']}"
+            if first_reason is not None
+            else "no rows"
+        )
+        raise DataError(f"{source}: no usable customer rows ({where})")
+
+
+def _validate(
+    raw: RawData, as_of: date | None, seen_ids: SeenIds | None, allow_empty: bool
+) -> ValidatedData:
     frame = raw.frame
     _check_columns(raw)
     reasons = _Reasons(frame.index)
     typed = pd.DataFrame(index=frame.index)
+    label = raw.label
 
-    typed[schema.ID] = _integers(frame, schema.ID, reasons, required=True)
-    typed["Year_Birth"] = _integers(frame, "Year_Birth", reasons, required=True)
-    typed["Income"] = _numbers(frame, "Income", reasons, required=False)
-    reasons.add(typed["Income"] < 0, _show(typed["Income"], "Income: negative value {}"))
+    typed[schema.ID] = _integers(frame, schema.ID, label, reasons, required=True)
+    typed["Year_Birth"] = _integers(frame, "Year_Birth", label, reasons, required=True)
+    income = _numbers(frame, "Income", label, reasons, required=False)
+    typed["Income"] = income
+    reasons.add(income < 0, _show(income, f"{label('Income')}: negative value {{}}"))
     reasons.add(
-        typed["Income"] > schema.INCOME_CAP,
-        _show(typed["Income"], f"Income: {{}} is above the plausible cap of {schema.INCOME_CAP:,}"),
+        income > schema.INCOME_CAP,
+        _show(
+            income, f"{label('Income')}: {{}} is above the plausible cap of {schema.INCOME_CAP:,}"
+        ),
     )
     for column in schema.CATEGORY_COLUMNS:
-        typed[column] = _categories(frame, column, reasons)
-    typed["Dt_Customer"] = _dates(frame, "Dt_Customer", reasons)
+        typed[column] = _categories(raw, column, reasons)
+    typed["Dt_Customer"] = _dates(raw, "Dt_Customer", reasons)
     for column in schema.COUNT_COLUMNS:
-        typed[column] = _integers(frame, column, reasons, required=True)
-        reasons.add(typed[column] < 0, _show(typed[column], f"{column}: negative value {{}}"))
+        typed[column] = _integers(frame, column, label, reasons, required=True)
+        reasons.add(
+            typed[column] < 0, _show(typed[column], f"{label(column)}: negative value {{}}")
+        )
     present_optional = [c for c in schema.OPTIONAL_COLUMNS if c in frame.columns]
     for column in present_optional:
-        typed[column] = _flags(frame, column, reasons)
+        typed[column] = _flags(raw, column, reasons)
 
     as_of = as_of or _latest_date(typed["Dt_Customer"], reasons, raw)
-    _check_ages(typed, as_of, reasons)
-    _check_duplicate_ids(typed, raw, reasons)
+    _check_ages(typed, as_of, label, reasons)
+    _check_duplicate_ids(typed, raw, reasons, seen_ids)
 
-    bad = reasons.reason != ""
+    bad = (reasons.reason != "").to_numpy()
+    positions = np.flatnonzero(bad)
     quarantine = pd.DataFrame(
         {
-            "line": [raw.line_of(i) for i in np.flatnonzero(bad.to_numpy())],
-            "ID": frame.loc[bad, schema.ID].to_numpy(),
-            "reason": reasons.reason[bad].to_numpy(),
+            "line": [raw.line_of(i) for i in positions],
+            "ID": _as_text(frame[schema.ID].iloc[positions]).to_numpy(dtype=object),
+            "reason": reasons.reason.iloc[positions].to_numpy(dtype=object),
         }
     )
     customers = _finish_types(typed.loc[~bad], present_optional)
-    if customers.empty:
+    if customers.empty and not allow_empty:
         first = quarantine["reason"].iloc[0] if len(quarantine) else "no rows"
-        raise DataError(f"{raw.source}: no usable customer rows (line 2: {first})")
-    notes = _notes(customers, raw, present_optional)
+        raise DataError(f"{raw.source}: no usable customer rows (line {raw.first_line}: {first})")
+    notes = [*raw.notes, *_notes(customers, raw, present_optional)] if len(customers) else []
     return ValidatedData(
         customers, quarantine, as_of, raw.source, raw.sha256, raw.dialect, len(frame), notes
     )
+
+
+class SeenIds:
+    """IDs of earlier chunks with the line each first appeared on: sorted runs, merged as they
+    grow (so finding a chunk's IDs costs a few binary searches, not a Python dict of millions)."""
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def lines_of(self, ids: np.ndarray) -> np.ndarray:
+        """The first line of each ID seen before, NaN for new ones."""
+        found = np.full(len(ids), np.nan)
+        for keys, lines in self._runs:
+            at = np.minimum(np.searchsorted(keys, ids), len(keys) - 1)
+            hit = (keys[at] == ids) & np.isnan(found)
+            found[hit] = lines[at[hit]]
+        return found
+
+    def add(self, ids: np.ndarray, lines: np.ndarray) -> None:
+        order = np.argsort(ids, kind="stable")
+        keys, first_lines = ids[order], lines[order]
+        while self._runs and len(self._runs[-1][0]) <= len(keys):
+            old_keys, old_lines = self._runs.pop()
+            keys = np.concatenate([old_keys, keys])
+            first_lines = np.concatenate([old_lines, first_lines])
+            order = np.argsort(keys, kind="stable")
+            keys, first_lines = keys[order], first_lines[order]
+        if len(keys):
+            self._runs.append((keys, first_lines))
 
 
 def _check_columns(raw: RawData) -> None:
     present = set(raw.frame.columns)
     missing = [c for c in schema.REQUIRED_COLUMNS if c not in present]
     if len(missing) == len(schema.REQUIRED_COLUMNS):
-        found = ", ".join(list(raw.frame.columns)[:5])
+        found = ", ".join(list(raw.file_columns or raw.frame.columns)[:5])
         raise DataError(
             f"{raw.source}: none of the required customer columns found "
             f"(first columns: {found}); is this a customer export?"
         )
     if missing:
-        raise DataError(f"{raw.source}: missing required column(s): {', '.join(missing)}")
+        hint = (
+            f"; name your column for each in [columns] of {raw.mapping.path}"
+            if raw.mapping
+            else "; a mapping file (--mapping) can name your columns for them"
+        )
+        raise DataError(f"{raw.source}: missing required column(s): {', '.join(missing)}{hint}")
 
 
 def _show(values: pd.Series, pattern: str) -> Callable[[pd.Series], pd.Series]:
@@ -130,67 +214,129 @@ def _plain(value: object) -> str:
     return str(value)
 
 
-def _text(frame: pd.DataFrame, column: str) -> pd.Series:
-    return frame[column].astype(str).str.strip()
+def _is_number(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
 
 
-def _numbers(frame: pd.DataFrame, column: str, reasons: _Reasons, required: bool) -> pd.Series:
-    text = _text(frame, column)
-    values = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
-    empty = text == ""
-    reasons.add(~empty & values.isna(), _quoted(text, f"{column}: {{}} is not a number"))
+def _as_text(series: pd.Series) -> pd.Series:
+    """The values as the user would write them: whole floats without `.0`, dates ISO, empty
+    for missing."""
+    missing = series.isna().to_numpy()
+    if pd.api.types.is_datetime64_any_dtype(series):
+        text = series.dt.strftime("%Y-%m-%d")
+    elif pd.api.types.is_float_dtype(series):
+        whole = series.where(series % 1 == 0)
+        text = series.astype(str).where(whole.isna(), whole.astype("Int64").astype(str))
+    else:
+        text = series.astype(str)
+    text = text.astype(str).str.strip()
+    text[missing] = ""
+    return text
+
+
+def _numbers(
+    frame: pd.DataFrame, column: str, label: Callable, reasons: _Reasons, required: bool
+) -> pd.Series:
+    series, name = frame[column], label(column)
+    if _is_number(series):
+        values = series.astype(float)
+        empty = values.isna()
+    else:
+        text = _as_text(series)
+        values = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+        empty = text == ""
+        reasons.add(~empty & values.isna(), _quoted(text, f"{name}: {{}} is not a number"))
     if required:
-        reasons.add(empty, f"{column}: empty")
+        reasons.add(empty, f"{name}: empty")
     return values.astype(float)
 
 
-def _integers(frame: pd.DataFrame, column: str, reasons: _Reasons, required: bool) -> pd.Series:
-    values = _numbers(frame, column, reasons, required)
+def _integers(
+    frame: pd.DataFrame, column: str, label: Callable, reasons: _Reasons, required: bool
+) -> pd.Series:
+    values = _numbers(frame, column, label, reasons, required)
     fractional = values.notna() & (values % 1 != 0)
-    reasons.add(fractional, _show(values, f"{column}: {{}} is not a whole number"))
+    reasons.add(fractional, _show(values, f"{label(column)}: {{}} is not a whole number"))
     return values
 
 
-def _quoted(text: pd.Series, pattern: str) -> Callable[[pd.Series], pd.Series]:
-    return lambda rows: text[rows].map(lambda v: pattern.format(repr(v[:40])))
+def _quoted(values: pd.Series, pattern: str) -> Callable[[pd.Series], pd.Series]:
+    """Messages quoting each failing value as text (converted for the failing rows only)."""
+    return lambda rows: _as_text(values[rows]).map(lambda v: pattern.format(repr(v[:40])))
 
 
-def _categories(frame: pd.DataFrame, column: str, reasons: _Reasons) -> pd.Series:
-    text = _text(frame, column)
-    allowed = (
-        set(schema.EDUCATION_LEVELS)
-        if column == "Education"
-        else schema.PARTNER_STATUSES | schema.SINGLE_STATUSES | schema.ODD_STATUSES
-    )
-    reasons.add(text == "", f"{column}: empty")
-    choices = ", ".join(sorted(allowed))
+def _mapped_text(raw: RawData, column: str) -> pd.Series:
+    text = _as_text(raw.frame[column])
+    translations = raw.mapping.values.get(column) if raw.mapping else None
+    return text.replace(translations) if translations else text
+
+
+def _categories(raw: RawData, column: str, reasons: _Reasons) -> pd.Series:
+    text, name = _mapped_text(raw, column), raw.label(column)
+    allowed = contract_values(column)
+    reasons.add(text == "", f"{name}: empty")
+    choices = ", ".join(allowed)
+    if raw.mapping and column in raw.mapping.values:
+        choices += f" (or a value of [values.{column}] in {raw.mapping.path})"
     reasons.add(
         (text != "") & ~text.isin(allowed),
-        _quoted(text, f"{column}: {{}} is not one of {choices}"),
+        _quoted(text, f"{name}: {{}} is not one of {choices}"),
     )
     return text
 
 
-def _dates(frame: pd.DataFrame, column: str, reasons: _Reasons) -> pd.Series:
-    text = _text(frame, column)
+def _dates(raw: RawData, column: str, reasons: _Reasons) -> pd.Series:
+    series, name = raw.frame[column], raw.label(column)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        if getattr(series.dt, "tz", None) is not None:
+            series = series.dt.tz_convert(None)
+        parsed = series.dt.normalize().astype("datetime64[ns]")
+        reasons.add(parsed.isna(), f"{name}: empty")
+        return parsed
+    text = _as_text(series)
+    given = raw.mapping.dates.get(column) if raw.mapping else None
+    formats = (given,) if given else schema.DATE_FORMATS
     parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    for fmt in schema.DATE_FORMATS:
-        todo = parsed.isna()
+    for fmt in formats:
+        todo = parsed.isna() & (text != "")
         if not todo.any():
             break
         parsed[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-    reasons.add(text == "", f"{column}: empty")
+    objects = _date_objects(series, parsed)
+    if objects is not None:
+        parsed = parsed.fillna(objects)
+    expected = (
+        f"the format {given} of {raw.mapping.path}"
+        if given
+        else "dd-mm-yyyy, dd/mm/yyyy or yyyy-mm-dd"
+    )
+    reasons.add(text == "", f"{name}: empty")
     reasons.add(
         (text != "") & parsed.isna(),
-        _quoted(text, f"{column}: {{}} is not a date (dd-mm-yyyy, dd/mm/yyyy or yyyy-mm-dd)"),
+        _quoted(text, f"{name}: {{}} is not a date ({expected})"),
     )
     return parsed
 
 
-def _flags(frame: pd.DataFrame, column: str, reasons: _Reasons) -> pd.Series:
-    text = _text(frame, column)
-    values = pd.to_numeric(text, errors="coerce")
-    reasons.add(~values.isin([0, 1]), _quoted(text, f"{column}: {{}} is not 0 or 1"))
+def _date_objects(series: pd.Series, parsed: pd.Series) -> pd.Series | None:
+    """Dates held as date/datetime objects in a mixed column (SQL, Excel)."""
+    if series.dtype != object:
+        return None
+    objects = series[parsed.isna()].map(lambda v: v if isinstance(v, date) else None).dropna()
+    if objects.empty:
+        return None
+    return pd.to_datetime(objects, errors="coerce").dt.normalize().astype("datetime64[ns]")
+
+
+def _flags(raw: RawData, column: str, reasons: _Reasons) -> pd.Series:
+    series, name = raw.frame[column], raw.label(column)
+    if _is_number(series):
+        values = series.astype(float)
+        shown = series
+    else:
+        shown = _mapped_text(raw, column)
+        values = pd.to_numeric(shown, errors="coerce")
+    reasons.add(~values.isin([0, 1]), _quoted(shown, f"{name}: {{}} is not 0 or 1"))
     return values
 
 
@@ -203,15 +349,16 @@ def _latest_date(dates: pd.Series, reasons: _Reasons, raw: RawData) -> date:
     return valid.max().date()
 
 
-def _check_ages(typed: pd.DataFrame, as_of: date, reasons: _Reasons) -> None:
+def _check_ages(typed: pd.DataFrame, as_of: date, label: Callable, reasons: _Reasons) -> None:
     ages = as_of.year - typed["Year_Birth"]
     implausible = (ages > schema.OLDEST_PLAUSIBLE_AGE) | (ages < schema.YOUNGEST_PLAUSIBLE_AGE)
+    name = label("Year_Birth")
 
     def messages(rows: pd.Series) -> pd.Series:
         years, row_ages = typed.loc[rows, "Year_Birth"], ages[rows]
         return pd.Series(
             [
-                f"Year_Birth: {_plain(year)} means age {_plain(age)} on {as_of}, not plausible"
+                f"{name}: {_plain(year)} means age {_plain(age)} on {as_of}, not plausible"
                 for year, age in zip(years, row_ages, strict=True)
             ],
             index=years.index,
@@ -219,23 +366,35 @@ def _check_ages(typed: pd.DataFrame, as_of: date, reasons: _Reasons) -> None:
 
     reasons.add(implausible, messages)
     future = typed["Dt_Customer"] > pd.Timestamp(as_of)
-    reasons.add(future, f"Dt_Customer: after the as-of date {as_of}")
+    reasons.add(future, f"{label('Dt_Customer')}: after the as-of date {as_of}")
 
 
-def _check_duplicate_ids(typed: pd.DataFrame, raw: RawData, reasons: _Reasons) -> None:
+def _check_duplicate_ids(
+    typed: pd.DataFrame, raw: RawData, reasons: _Reasons, seen: SeenIds | None
+) -> None:
     ids = typed[schema.ID]
-    repeated = ids.notna() & ids.duplicated(keep="first")
+    known = ids.notna().to_numpy()
+    values = ids.to_numpy(dtype=float)
+    lines = raw.first_line + np.arange(len(ids))
+    earlier = seen.lines_of(values) if seen is not None else np.full(len(ids), np.nan)
+    first_here = known & ~ids.duplicated(keep="first").to_numpy() & np.isnan(earlier)
+    first_line = pd.Series(lines[first_here], index=values[first_here])
+    if seen is not None:
+        seen.add(values[first_here], lines[first_here])
+    repeated = known & ~first_here
     if not repeated.any():
         return
-    first_position = {}
-    for position, value in enumerate(ids.to_numpy()):
-        first_position.setdefault(value, position)
-    messages = ids.map(
-        lambda v: (
-            f"ID {_plain(v)} appears again (first on line {raw.line_of(first_position.get(v, 0))})"
-        )
+    from_here = pd.Series(values).map(first_line).to_numpy()
+    earlier = np.where(np.isnan(earlier), from_here, earlier)
+    name = raw.label(schema.ID)
+    messages = pd.Series(
+        [
+            f"{name} {_plain(v)} appears again (first on line {int(line)})"
+            for v, line in zip(values[repeated], earlier[repeated], strict=True)
+        ],
+        index=ids.index[repeated],
     )
-    reasons.add(repeated, messages)
+    reasons.add(pd.Series(repeated, index=ids.index), messages)
 
 
 def _finish_types(typed: pd.DataFrame, optional: list[str]) -> pd.DataFrame:
