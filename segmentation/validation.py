@@ -49,18 +49,24 @@ class _Reasons:
     """Collects, per row, the first reason it fails."""
 
     def __init__(self, index: pd.Index) -> None:
-        self.reason = pd.Series("", index=index, dtype=object)
+        self.index = index
+        self.failed = np.zeros(len(index), dtype=bool)
+        self.reason = np.full(len(index), "", dtype=object)
 
-    def add(self, failing: pd.Series, messages: Messages) -> None:
-        failing = failing.fillna(False).astype(bool) & (self.reason == "")
+    def add(self, failing: pd.Series | np.ndarray, messages: Messages) -> None:
+        if isinstance(failing, pd.Series):
+            failing = failing.fillna(False).to_numpy(dtype=bool)
+        failing = failing & ~self.failed
         if not failing.any():
             return
+        self.failed |= failing
         if callable(messages):  # worded for the failing rows only (most rows pass)
-            self.reason[failing] = messages(failing)
+            mask = pd.Series(failing, index=self.index)
+            self.reason[failing] = messages(mask).to_numpy(dtype=object)
         elif isinstance(messages, str):
             self.reason[failing] = messages
         else:
-            self.reason[failing] = messages[failing]
+            self.reason[failing] = messages.to_numpy(dtype=object)[failing]
 
 
 def validate(
@@ -108,13 +114,13 @@ def _validate(
     frame = raw.frame
     _check_columns(raw)
     reasons = _Reasons(frame.index)
-    typed = pd.DataFrame(index=frame.index)
+    typed: dict[str, pd.Series] = {}
     label = raw.label
 
     typed[schema.ID] = _integers(frame, schema.ID, label, reasons, required=True)
     typed["Year_Birth"] = _integers(frame, "Year_Birth", label, reasons, required=True)
     income = _numbers(frame, "Income", label, reasons, required=False)
-    typed["Income"] = income
+    typed["Income"] = income.astype(float)
     reasons.add(income < 0, _show(income, f"{label('Income')}: negative value {{}}"))
     reasons.add(
         income > schema.INCOME_CAP,
@@ -138,16 +144,16 @@ def _validate(
     _check_ages(typed, as_of, label, reasons)
     _check_duplicate_ids(typed, raw, reasons, seen_ids)
 
-    bad = (reasons.reason != "").to_numpy()
+    bad = reasons.failed
     positions = np.flatnonzero(bad)
     quarantine = pd.DataFrame(
         {
             "line": [raw.line_of(i) for i in positions],
             "ID": _as_text(frame[schema.ID].iloc[positions]).to_numpy(dtype=object),
-            "reason": reasons.reason.iloc[positions].to_numpy(dtype=object),
+            "reason": reasons.reason[positions],
         }
     )
-    customers = _finish_types(typed.loc[~bad], present_optional)
+    customers = _finish_types(typed, ~bad, present_optional)
     if customers.empty and not allow_empty:
         first = quarantine["reason"].iloc[0] if len(quarantine) else "no rows"
         raise DataError(f"{raw.source}: no usable customer rows (line {raw.first_line}: {first})")
@@ -193,7 +199,8 @@ def _check_columns(raw: RawData) -> None:
         found = ", ".join(list(raw.file_columns or raw.frame.columns)[:5])
         raise DataError(
             f"{raw.source}: none of the required customer columns found "
-            f"(first columns: {found}); is this a customer export?"
+            f"(first columns: {found}); is this a customer export? If it is, "
+            f"`smartcart mapping suggest {raw.source}` drafts a mapping of your columns"
         )
     if missing:
         hint = (
@@ -238,6 +245,8 @@ def _numbers(
     frame: pd.DataFrame, column: str, label: Callable, reasons: _Reasons, required: bool
 ) -> pd.Series:
     series, name = frame[column], label(column)
+    if pd.api.types.is_integer_dtype(series) and not isinstance(series.dtype, pd.Int64Dtype):
+        return series.astype("int64")  # whole, and nothing missing: nothing to check
     if _is_number(series):
         values = series.astype(float)
         empty = values.isna()
@@ -248,13 +257,15 @@ def _numbers(
         reasons.add(~empty & values.isna(), _quoted(text, f"{name}: {{}} is not a number"))
     if required:
         reasons.add(empty, f"{name}: empty")
-    return values.astype(float)
+    return values
 
 
 def _integers(
     frame: pd.DataFrame, column: str, label: Callable, reasons: _Reasons, required: bool
 ) -> pd.Series:
     values = _numbers(frame, column, label, reasons, required)
+    if values.dtype == "int64":
+        return values
     fractional = values.notna() & (values % 1 != 0)
     reasons.add(fractional, _show(values, f"{label(column)}: {{}} is not a whole number"))
     return values
@@ -341,7 +352,7 @@ def _flags(raw: RawData, column: str, reasons: _Reasons) -> pd.Series:
 
 
 def _latest_date(dates: pd.Series, reasons: _Reasons, raw: RawData) -> date:
-    valid = dates[reasons.reason == ""].dropna()
+    valid = dates[~reasons.failed].dropna()
     if valid.empty:
         valid = dates.dropna()
     if valid.empty:
@@ -349,13 +360,15 @@ def _latest_date(dates: pd.Series, reasons: _Reasons, raw: RawData) -> date:
     return valid.max().date()
 
 
-def _check_ages(typed: pd.DataFrame, as_of: date, label: Callable, reasons: _Reasons) -> None:
+def _check_ages(
+    typed: dict[str, pd.Series], as_of: date, label: Callable, reasons: _Reasons
+) -> None:
     ages = as_of.year - typed["Year_Birth"]
     implausible = (ages > schema.OLDEST_PLAUSIBLE_AGE) | (ages < schema.YOUNGEST_PLAUSIBLE_AGE)
     name = label("Year_Birth")
 
     def messages(rows: pd.Series) -> pd.Series:
-        years, row_ages = typed.loc[rows, "Year_Birth"], ages[rows]
+        years, row_ages = typed["Year_Birth"][rows], ages[rows]
         return pd.Series(
             [
                 f"{name}: {_plain(year)} means age {_plain(age)} on {as_of}, not plausible"
@@ -370,7 +383,7 @@ def _check_ages(typed: pd.DataFrame, as_of: date, label: Callable, reasons: _Rea
 
 
 def _check_duplicate_ids(
-    typed: pd.DataFrame, raw: RawData, reasons: _Reasons, seen: SeenIds | None
+    typed: dict[str, pd.Series], raw: RawData, reasons: _Reasons, seen: SeenIds | None
 ) -> None:
     ids = typed[schema.ID]
     known = ids.notna().to_numpy()
@@ -394,14 +407,19 @@ def _check_duplicate_ids(
         ],
         index=ids.index[repeated],
     )
-    reasons.add(pd.Series(repeated, index=ids.index), messages)
+    reasons.add(repeated, messages.reindex(ids.index))
 
 
-def _finish_types(typed: pd.DataFrame, optional: list[str]) -> pd.DataFrame:
-    out = typed.copy()
-    integer_columns = [schema.ID, "Year_Birth", *schema.COUNT_COLUMNS, *optional]
-    out[integer_columns] = out[integer_columns].astype("int64")
-    return out.reset_index(drop=True)
+def _finish_types(
+    typed: dict[str, pd.Series], good: np.ndarray, optional: list[str]
+) -> pd.DataFrame:
+    """The good rows, in one frame: whole-number columns as int64."""
+    integer_columns = {schema.ID, "Year_Birth", *schema.COUNT_COLUMNS, *optional}
+    columns = {}
+    for column, values in typed.items():
+        kept = values.to_numpy()[good]
+        columns[column] = kept.astype("int64") if column in integer_columns else kept
+    return pd.DataFrame(columns)
 
 
 def _notes(customers: pd.DataFrame, raw: RawData, optional: list[str]) -> list[str]:
