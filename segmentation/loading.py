@@ -241,7 +241,7 @@ class _CsvReader(_Reader):
         }
 
     def _ragged_row(self, row) -> str:
-        where = f"line {row.number + 1}" if row.number is not None else "a row"
+        where = f"line {row.number}" if row.number is not None else "a row"
         self.ragged = (
             f"{where} has {row.actual_columns} fields where the header has {row.expected_columns}"
         )
@@ -252,6 +252,11 @@ class _CsvReader(_Reader):
         try:
             table = pa_csv.read_csv(self.path, **self._options(use_threads=True))
         except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+            if self.ragged and self.ragged.startswith("a row"):  # read again to find its line
+                try:
+                    pa_csv.read_csv(self.path, **self._options(use_threads=False))
+                except (pa.ArrowInvalid, UnicodeDecodeError):
+                    pass
             raise self._unreadable(error) from None
         if table.num_rows == 0:
             raise DataError(f"{self.path}: has a header but no customer rows")

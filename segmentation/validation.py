@@ -148,9 +148,9 @@ def _validate(
     positions = np.flatnonzero(bad)
     quarantine = pd.DataFrame(
         {
-            "line": [raw.line_of(i) for i in positions],
-            "ID": _as_text(frame[schema.ID].iloc[positions]).to_numpy(dtype=object),
-            "reason": reasons.reason[positions],
+            "line": np.array([raw.line_of(i) for i in positions], dtype="int64"),
+            "ID": pd.array(_as_text(frame[schema.ID].iloc[positions]), dtype="str"),
+            "reason": pd.array(reasons.reason[positions], dtype="str"),
         }
     )
     customers = _finish_types(typed, ~bad, present_optional)
@@ -417,7 +417,7 @@ def _finish_types(
     integer_columns = {schema.ID, "Year_Birth", *schema.COUNT_COLUMNS, *optional}
     columns = {}
     for column, values in typed.items():
-        kept = values.to_numpy()[good]
+        kept = values.array[good]  # keeps the dtype (text stays str), even for no rows
         columns[column] = kept.astype("int64") if column in integer_columns else kept
     return pd.DataFrame(columns)
 

@@ -100,18 +100,49 @@ def test_mapped_export_gives_the_same_customers(generated_file, crm_file, mappin
     assert list(mapped.quarantine["line"]) == list(original.quarantine["line"])
 
 
+QUICK = TrainingOptions(algorithm="kmeans", refits=2)
+
+
+def sizes(result) -> dict[str, int]:
+    return {s["persona"]: s["size"] for s in result.model.segments}
+
+
+@pytest.fixture(scope="module")
+def original_sizes(tmp_path_factory) -> dict[str, int]:
+    if not REAL_DATA.exists():
+        pytest.skip("reference data not present")
+    found = sizes(train(REAL_DATA, tmp_path_factory.mktemp("original"), QUICK))
+    assert set(found) == {"premium", "family_budget", "digital_active", "moderate_loyal"}
+    return found
+
+
 @needs_real_data
-def test_real_data_renamed_trains_to_the_same_personas_and_sizes(tmp_path, mapping_file):
+def test_real_data_renamed_trains_to_the_same_personas_and_sizes(
+    tmp_path, mapping_file, original_sizes
+):
     crm = crm_export(REAL_DATA, tmp_path / "crm.csv")
-    options = TrainingOptions(algorithm="kmeans", refits=2)
-    original = train(REAL_DATA, tmp_path / "original", options)
-    mapped = train(DataSource(str(crm), mapping=mapping_file), tmp_path / "mapped", options)
-    sizes = {s["persona"]: s["size"] for s in original.model.segments}
-    assert {s["persona"]: s["size"] for s in mapped.model.segments} == sizes
-    assert set(sizes) == {"premium", "family_budget", "digital_active", "moderate_loyal"}
+    mapped = train(DataSource(str(crm), mapping=mapping_file), tmp_path / "mapped", QUICK)
+    assert sizes(mapped) == original_sizes
     assert mapped.model.card["rows"] == {"read": 2240, "used": 2236, "quarantined": 4}
     reasons = " ".join(mapped.data.quarantine["reason"])
     assert "birth_year: 1893" in reasons and "household_income: 666666" in reasons
+
+
+@needs_real_data
+@pytest.mark.parametrize("kind", ["xlsx", "utf-16"])
+def test_real_data_as_excel_saves_it_trains_to_the_same_result(tmp_path, kind, original_sizes):
+    frame = pd.read_csv(REAL_DATA, sep="\t")
+    if kind == "xlsx":
+        frame["Dt_Customer"] = pd.to_datetime(frame["Dt_Customer"], format="%d-%m-%Y")
+        path = tmp_path / "customers.xlsx"
+        frame.to_excel(path, index=False)
+    else:  # Excel's "Unicode Text": UTF-16 with its BOM, tab-separated, CRLF
+        path = tmp_path / "customers.txt"
+        text = frame.to_csv(sep="\t", index=False, lineterminator="\r\n", float_format="%.15g")
+        path.write_bytes(text.encode("utf-16"))
+    result = train(path, tmp_path / "models", QUICK)
+    assert sizes(result) == original_sizes
+    assert result.model.card["rows"] == {"read": 2240, "used": 2236, "quarantined": 4}
 
 
 @needs_real_data
