@@ -13,6 +13,7 @@ read; the frame handed to validation always uses contract names.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import hashlib
 from collections.abc import Iterator
@@ -253,10 +254,8 @@ class _CsvReader(_Reader):
             table = pa_csv.read_csv(self.path, **self._options(use_threads=True))
         except (pa.ArrowInvalid, UnicodeDecodeError) as error:
             if self.ragged and self.ragged.startswith("a row"):  # read again to find its line
-                try:
+                with contextlib.suppress(pa.ArrowInvalid, UnicodeDecodeError):
                     pa_csv.read_csv(self.path, **self._options(use_threads=False))
-                except (pa.ArrowInvalid, UnicodeDecodeError):
-                    pass
             raise self._unreadable(error) from None
         if table.num_rows == 0:
             raise DataError(f"{self.path}: has a header but no customer rows")

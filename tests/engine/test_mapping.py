@@ -9,12 +9,14 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.settings import load_settings
 from segmentation.errors import DataError
 from segmentation.loading import DataSource, load_customers
 from segmentation.mapping import match_columns, read_mapping
+from segmentation.schema import contract_markdown
 from segmentation.training import TrainingOptions, train
 from segmentation.validation import validate
-from tests.support import REAL_DATA
+from tests.support import REAL_DATA, REPO
 
 needs_real_data = pytest.mark.skipif(not REAL_DATA.exists(), reason="reference data not present")
 
@@ -278,6 +280,26 @@ def test_cli_train_and_score_take_mapping_option_and_setting(
     unmapped = cli(tmp_path, monkeypatch, "score", "--data", str(crm_file))
     assert unmapped.exit_code != 0 and "Traceback" not in unmapped.output
     assert "smartcart mapping suggest" in unmapped.output
+    monkeypatch.setenv("SMARTCART_DATA", str(crm_file))
+    digest = CliRunner().invoke(
+        main, ["digest", "--dry-run", "--json", "--mapping", str(mapping_file)]
+    )
+    assert digest.exit_code == 0, digest.output
+    assert load_settings().data_source().mapping is None  # the option, not a setting
+
+
+def test_settings_read_data_through_the_mapping(crm_file, mapping_file, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SMARTCART_DATA", str(crm_file))
+    monkeypatch.setenv("SMARTCART_MAPPING", str(mapping_file))
+    source = load_settings().data_source()
+    assert validate(load_customers(source)).rows["used"] > 2000
+    assert str(source) == str(crm_file)
+
+
+def test_readme_contract_table_is_the_schema():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert contract_markdown() in readme
 
 
 def test_wrong_mapping_setting_fails_at_start_naming_it(tmp_path, monkeypatch):
