@@ -168,6 +168,7 @@ class _Reader:
         raise NotImplementedError
 
     def chunks(self, chunk_rows: int) -> Iterator[RawData]:
+        """Read whole, handed out in chunks (Excel: a sheet holds at most about 1M rows)."""
         raw = self.read()
         for start in range(0, len(raw.frame), chunk_rows):
             part = raw.frame.iloc[start : start + chunk_rows].reset_index(drop=True)
@@ -510,6 +511,8 @@ class _SqlReader(_Reader):
 
         engine = sa.create_engine(self.url)
         connection = engine.connect()
+        if chunksize:  # a server-side cursor: rows come as they are read, not all at once
+            connection = connection.execution_options(stream_results=True)
         if self.query:
             frames = pd.read_sql_query(sa.text(self.query), connection, chunksize=chunksize)
         else:
@@ -545,6 +548,7 @@ class _SqlReader(_Reader):
         engine = None
         try:
             engine, connection, frames = self._read(chunk_rows)
+            # Rows not read yet cannot be fingerprinted: chunks carry the source's instead.
             sha256 = hashlib.sha256(self.source.encode()).hexdigest()
             line = 2
             for part in frames:

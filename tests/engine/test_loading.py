@@ -349,3 +349,15 @@ def test_chunks_of_only_bad_rows_are_refused_at_the_end(tmp_path):
     path = write(tmp_path, "bad.tsv", (HEADER + bad).encode())
     with pytest.raises(DataError, match="no usable customer rows"):
         list(iter_validated(path, date(2014, 1, 1), chunk_rows=1))
+
+
+def test_sql_query_reads_in_chunks_on_both_databases(generated_file, database_url):
+    whole = validate(load_customers(generated_file))
+    engine = sa.create_engine(database_url)
+    pd.read_csv(generated_file, sep="\t").to_sql("crm", engine, index=False, if_exists="replace")
+    engine.dispose()
+    query = 'SELECT * FROM crm ORDER BY "ID"'
+    parts, customers, _ = chunked(database_url, whole.as_of, chunk_rows=1000, query=query)
+    assert [p.rows["read"] for p in parts] == [1000, 1000, 240]
+    expected = whole.customers.sort_values("ID", ignore_index=True)
+    pd.testing.assert_frame_equal(customers, expected)
