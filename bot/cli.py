@@ -34,6 +34,8 @@ def friendly_errors(command: Callable) -> Callable:
 
         try:
             return command(*args, **kwargs)
+        except click.ClickException:
+            raise  # already one line for the user (usage errors)
         except (SegmentationError, SettingsError, LookupError) as error:
             raise click.ClickException(str(error).strip("'\"")) from None
         except ValueError as error:
@@ -539,7 +541,10 @@ def mapping() -> None:
 @click.option("--query", help="SQL query, for a SQL URL.")
 @friendly_errors
 def suggest_mapping_command(file, sheet, table, query) -> None:
-    """Write a draft mapping for FILE to stdout: smartcart mapping suggest FILE > mapping.toml"""
+    """Print a draft mapping of FILE's columns and values.
+
+    smartcart mapping suggest FILE > mapping.toml, then read and complete it.
+    """
     from segmentation.loading import load_customers
     from segmentation.mapping import suggest_mapping
 
