@@ -202,7 +202,7 @@ def _clean_name(name: object) -> str:
 class _CsvReader(_Reader):
     def __init__(self, path: Path, head: bytes, source: DataSource, mapping, all_columns: bool):
         self.path, self.source, self.mapping = path, str(path), mapping
-        self.encoding = _encoding(path, head)
+        self.encoding, self.sha256 = _encoding(path, head)
         header = _first_line(head, self.encoding)
         self.delimiter = _sniff_delimiter(header)
         self.names = _unique(_header_names(header, self.delimiter))
@@ -260,12 +260,11 @@ class _CsvReader(_Reader):
             raise self._unreadable(error) from None
         if table.num_rows == 0:
             raise DataError(f"{self.path}: has a header but no customer rows")
-        sha256 = _file_sha256(self.path)
-        return self._raw(self._frame(table), sha256, 2, list(self.names), [])
+        return self._raw(self._frame(table), self.sha256, 2, list(self.names), [])
 
     def chunks(self, chunk_rows: int) -> Iterator[RawData]:
         self.ragged = None
-        sha256 = _file_sha256(self.path)
+        sha256 = self.sha256
         options = self._options(use_threads=False)
         options["read_options"].block_size = max(1 << 16, min(1 << 24, chunk_rows * 256))
         try:
@@ -323,24 +322,32 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _encoding(path: Path, head: bytes) -> str:
-    """UTF-16 (Excel's "Unicode Text", with its BOM), UTF-8, else cp1252 (Excel's CSV on
-    Windows); binary content is refused."""
+def _encoding(path: Path, head: bytes) -> tuple[str, str]:
+    """(encoding, sha256 of the file): UTF-16 (Excel's "Unicode Text", with its BOM), UTF-8,
+    else cp1252 (Excel's CSV on Windows); binary content is refused. One pass over the file."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+        return "utf-16", _file_sha256(path)
     if _looks_like_utf16le(head):
-        return "utf-16-le"
+        return "utf-16-le", _file_sha256(path)
     if b"\x00" in head:
         raise DataError(f"{path}: not a text file (binary content); expected CSV, Excel or Parquet")
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with path.open("rb") as handle:
-            while block := handle.read(HASH_BLOCK_BYTES):
-                decoder.decode(block)
+    digest, decoder, utf8 = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")(), True
+    with path.open("rb") as handle:
+        while block := handle.read(HASH_BLOCK_BYTES):
+            digest.update(block)
+            if utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
+        try:
             decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return "cp1252" if _decodes(path, "cp1252") else "latin-1"
-    return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+        except UnicodeDecodeError:
+            utf8 = False
+    if not utf8:
+        return ("cp1252" if _decodes(path, "cp1252") else "latin-1"), digest.hexdigest()
+    return ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"), digest.hexdigest()
 
 
 def _looks_like_utf16le(head: bytes) -> bool:
