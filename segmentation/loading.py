@@ -221,6 +221,9 @@ class _CsvReader(_Reader):
         self.dialect = f"csv ({DELIMITER_NAMES[self.delimiter]}-separated{extra})"
 
     def _options(self, use_threads: bool) -> dict:
+        """Every column is read as text and cast afterwards (see `_frame`): types pyarrow
+        would infer from a first block may not hold for the next, and casting whole columns
+        is as fast as inferring."""
         encoding = "utf8" if self.encoding in ("utf-8", "utf-8-sig") else self.encoding
         return {
             "read_options": pa_csv.ReadOptions(
@@ -296,9 +299,23 @@ class _CsvReader(_Reader):
         columns = {}
         for name in table.column_names:
             column = table.column(name)
-            columns[name] = column if name in self.text_columns else _as_number(column)
-        frame = pa.table(columns).to_pandas()
+            is_text = pa.types.is_string(column.type)
+            columns[name] = (
+                _as_number(column) if is_text and name not in self.text_columns else column
+            )
+        frame = pa.table(columns).to_pandas(types_mapper=_pandas_type, split_blocks=True)
         return frame.rename(columns=self.renames)
+
+
+# pandas' own text dtype (Arrow-backed `str` from pandas 3): text columns convert without
+# building a Python string per cell.
+TEXT_DTYPE = pd.Series(["x"]).dtype
+
+
+def _pandas_type(arrow_type: pa.DataType):
+    if pa.types.is_string(arrow_type) and isinstance(TEXT_DTYPE, pd.api.extensions.ExtensionDtype):
+        return TEXT_DTYPE
+    return None
 
 
 def _as_number(column: pa.ChunkedArray) -> pa.ChunkedArray:
