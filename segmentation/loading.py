@@ -34,6 +34,7 @@ DELIMITER_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon"}
 SNIFF_BYTES = 65536
 HASH_BLOCK_BYTES = 1 << 24
 DEFAULT_CHUNK_ROWS = 100_000
+CHUNK_BLOCK_BYTES = 1 << 20
 # Columns read as text whatever they hold: categories (values are mapped as text) and dates.
 TEXT_COLUMNS = frozenset([*schema.CATEGORY_COLUMNS, *DATE_COLUMNS])
 CONTRACT_COLUMNS = frozenset(schema.ALL_COLUMNS)
@@ -269,7 +270,9 @@ class _CsvReader(_Reader):
         self.ragged = None
         sha256 = self.sha256
         options = self._options(use_threads=False)
-        options["read_options"].block_size = max(1 << 16, min(1 << 24, chunk_rows * 256))
+        options[
+            "read_options"
+        ].block_size = CHUNK_BLOCK_BYTES  # the reader reads ahead: keep blocks small
         try:
             reader = pa_csv.open_csv(self.path, **options)
             pending: list[pa.RecordBatch] = []
