@@ -33,6 +33,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.digest import DigestRunner
 from bot.settings import Settings, SettingsError, require
 from segmentation.history import digest_trigger
+from segmentation.loading import DataSource
 from segmentation.service import SegmentService
 from segmentation.training import TrainingOptions
 
@@ -68,7 +69,9 @@ def digest_job(runner: DigestRunner, automatic: bool = True) -> Job:
     return run_digest
 
 
-def retrain_job(service: SegmentService, data, options: TrainingOptions | None = None) -> Job:
+def retrain_job(
+    service: SegmentService, data: str | DataSource, options: TrainingOptions | None = None
+) -> Job:
     def retrain() -> None:
         before = service.live_version()
         try:

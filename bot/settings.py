@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from segmentation.loading import DataSource
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 SECRET_SETTINGS = frozenset({"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"})
@@ -168,7 +171,7 @@ class Settings(BaseSettings):
         """True when an app-level token is set: the bot then connects through Socket Mode."""
         return self.SLACK_APP_TOKEN is not None
 
-    def data_source(self):
+    def data_source(self) -> DataSource | None:
         """SMARTCART_DATA read through SMARTCART_MAPPING (a `DataSource`), or None."""
         from segmentation.loading import DataSource
 
