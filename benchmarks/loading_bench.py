@@ -42,8 +42,19 @@ def measure(path: str, mode: str) -> dict:
     return {
         "seconds": time.perf_counter() - started,
         "used": used,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, not getrusage: Linux carries ru_maxrss over
+    from the parent through fork and exec, so a child would report at least the parent's."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_once(path: Path, mode: str, engine_root: Path | None) -> dict:
