@@ -458,7 +458,7 @@ def serve(port, host, no_scheduler) -> None:
 
 def start_jobs(config, engine):
     """The scheduler inside `serve` (None when nothing is configured to run)."""
-    from bot.scheduler import describe_jobs, start_scheduler
+    from bot.digest.scheduler import describe_jobs, start_scheduler
 
     scheduler = start_scheduler(config, engine)
     for line in describe_jobs(scheduler) if scheduler else ["scheduler: nothing to schedule"]:
@@ -482,6 +482,7 @@ def start_jobs(config, engine):
 @friendly_errors
 def playbook(persona, fmt, out) -> None:
     """A persona's playbook with live numbers (by id, name, clear prefix or C0..C3)."""
+    from bot.mrkdwn import to_mrkdwn
     from segmentation.personas import resolve_persona
     from segmentation.playbooks import render_playbook, templates_for
 
@@ -491,7 +492,7 @@ def playbook(persona, fmt, out) -> None:
     engine = service(config)
     change = engine.change_since_last_digest(found.id)
     book = render_playbook(templates, found, engine.figures(), change)
-    text = book.markdown if fmt == "md" else book.mrkdwn
+    text = book.markdown if fmt == "md" else to_mrkdwn(book.markdown)
     if out is None:
         click.echo(text, nl=False)
         return
@@ -546,7 +547,7 @@ def suggest_mapping_command(file, sheet, table, query) -> None:
     smartcart mapping suggest FILE > mapping.toml, then read and complete it.
     """
     from segmentation.loading import load_customers
-    from segmentation.mapping import suggest_mapping
+    from segmentation.suggest import suggest_mapping
 
     raw = load_customers(file, table, query=query, sheet=sheet, all_columns=True)
     click.echo(suggest_mapping(raw.frame, raw.source), nl=False)
@@ -561,7 +562,7 @@ def templates() -> None:
 @friendly_errors
 def check_templates_command() -> None:
     """Check every template; prints one `file:line: problem` per line, exits 1 if any."""
-    from bot.digest import digest_samples
+    from bot.digest.runner import digest_samples
     from segmentation.playbooks import check_templates
     from segmentation.templating import Templates
 
@@ -601,7 +602,7 @@ def check_templates_command() -> None:
 @friendly_errors
 def digest(now, dry_run, chart, as_json, mapping) -> None:
     """The segment digest: --now posts this period's (once), --dry-run previews it; else status."""
-    from bot.digest import DigestRunner
+    from bot.digest.runner import DigestRunner
 
     if now and dry_run:
         raise click.UsageError("choose --now or --dry-run, not both")
@@ -656,7 +657,7 @@ def print_digest_status(status: dict, as_json: bool) -> None:
 @friendly_errors
 def scheduler() -> None:
     """Run only the scheduler (digest, retraining): exactly one per deployment."""
-    from bot.scheduler import describe_jobs, start_standalone, wait_until_stopped
+    from bot.digest.scheduler import describe_jobs, start_standalone, wait_until_stopped
 
     config = settings()
     running = start_standalone(config, service(config))

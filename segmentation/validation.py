@@ -10,10 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from segmentation import schema
+from segmentation import checks, schema
 from segmentation.errors import DataError
 from segmentation.loading import DEFAULT_CHUNK_ROWS, DataSource, RawData, iter_customers
-from segmentation.mapping import contract_values
 
 
 @dataclass
@@ -38,35 +37,6 @@ class ValidatedData:
             "used": len(self.customers),
             "quarantined": len(self.quarantine),
         }
-
-
-# A reason for every failing row: one text, a Series by row, or a function of the failing mask
-# that words the reason for those rows only.
-Messages = pd.Series | str | Callable[[pd.Series], pd.Series]
-
-
-class _Reasons:
-    """Collects, per row, the first reason it fails."""
-
-    def __init__(self, index: pd.Index) -> None:
-        self.index = index
-        self.failed = np.zeros(len(index), dtype=bool)
-        self.reason = np.full(len(index), "", dtype=object)
-
-    def add(self, failing: pd.Series | np.ndarray, messages: Messages) -> None:
-        if isinstance(failing, pd.Series):
-            failing = failing.fillna(False).to_numpy(dtype=bool)
-        failing = failing & ~self.failed
-        if not failing.any():
-            return
-        self.failed |= failing
-        if callable(messages):  # worded for the failing rows only (most rows pass)
-            mask = pd.Series(failing, index=self.index)
-            self.reason[failing] = messages(mask).to_numpy(dtype=object)
-        elif isinstance(messages, str):
-            self.reason[failing] = messages
-        else:
-            self.reason[failing] = messages.to_numpy(dtype=object)[failing]
 
 
 def validate(
@@ -113,32 +83,32 @@ def _validate(
 ) -> ValidatedData:
     frame = raw.frame
     _check_columns(raw)
-    reasons = _Reasons(frame.index)
+    reasons = checks.Reasons(frame.index)
     typed: dict[str, pd.Series] = {}
     label = raw.label
 
-    typed[schema.ID] = _integers(frame, schema.ID, label, reasons, required=True)
-    typed["Year_Birth"] = _integers(frame, "Year_Birth", label, reasons, required=True)
-    income = _numbers(frame, "Income", label, reasons, required=False)
+    typed[schema.ID] = checks.integers(frame, schema.ID, label, reasons, required=True)
+    typed["Year_Birth"] = checks.integers(frame, "Year_Birth", label, reasons, required=True)
+    income = checks.numbers(frame, "Income", label, reasons, required=False)
     typed["Income"] = income.astype(float)
-    reasons.add(income < 0, _show(income, f"{label('Income')}: negative value {{}}"))
+    reasons.add(income < 0, checks.show(income, f"{label('Income')}: negative value {{}}"))
     reasons.add(
         income > schema.INCOME_CAP,
-        _show(
+        checks.show(
             income, f"{label('Income')}: {{}} is above the plausible cap of {schema.INCOME_CAP:,}"
         ),
     )
     for column in schema.CATEGORY_COLUMNS:
-        typed[column] = _categories(raw, column, reasons)
-    typed["Dt_Customer"] = _dates(raw, "Dt_Customer", reasons)
+        typed[column] = checks.categories(raw, column, reasons)
+    typed["Dt_Customer"] = checks.dates(raw, "Dt_Customer", reasons)
     for column in schema.COUNT_COLUMNS:
-        typed[column] = _integers(frame, column, label, reasons, required=True)
+        typed[column] = checks.integers(frame, column, label, reasons, required=True)
         reasons.add(
-            typed[column] < 0, _show(typed[column], f"{label(column)}: negative value {{}}")
+            typed[column] < 0, checks.show(typed[column], f"{label(column)}: negative value {{}}")
         )
     present_optional = [c for c in schema.OPTIONAL_COLUMNS if c in frame.columns]
     for column in present_optional:
-        typed[column] = _flags(raw, column, reasons)
+        typed[column] = checks.flags(raw, column, reasons)
 
     as_of = as_of or _latest_date(typed["Dt_Customer"], reasons, raw)
     _check_ages(typed, as_of, label, reasons)
@@ -149,7 +119,7 @@ def _validate(
     quarantine = pd.DataFrame(
         {
             "line": np.array([raw.line_of(i) for i in positions], dtype="int64"),
-            "ID": pd.array(_as_text(frame[schema.ID].iloc[positions]), dtype="str"),
+            "ID": pd.array(checks.as_text(frame[schema.ID].iloc[positions]), dtype="str"),
             "reason": pd.array(reasons.reason[positions], dtype="str"),
         }
     )
@@ -211,157 +181,7 @@ def _check_columns(raw: RawData) -> None:
         raise DataError(f"{raw.source}: missing required column(s): {', '.join(missing)}{hint}")
 
 
-def _show(values: pd.Series, pattern: str) -> Callable[[pd.Series], pd.Series]:
-    return lambda rows: values[rows].map(lambda v: pattern.format(_plain(v)))
-
-
-def _plain(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _is_number(series: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
-
-
-def _as_text(series: pd.Series) -> pd.Series:
-    """The values as the user would write them: whole floats without `.0`, dates ISO, empty
-    for missing."""
-    missing = series.isna().to_numpy()
-    if pd.api.types.is_datetime64_any_dtype(series):
-        text = series.dt.strftime("%Y-%m-%d")
-    elif pd.api.types.is_float_dtype(series):
-        whole = series.where(series % 1 == 0)
-        text = series.astype(str).where(whole.isna(), whole.astype("Int64").astype(str))
-    else:
-        text = series.astype(str)
-    text = text.astype(str).str.strip()
-    text[missing] = ""
-    return text
-
-
-def _numbers(
-    frame: pd.DataFrame, column: str, label: Callable, reasons: _Reasons, required: bool
-) -> pd.Series:
-    series, name = frame[column], label(column)
-    if pd.api.types.is_integer_dtype(series) and not isinstance(series.dtype, pd.Int64Dtype):
-        return series.astype("int64")  # whole, and nothing missing: nothing to check
-    if _is_number(series):
-        values = series.astype(float)
-        empty = values.isna()
-    else:
-        text = _as_text(series)
-        values = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
-        empty = text == ""
-        reasons.add(~empty & values.isna(), _quoted(text, f"{name}: {{}} is not a number"))
-    if required:
-        reasons.add(empty, f"{name}: empty")
-    return values
-
-
-def _integers(
-    frame: pd.DataFrame, column: str, label: Callable, reasons: _Reasons, required: bool
-) -> pd.Series:
-    values = _numbers(frame, column, label, reasons, required)
-    if values.dtype == "int64":
-        return values
-    fractional = values.notna() & (values % 1 != 0)
-    reasons.add(fractional, _show(values, f"{label(column)}: {{}} is not a whole number"))
-    return values
-
-
-def _quoted(values: pd.Series, pattern: str) -> Callable[[pd.Series], pd.Series]:
-    """Messages quoting each failing value as text (converted for the failing rows only)."""
-    return lambda rows: _as_text(values[rows]).map(lambda v: pattern.format(repr(v[:40])))
-
-
-def _mapped_text(raw: RawData, column: str) -> pd.Series:
-    text = _as_text(raw.frame[column])
-    translations = raw.mapping.values.get(column) if raw.mapping else None
-    return text.replace(translations) if translations else text
-
-
-def _categories(raw: RawData, column: str, reasons: _Reasons) -> pd.Series:
-    text, name = _mapped_text(raw, column), raw.label(column)
-    allowed = contract_values(column)
-    reasons.add(text == "", f"{name}: empty")
-    choices = ", ".join(allowed)
-    if raw.mapping and column in raw.mapping.values:
-        choices += f" (or a value of [values.{column}] in {raw.mapping.path})"
-    reasons.add(
-        (text != "") & ~text.isin(allowed),
-        _quoted(text, f"{name}: {{}} is not one of {choices}"),
-    )
-    return text
-
-
-def _dates(raw: RawData, column: str, reasons: _Reasons) -> pd.Series:
-    series, name = raw.frame[column], raw.label(column)
-    if pd.api.types.is_datetime64_any_dtype(series):
-        if getattr(series.dt, "tz", None) is not None:
-            series = series.dt.tz_convert(None)
-        parsed = series.dt.normalize().astype("datetime64[ns]")
-        reasons.add(parsed.isna(), f"{name}: empty")
-        return parsed
-    text = _as_text(series)
-    given = raw.mapping.dates.get(column) if raw.mapping else None
-    formats = (given,) if given else schema.DATE_FORMATS
-    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    for fmt in formats:
-        todo = parsed.isna() & (text != "")
-        if not todo.any():
-            break
-        parsed[todo] = _strict_dates(text[todo], fmt)
-    objects = _date_objects(series, parsed)
-    if objects is not None:
-        parsed = parsed.fillna(objects)
-    expected = (
-        f"the format {given} of {raw.mapping.path}"
-        if given
-        else "dd-mm-yyyy, dd/mm/yyyy or yyyy-mm-dd"
-    )
-    reasons.add(text == "", f"{name}: empty")
-    reasons.add(
-        (text != "") & parsed.isna(),
-        _quoted(text, f"{name}: {{}} is not a date ({expected})"),
-    )
-    return parsed
-
-
-def _strict_dates(text: pd.Series, fmt: str) -> pd.Series:
-    """The dates in `fmt`, NaT where a text is not one. A file repeats few distinct dates (one
-    per enrolment day), so each distinct text is parsed once and the result spread by code."""
-    codes, uniques = pd.factorize(text)
-    parsed = pd.to_datetime(pd.Series(uniques), format=fmt, errors="coerce")
-    values = parsed.to_numpy(dtype="datetime64[ns]")
-    dates = np.where(codes >= 0, values[np.maximum(codes, 0)], np.datetime64("NaT", "ns"))
-    return pd.Series(dates, index=text.index, dtype="datetime64[ns]")
-
-
-def _date_objects(series: pd.Series, parsed: pd.Series) -> pd.Series | None:
-    """Dates held as date/datetime objects in a mixed column (SQL, Excel)."""
-    if series.dtype != object:
-        return None
-    objects = series[parsed.isna()].map(lambda v: v if isinstance(v, date) else None).dropna()
-    if objects.empty:
-        return None
-    return pd.to_datetime(objects, errors="coerce").dt.normalize().astype("datetime64[ns]")
-
-
-def _flags(raw: RawData, column: str, reasons: _Reasons) -> pd.Series:
-    series, name = raw.frame[column], raw.label(column)
-    if _is_number(series):
-        values = series.astype(float)
-        shown = series
-    else:
-        shown = _mapped_text(raw, column)
-        values = pd.to_numeric(shown, errors="coerce")
-    reasons.add(~values.isin([0, 1]), _quoted(shown, f"{name}: {{}} is not 0 or 1"))
-    return values
-
-
-def _latest_date(dates: pd.Series, reasons: _Reasons, raw: RawData) -> date:
+def _latest_date(dates: pd.Series, reasons: checks.Reasons, raw: RawData) -> date:
     valid = dates[~reasons.failed].dropna()
     if valid.empty:
         valid = dates.dropna()
@@ -371,7 +191,7 @@ def _latest_date(dates: pd.Series, reasons: _Reasons, raw: RawData) -> date:
 
 
 def _check_ages(
-    typed: dict[str, pd.Series], as_of: date, label: Callable, reasons: _Reasons
+    typed: dict[str, pd.Series], as_of: date, label: Callable, reasons: checks.Reasons
 ) -> None:
     ages = as_of.year - typed["Year_Birth"]
     implausible = (ages > schema.OLDEST_PLAUSIBLE_AGE) | (ages < schema.YOUNGEST_PLAUSIBLE_AGE)
@@ -381,7 +201,7 @@ def _check_ages(
         years, row_ages = typed["Year_Birth"][rows], ages[rows]
         return pd.Series(
             [
-                f"{name}: {_plain(year)} means age {_plain(age)} on {as_of}, not plausible"
+                f"{name}: {checks.plain(year)} means age {checks.plain(age)} on {as_of}, not plausible"
                 for year, age in zip(years, row_ages, strict=True)
             ],
             index=years.index,
@@ -393,7 +213,7 @@ def _check_ages(
 
 
 def _check_duplicate_ids(
-    typed: dict[str, pd.Series], raw: RawData, reasons: _Reasons, seen: SeenIds | None
+    typed: dict[str, pd.Series], raw: RawData, reasons: checks.Reasons, seen: SeenIds | None
 ) -> None:
     ids = typed[schema.ID]
     known = ids.notna().to_numpy()
@@ -412,7 +232,7 @@ def _check_duplicate_ids(
     name = raw.label(schema.ID)
     messages = pd.Series(
         [
-            f"{name} {_plain(v)} appears again (first on line {int(line)})"
+            f"{name} {checks.plain(v)} appears again (first on line {int(line)})"
             for v, line in zip(values[repeated], earlier[repeated], strict=True)
         ],
         index=ids.index[repeated],

@@ -12,8 +12,9 @@ from bot.cli import main
 from bot.settings import load_settings
 from segmentation.errors import DataError
 from segmentation.loading import DataSource, load_customers
-from segmentation.mapping import match_columns, read_mapping
+from segmentation.mapping import read_mapping
 from segmentation.schema import contract_markdown
+from segmentation.suggest import match_columns
 from segmentation.training import TrainingOptions, train
 from segmentation.validation import validate
 from tests.support import REAL_DATA, REPO
