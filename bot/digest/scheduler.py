@@ -37,6 +37,7 @@ from bot.digest.ledger import utc_now
 from bot.digest.runner import DigestRunner
 from bot.digest.subscriptions import settings_for
 from bot.settings import Settings, SettingsError, require
+from segmentation.loading import DataSource
 from segmentation.service import SegmentService
 from segmentation.subscriptions import stored_subscriptions
 from segmentation.training import TrainingOptions
@@ -76,7 +77,9 @@ def digest_job(runner: DigestRunner, automatic: bool = True) -> Job:
     return run_digest
 
 
-def retrain_job(service: SegmentService, data: str, options: TrainingOptions | None = None) -> Job:
+def retrain_job(
+    service: SegmentService, data: str | DataSource, options: TrainingOptions | None = None
+) -> Job:
     def retrain() -> None:
         before = service.live_version()
         try:
@@ -130,7 +133,7 @@ def scheduled_jobs(
         jobs.digest = digest_job(runner or DigestRunner(settings, service))
     if settings.SMARTCART_RETRAIN_CRON:
         require(settings, ("SMARTCART_DATA",), "by SMARTCART_RETRAIN_CRON (it retrains from it)")
-        jobs.retrain = retrain_job(service, settings.SMARTCART_DATA)
+        jobs.retrain = retrain_job(service, settings.data_source())
     if settings.SLACK_BOT_TOKEN is not None:
         jobs.subscriptions = subscriptions_job(settings, service)
     return jobs

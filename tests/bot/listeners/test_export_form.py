@@ -84,7 +84,10 @@ def test_an_expired_trigger_falls_back_to_the_command_answer(segment_bot: SlackB
             values("premium", "150%"),
             {"min_confidence": "The minimum confidence is between 0 and 1 (or 0% and 100%)."},
         ),
-        (values("premium", file_format="xlsx"), {"format": "The format is one of csv, meta, google, klaviyo."}),
+        (
+            values("premium", file_format="xlsx"),
+            {"format": "The format is one of csv, meta, google, klaviyo."},
+        ),
         (
             values(None, "-1"),
             {
