@@ -77,21 +77,21 @@ def train(
     preprocessor = build_preprocessor(data.as_of, inputs)
     X = preprocessor.fit_transform(data.customers)
 
-    candidates = modeling.evaluate_candidates(
+    selection = modeling.select(
         X,
         algorithms=_algorithms_to_evaluate(options),
+        k=options.k,
+        algorithm=options.algorithm,
         refits=options.refits,
         seed=options.seed,
         progress=progress,
     )
-    elbow_k = (
-        modeling.elbow_k(candidates) if any(c.algorithm == "kmeans" for c in candidates) else None
-    )
-    k = elbow_k if options.k == "auto" else int(options.k)
-    chosen = modeling.choose_candidate(candidates, k, options.algorithm)
+    candidates, chosen, elbow_k = selection.candidates, selection.chosen, selection.elbow_k
     progress(f"chosen {chosen.algorithm} with k={chosen.k}; fitting on all customers")
 
-    clusterer = SegmentClusterer(chosen.algorithm, chosen.k, options.seed, eps=chosen.eps)
+    clusterer = SegmentClusterer(
+        chosen.algorithm, chosen.k, options.seed, eps=chosen.eps, init=chosen.centers
+    )
     with threadpool_limits(limits=1 if len(X) < PARALLEL_FIT_ROWS else None):
         clusterer.fit(X)
     pipeline = Pipeline([*preprocessor.steps, ("cluster", clusterer)])
@@ -103,6 +103,7 @@ def train(
 
     version = new_version()
     card = _model_card(version, data, options, inputs, chosen, clusterer, elbow_k, names)
+    card["evaluation"] = {**selection.summary(), "final_fit": clusterer.method_}
     card["base_response_rate"] = None if response is None else float(response.mean())
     model = SegmentModel(
         version=version,
