@@ -50,7 +50,7 @@ EVALUATION_ROWS = 2500
 # takes n^2 / 2 floats: 400 MB here); above, Birch summarises all customers into subclusters and
 # Ward joins those into k clusters.
 WARD_ROWS = 10_000
-BIRCH_THRESHOLD = 0.3
+BIRCH_THRESHOLD = 0.5
 # DBSCAN's final fit works on at most this many customers; a nearest-neighbour assigner places
 # the rest.
 HIERARCHICAL_ROWS = 20000
