@@ -77,7 +77,7 @@ def train(
     preprocessor = build_preprocessor(data.as_of, inputs)
     X = preprocessor.fit_transform(data.customers)
 
-    selection = modeling.select(
+    outcome = modeling.select(
         X,
         algorithms=_algorithms_to_evaluate(options),
         k=options.k,
@@ -86,7 +86,7 @@ def train(
         seed=options.seed,
         progress=progress,
     )
-    candidates, chosen, elbow_k = selection.candidates, selection.chosen, selection.elbow_k
+    candidates, chosen, elbow_k = outcome.candidates, outcome.chosen, outcome.elbow_k
     progress(f"chosen {chosen.algorithm} with k={chosen.k}; fitting on all customers")
 
     clusterer = SegmentClusterer(
@@ -103,7 +103,7 @@ def train(
 
     version = new_version()
     card = _model_card(version, data, options, inputs, chosen, clusterer, elbow_k, names)
-    card["evaluation"] = {**selection.summary(), "final_fit": clusterer.method_}
+    card["evaluation"] = {**outcome.summary(), "final_fit": clusterer.method_}
     card["base_response_rate"] = None if response is None else float(response.mean())
     model = SegmentModel(
         version=version,
