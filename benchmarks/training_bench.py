@@ -222,6 +222,10 @@ def remarks(rows: list[dict]) -> list[str]:
                 f"{stages['load + validate']:.0f} s and storing the customers "
                 f"{stages['store + publish']:.0f} s; model selection "
                 f"{stages['features + selection']:.0f} s (features of all rows included) and "
-                f"the final fit with the report {stages['final fit + report']:.0f} s."
+                f"the final fit with the report {stages['final fit + report']:.0f} s. Memory: "
+                "selection works on 2,500 rows and the final K-Means on the 1M x 12 matrix "
+                "(about 100 MB); the peak comes from the loaded and validated customer frame "
+                "and from storing every customer (measured in-process without the store: about "
+                "1.6 GB after validation, 1.8 GB after the features)."
             )
     return out
