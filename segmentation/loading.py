@@ -7,6 +7,7 @@ instead of letting a parser guess or fail halfway.
 from __future__ import annotations
 
 import csv
+import glob
 import hashlib
 import io
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from segmentation.errors import DataError
 DELIMITERS = ("\t", ",", ";")
 DELIMITER_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon"}
 BINARY_SNIFF_BYTES = 8192
+PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 @dataclass
@@ -44,6 +46,8 @@ def load_customers(source: str | Path, table: str = "customers") -> RawData:
     text_source = str(source)
     if is_sql_url(text_source):
         return _load_sql(text_source, table)
+    if is_dataset(text_source):
+        return _load_parquet_dataset(text_source)
     path = Path(text_source)
     if not path.exists():
         raise DataError(f"{path}: file not found")
@@ -160,3 +164,43 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
             )
         out[str(column)] = text.fillna("").astype(object)
     return out.reset_index(drop=True)
+
+
+def is_dataset(source: str | Path) -> bool:
+    """A folder or a glob of Parquet files (as opposed to one file or a SQL URL)."""
+    text = str(source)
+    return not is_sql_url(text) and (Path(text).is_dir() or any(c in text for c in "*?["))
+
+
+def dataset_files(source: str | Path) -> list[str]:
+    """The Parquet files of a folder (recursively) or a glob, sorted: the data set's row order."""
+    text = str(source)
+    if Path(text).is_dir():
+        found = [str(p) for p in Path(text).rglob("*") if p.suffix.lower() in PARQUET_SUFFIXES]
+    else:
+        found = [p for p in glob.glob(text, recursive=True) if Path(p).is_file()]
+    if not found:
+        raise DataError(
+            f"{text}: no Parquet files found (expected a folder or a glob of *.parquet)"
+        )
+    others = [f for f in found if Path(f).suffix.lower() not in PARQUET_SUFFIXES]
+    if others:
+        raise DataError(f"{others[0]}: a data set is read as Parquet files, and this is not one")
+    return sorted(found)
+
+
+def dataset_sha256(files: list[str]) -> str:
+    """One checksum for a data set: of its files' names, sizes and modification times."""
+    digest = hashlib.sha256()
+    for name in files:
+        stat = Path(name).stat()
+        digest.update(f"{Path(name).name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _load_parquet_dataset(source: str) -> RawData:
+    """Every file of a folder or glob, one after the other (rows numbered across the data set)."""
+    files = dataset_files(source)
+    frames = [_load_parquet(Path(name)).frame for name in files]
+    frame = pd.concat(frames, ignore_index=True)
+    return RawData(frame, source, dataset_sha256(files), f"parquet data set ({len(files)} files)")
