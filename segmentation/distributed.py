@@ -4,8 +4,7 @@ A data set is a folder or a glob of Parquet files; each file is one partition. A
 through the same validation and the same scoring as the local engine (`check_partition`,
 `assign_scores`), so there is no second implementation of either; only what spans partitions is
 done here: a customer ID repeated in a later file is quarantined (the first one is kept, as in a
-single file), totals are summed, and the final K-Means is fitted on all rows with dask-ml's
-k-means|| instead of scikit-learn's.
+single file), totals are summed, and the final K-Means is fitted on all rows with dask-ml (see _fit_kmeans).
 
 dask, distributed and dask-ml are an optional extra (`pip install 'smartcart-segments[dask]'`);
 this module imports them only inside its functions.
@@ -13,6 +12,8 @@ this module imports them only inside its functions.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -108,7 +109,6 @@ class Partition:
     customers: pd.DataFrame
     quarantine: pd.DataFrame  # columns: source, line, ID, reason
     scores: pd.DataFrame | None = None
-    as_of: date | None = None
 
 
 def _validated(frame: pd.DataFrame, number: int, source: str, as_of: date | None) -> Partition:
@@ -189,7 +189,7 @@ def _without_repeats(part: Partition, repeats: dict[int, int], sources: list[str
     kept = part.customers.loc[~later].reset_index(drop=True)
     scores = None if part.scores is None else part.scores.loc[~later].reset_index(drop=True)
     quarantine = pd.concat([part.quarantine, moved], ignore_index=True)
-    return Partition(part.number, part.source, part.read, kept, quarantine, scores, part.as_of)
+    return Partition(part.number, part.source, part.read, kept, quarantine, scores)
 
 
 def _raw_partitions(files: list[str]) -> tuple[list, list[str]]:
@@ -225,11 +225,12 @@ def persona_totals(counts: pd.Series) -> dict[str, int]:
     return {str(persona): int(count) for persona, count in ordered}
 
 
-def _write_part(part: Partition, out: str) -> pd.DataFrame:
+def _write_part(part: Partition, out: str) -> pd.Series:
     """Write a partition's scores as `out/part.N.parquet`; return its persona counts."""
-    scores = part.scores if part.scores is not None else pd.DataFrame(columns=SCORE_COLUMNS)
-    scores.to_parquet(f"{out}/part.{part.number:05d}.parquet", index=False)
-    return scores["persona"].value_counts()
+    if part.scores is None or part.scores.empty:  # every row quarantined: no file
+        return pd.Series(dtype="int64")
+    part.scores.to_parquet(f"{out}/part.{part.number:05d}.parquet", index=False)
+    return part.scores["persona"].value_counts()
 
 
 def score_dataset(
@@ -239,26 +240,24 @@ def score_dataset(
     from dask import delayed
 
     files = dataset_files(source)
-    out_text = str(out).rstrip("/")
-    _prepare_output(out_text)
     frames, sources = _raw_partitions(files)
     progress(f"scoring {len(frames)} partitions of {source} on {_describe(client)}")
-    scored = client.compute(
-        [
-            delayed(_scored)(f, i, s, model)
-            for i, (f, s) in enumerate(zip(frames, sources, strict=True))
-        ]
-    )
-    repeats = repeated_ids(client, scored)
-    final = client.map(_without_repeats, scored, repeats=repeats, sources=sources)
-    counts = client.map(_write_part, final, out=out_text)
-    summaries = client.gather(client.map(_summary_of, final))
-    personas = pd.concat(client.gather(counts)).groupby(level=0).sum()  # counts by persona
-    quarantine = pd.concat([q for _, _, q in summaries], ignore_index=True)
-    read, used = sum(r for r, _, _ in summaries), sum(u for _, u, _ in summaries)
-    rows = {"read": int(read), "used": int(used), "quarantined": int(read - used)}
-    write_quarantine(quarantine, out_text)
-    return ScoreSummary(model.version, rows, persona_totals(personas), out_text, quarantine)
+    with output_folder(out) as staging:
+        scored = client.compute(
+            [
+                delayed(_scored)(f, i, s, model)
+                for i, (f, s) in enumerate(zip(frames, sources, strict=True))
+            ]
+        )
+        repeats = repeated_ids(client, scored)
+        final = client.map(_without_repeats, scored, repeats=repeats, sources=sources)
+        counts = client.map(_write_part, final, out=staging)
+        summaries = client.gather(client.map(_summary_of, final))
+        rows = _rows(summaries, str(source))
+        personas = pd.concat(client.gather(counts)).groupby(level=0).sum()  # counts by persona
+        quarantine = pd.concat([q for _, _, q in summaries], ignore_index=True)
+        write_quarantine(quarantine, staging)
+    return ScoreSummary(model.version, rows, persona_totals(personas), str(out), quarantine)
 
 
 def write_quarantine(quarantine: pd.DataFrame, out: str) -> None:
@@ -271,26 +270,43 @@ def write_scores_folder(
     scores: pd.DataFrame, out: str | Path, rows_per_part: int = 1_000_000
 ) -> None:
     """The local engine's scores as a partitioned Parquet folder, like the Dask engine writes."""
-    out_text = str(out).rstrip("/")
-    _prepare_output(out_text)
-    for number, start in enumerate(range(0, max(len(scores), 1), rows_per_part)):
-        part = scores.iloc[start : start + rows_per_part][SCORE_COLUMNS]
-        part.to_parquet(f"{out_text}/part.{number:05d}.parquet", index=False)
+    with output_folder(out) as staging:
+        for number, start in enumerate(range(0, max(len(scores), 1), rows_per_part)):
+            part = scores.iloc[start : start + rows_per_part][SCORE_COLUMNS]
+            part.to_parquet(f"{staging}/part.{number:05d}.parquet", index=False)
 
 
 def _summary_of(part: Partition) -> tuple[int, int, pd.DataFrame]:
     return part.read, len(part.customers), part.quarantine
 
 
-def _prepare_output(out: str) -> None:
+def _rows(summaries: list[tuple[int, int, pd.DataFrame]], source: str) -> dict[str, int]:
+    """Rows read, used and quarantined over all partitions; an error when none is usable."""
+    read, used = sum(r for r, _, _ in summaries), sum(u for _, u, _ in summaries)
+    if used == 0:
+        first = next((q["reason"].iloc[0] for _, _, q in summaries if len(q)), "no rows")
+        raise DataError(f"{source}: no usable customer rows ({first})")
+    return {"read": int(read), "used": int(used), "quarantined": int(read - used)}
+
+
+@contextmanager
+def output_folder(out: str | Path) -> Iterator[str]:
+    """A staging folder beside `out`, renamed to `out` once everything is written: a failed run
+    leaves no half-written output. `out` must not exist yet, or be an empty folder."""
     path = Path(out)
-    if "://" in out:
-        return
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise DataError(
             f"{out}: the output must be a new or empty folder (scores are written as part.N.parquet)"
         )
-    path.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    try:
+        yield str(staging)
+        if path.exists():
+            path.rmdir()
+        staging.rename(path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _describe(client) -> str:
@@ -382,19 +398,16 @@ def _validated_parts(client, frames: list, sources: list[str], as_of: date) -> l
 def _dataset_summary(client, parts: list, files: list[str], source: str, as_of: date, seed: int):
     """Rows, quarantine, notes and a sample of customers, on this machine; rows per partition."""
     summaries = client.gather(client.map(_summary_of, parts))
-    read, used = sum(r for r, _, _ in summaries), sum(u for _, u, _ in summaries)
-    if used == 0:
-        first = next((q["reason"].iloc[0] for _, _, q in summaries if len(q)), "no rows")
-        raise DataError(f"{source}: no usable customer rows ({first})")
-    fraction = min(1.0, SAMPLE_ROWS / used)
+    rows = _rows(summaries, source)
+    fraction = min(1.0, SAMPLE_ROWS / rows["used"])
     pieces = client.gather(client.map(_sample_of, parts, fraction=fraction, seed=seed))
-    sample = pd.concat(pieces, ignore_index=True)
+    sample = pd.concat([piece for piece in pieces if len(piece)], ignore_index=True)
     counts = pd.DataFrame(client.gather(client.map(_note_counts, parts))).sum()
     data = DatasetSummary(
         source=source,
         sha256=dataset_sha256(files),
         dialect=f"parquet data set ({len(files)} files)",
-        rows={"read": int(read), "used": int(used), "quarantined": int(read - used)},
+        rows=rows,
         as_of=as_of,
         notes=_dataset_notes(source, len(files), counts, sample),
         has_campaigns=all(c in sample.columns for c in schema.CAMPAIGN_COLUMNS),
@@ -471,12 +484,12 @@ def _fit_kmeans(client, parts: list, lengths: list[int], preprocessor, k: int, s
     from dask_ml.cluster import KMeans as ScalableKMeans
 
     width = sample.shape[1]
-    blocks = client.map(_inputs_of, parts, preprocessor=preprocessor)
+    filled = [(part, rows) for part, rows in zip(parts, lengths, strict=True) if rows]
+    blocks = client.map(_inputs_of, [part for part, _ in filled], preprocessor=preprocessor)
     X = da.concatenate(
         [
             da.from_delayed(block, shape=(rows, width), dtype=float)
-            for block, rows in zip(blocks, lengths, strict=True)
-            if rows
+            for block, (_, rows) in zip(blocks, filled, strict=True)
         ]
     ).persist()
     starts = {

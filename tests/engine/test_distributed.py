@@ -123,16 +123,14 @@ def test_dask_scores_equal_local_scores_and_totals(dataset, scheduler, tmp_path,
     quarantine = pd.read_csv(tmp_path / "dask" / dask_engine.QUARANTINE_FILE)
     assert len(quarantine) == 8
     assert quarantine["reason"].str.contains("appears again \\(first in .*customers-0").any()
-
-
-def test_dask_score_on_a_local_cluster_when_no_scheduler_is_given(dataset, tmp_path, monkeypatch):
-    train_locally(tmp_path, monkeypatch, dataset)
-    result = cli(
-        tmp_path, monkeypatch, "score", "--engine", "dask", "--data", str(dataset), "--out", "o"
+    # without --scheduler: a cluster in this process, same result
+    args = ["score", "--engine", "dask", "--data", str(dataset), "--out", "here"]
+    here = cli(tmp_path, monkeypatch, *args)
+    assert here.exit_code == 0, here.output
+    assert "Scored 2992 customers" in here.output and "on Dask" in here.output
+    pd.testing.assert_frame_equal(
+        sorted_scores(tmp_path / "here"), sorted_scores(tmp_path / "local")
     )
-    assert result.exit_code == 0, result.output
-    assert "Scored 2992 customers" in result.output and "on Dask" in result.output
-    assert len(sorted_scores(tmp_path / "o")) == 2992
 
 
 def test_dask_training_names_the_same_personas_with_the_same_sizes(
@@ -218,11 +216,28 @@ def test_dask_engine_refuses_what_it_cannot_do_in_one_line(
         assert words in result.output
 
 
+def test_unusable_data_set_is_one_line_and_writes_nothing(
+    dataset, scheduler, tmp_path, monkeypatch
+):
+    train_locally(tmp_path, monkeypatch, dataset)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for number, name in enumerate(sorted(dataset.glob("*.parquet"))[:2]):
+        frame = pd.read_parquet(name).assign(Income=-1.0)
+        frame.to_parquet(bad / f"part-{number}.parquet", index=False)
+    args = ["score", "--engine", "dask", "--scheduler", scheduler, "--data", str(bad)]
+    result = cli(tmp_path, monkeypatch, *args, "--out", "scores")
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and "no usable customer rows" in errors[0], result.output
+    assert not (tmp_path / "scores").exists()
+    assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
+
+
 def test_unreachable_scheduler_is_one_clear_line(dataset, tmp_path, monkeypatch):
     monkeypatch.setattr(dask_engine, "CONNECT_TIMEOUT", "1s")
-    train_locally(tmp_path, monkeypatch, dataset)
-    args = ["score", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9", "--data", str(dataset)]
-    result = cli(tmp_path, monkeypatch, *args, "--out", "o")
+    args = ["train", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9", "--data", str(dataset)]
+    result = cli(tmp_path, monkeypatch, *args)
     assert result.exit_code != 0 and "Traceback" not in result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in errors[0]
