@@ -311,6 +311,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
+    from benchmarks.dask_bench import dask_section
     from benchmarks.digest_bench import digest_section
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -320,7 +321,8 @@ def main() -> None:
         generation = bench_generate(args.runs)
         latency = bench_latency(folder, args.runs)
         digest = digest_section(runs=args.runs)
-        write_report(args.out, facts, training, generation, latency, ["", digest])
+        on_dask = dask_section()
+        write_report(args.out, facts, training, generation, latency, ["", digest, "", on_dask])
     print(f"wrote {args.out}", file=sys.stderr)
 
 
