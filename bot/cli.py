@@ -312,7 +312,8 @@ def score_locally(source: str, out: Path | None, replace: bool, table: str, conf
 
 
 def score_on_dask(source: str, out: Path | None, replace: bool, scheduler: str | None, config):
-    from segmentation.distributed import dask_client, score_dataset
+    from segmentation.distributed import check_output_folder, dask_client, score_dataset
+    from segmentation.loading import dataset_files
     from segmentation.model import load_live_model
 
     if out is None:
@@ -321,6 +322,8 @@ def score_on_dask(source: str, out: Path | None, replace: bool, scheduler: str |
         raise click.UsageError(
             "--replace is about the bot's store, which --engine dask leaves alone"
         )
+    dataset_files(source)  # the quick checks, before a cluster starts
+    check_output_folder(out)
     model = load_live_model(config.SMARTCART_MODEL_DIR)
     with dask_client(scheduler) as client:
         return score_dataset(client, model, source, out, progress)

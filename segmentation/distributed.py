@@ -12,6 +12,7 @@ this module imports them only inside its functions.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -71,6 +72,9 @@ def dask_client(address: str | None = None) -> Iterator[object]:
     require_dask()
     from distributed import Client, LocalCluster
 
+    if not logging.getLogger().isEnabledFor(logging.INFO):  # its INFO lines only with -v
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+
     if address is None:
         with (
             LocalCluster(processes=False, dashboard_address=":0") as cluster,
@@ -109,6 +113,7 @@ class Partition:
     customers: pd.DataFrame
     quarantine: pd.DataFrame  # columns: source, line, ID, reason
     scores: pd.DataFrame | None = None
+    as_of: date | None = None  # the one validated against (None when no row was valid)
 
 
 def _validated(frame: pd.DataFrame, number: int, source: str, as_of: date | None) -> Partition:
@@ -120,8 +125,9 @@ def _validated(frame: pd.DataFrame, number: int, source: str, as_of: date | None
         reasons = pd.DataFrame({"line": np.arange(len(frame)) + 2, "ID": frame[schema.ID]})
         reasons["reason"] = str(error).split("(line 2: ")[-1].rstrip(")")
         return Partition(number, source, len(frame), frame.iloc[:0], _sourced(reasons, source))
+    quarantine = _sourced(data.quarantine, source)
     return Partition(
-        number, source, data.rows["read"], data.customers, _sourced(data.quarantine, source)
+        number, source, data.rows["read"], data.customers, quarantine, None, data.as_of
     )
 
 
@@ -136,14 +142,6 @@ def _scored(frame: pd.DataFrame, number: int, source: str, model: SegmentModel) 
     part = _validated(frame, number, source, model.as_of)
     part.scores = assign_scores(model, part.customers) if len(part.customers) else None
     return part
-
-
-def _partition_as_of(frame: pd.DataFrame, source: str) -> date | None:
-    """The as-of date the local engine would take from this partition (its latest valid date)."""
-    try:
-        return check_partition(frame, source, None).as_of
-    except DataError:
-        return None
 
 
 # ---- Across partitions ------------------------------------------------------------------------
@@ -189,7 +187,7 @@ def _without_repeats(part: Partition, repeats: dict[int, int], sources: list[str
     kept = part.customers.loc[~later].reset_index(drop=True)
     scores = None if part.scores is None else part.scores.loc[~later].reset_index(drop=True)
     quarantine = pd.concat([part.quarantine, moved], ignore_index=True)
-    return Partition(part.number, part.source, part.read, kept, quarantine, scores)
+    return Partition(part.number, part.source, part.read, kept, quarantine, scores, part.as_of)
 
 
 def _raw_partitions(files: list[str]) -> tuple[list, list[str]]:
@@ -289,15 +287,21 @@ def _rows(summaries: list[tuple[int, int, pd.DataFrame]], source: str) -> dict[s
     return {"read": int(read), "used": int(used), "quarantined": int(read - used)}
 
 
-@contextmanager
-def output_folder(out: str | Path) -> Iterator[str]:
-    """A staging folder beside `out`, renamed to `out` once everything is written: a failed run
-    leaves no half-written output. `out` must not exist yet, or be an empty folder."""
+def check_output_folder(out: str | Path) -> Path:
+    """`out` is a new or empty folder (before any work is done)."""
     path = Path(out)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise DataError(
             f"{out}: the output must be a new or empty folder (scores are written as part.N.parquet)"
         )
+    return path
+
+
+@contextmanager
+def output_folder(out: str | Path) -> Iterator[str]:
+    """A staging folder beside `out`, renamed to `out` once everything is written: a failed run
+    leaves no half-written output. `out` must not exist yet, or be an empty folder."""
+    path = check_output_folder(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
     try:
@@ -345,8 +349,7 @@ def train_dataset(
     files = dataset_files(source)
     frames, sources = _raw_partitions(files)
     progress(f"reading {len(frames)} partitions of {source} on {_describe(client)}")
-    as_of = options.as_of or _dataset_as_of(client, frames, sources, source)
-    parts = _validated_parts(client, frames, sources, as_of)
+    parts, as_of = _validated_parts(client, frames, sources, source, options.as_of)
     data, lengths = _dataset_summary(client, parts, files, str(source), as_of, options.seed)
     progress(f"{data.rows['used']} customers used, {data.rows['quarantined']} quarantined")
 
@@ -367,32 +370,35 @@ def train_dataset(
     return _finish(model, data, chosen, elbow_k, model_dir, progress)
 
 
-def _dataset_as_of(client, frames: list, sources: list[str], source) -> date:
-    """The latest valid enrolment over all partitions, as the local engine takes it."""
+def _validated_parts(client, frames: list, sources: list[str], source, as_of: date | None):
+    """Every partition validated against the data set's as-of date; returns (futures, as_of).
+
+    Without --as-of, each partition is validated against its own latest valid enrolment first;
+    the data set's is the latest of those (as the local engine takes it), and only the
+    partitions whose own date differs are validated again.
+    """
     from dask import delayed
 
-    found = client.gather(
-        client.compute(
-            [delayed(_partition_as_of)(f, s) for f, s in zip(frames, sources, strict=True)]
+    def validate_all(numbers: list[int], against: date | None) -> list:
+        return client.compute(
+            [delayed(_validated)(frames[i], i, sources[i], against) for i in numbers]
         )
-    )
-    dates = [d for d in found if d is not None]
-    if not dates:
-        raise DataError(f"{source}: no valid Dt_Customer date, so no as-of date can be set")
-    return max(dates)
 
-
-def _validated_parts(client, frames: list, sources: list[str], as_of: date) -> list:
-    from dask import delayed
-
-    parts = client.compute(
-        [
-            delayed(_validated)(f, i, s, as_of)
-            for i, (f, s) in enumerate(zip(frames, sources, strict=True))
-        ]
-    )
+    parts = validate_all(list(range(len(frames))), as_of)
+    if as_of is None:
+        own = client.gather(client.map(_as_of_of, parts))
+        if not any(own):  # no partition has a usable row: say why
+            _rows(client.gather(client.map(_summary_of, parts)), str(source))
+        as_of = max(d for d in own if d is not None)
+        again = [i for i, d in enumerate(own) if d != as_of]
+        for i, part in zip(again, validate_all(again, as_of), strict=True):
+            parts[i] = part
     repeats = repeated_ids(client, parts)
-    return client.map(_without_repeats, parts, repeats=repeats, sources=sources)
+    return client.map(_without_repeats, parts, repeats=repeats, sources=sources), as_of
+
+
+def _as_of_of(part: Partition) -> date | None:
+    return part.as_of
 
 
 def _dataset_summary(client, parts: list, files: list[str], source: str, as_of: date, seed: int):

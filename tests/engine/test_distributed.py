@@ -232,6 +232,12 @@ def test_unusable_data_set_is_one_line_and_writes_nothing(
     assert len(errors) == 1 and "no usable customer rows" in errors[0], result.output
     assert not (tmp_path / "scores").exists()
     assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
+    version = load_live_model(tmp_path / "models").version
+    args = ["train", "--engine", "dask", "--scheduler", scheduler, "--data", str(bad)]
+    trained = cli(tmp_path, monkeypatch, *args)
+    assert trained.exit_code != 0 and "Traceback" not in trained.output
+    assert "no usable customer rows (Income: negative value -1)" in trained.output
+    assert load_live_model(tmp_path / "models").version == version
 
 
 def test_unreachable_scheduler_is_one_clear_line(dataset, tmp_path, monkeypatch):
