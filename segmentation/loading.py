@@ -190,11 +190,12 @@ def dataset_files(source: str | Path) -> list[str]:
 
 
 def dataset_sha256(files: list[str]) -> str:
-    """One checksum for a data set: of its files' names, sizes and modification times."""
+    """One checksum for a data set: sha256 of its files' names and sha256s, in order (streamed)."""
     digest = hashlib.sha256()
     for name in files:
-        stat = Path(name).stat()
-        digest.update(f"{Path(name).name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+        with open(name, "rb") as handle:
+            content = hashlib.file_digest(handle, "sha256").hexdigest()
+        digest.update(f"{Path(name).name}:{content}\n".encode())
     return digest.hexdigest()
 
 
