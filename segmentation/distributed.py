@@ -670,6 +670,12 @@ def _card(model, data, options, inputs, chosen, clusterer, elbow_k, names, base,
         "final_fit": final_fit,
         "sample_used_for": "model selection, imputation and scaling, drift deciles",
     }
+    card["notes"] = [
+        *card["notes"],
+        f"model selection, imputation and scaling on a sample of {len(data.customers):,} "
+        f"of the {data.rows['used']:,} customers",
+        final_fit,
+    ]
     return card
 
 

@@ -1,4 +1,5 @@
-"""Read customer exports from CSV (any of the dialects in circulation), Parquet or a SQL table.
+"""Read customer exports from CSV (any of the dialects in circulation), Parquet (one file, or a
+folder or glob of files read as one data set) or a SQL table.
 
 Everything is read as text first so that validation can name the row and column of a bad value
 instead of letting a parser guess or fail halfway.
