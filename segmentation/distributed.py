@@ -134,6 +134,7 @@ def _validated(frame: pd.DataFrame, number: int, source: str, as_of: date | None
 def _sourced(quarantine: pd.DataFrame, source: str) -> pd.DataFrame:
     out = quarantine.copy()
     out.insert(0, "source", source)
+    out["line"] = out["line"].astype("Int64")
     out["ID"] = out["ID"].astype(str)
     return out
 
@@ -176,7 +177,7 @@ def _without_repeats(part: Partition, repeats: dict[int, int], sources: list[str
     moved = pd.DataFrame(
         {
             "source": part.source,
-            "line": np.nan,
+            "line": pd.array([pd.NA] * int(later.sum()), dtype="Int64"),  # not kept
             "ID": ids[later].astype(str).to_numpy(),
             "reason": [
                 f"ID {i} appears again (first in {sources[int(f)]})"
