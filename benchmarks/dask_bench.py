@@ -37,9 +37,10 @@ def write_dataset(folder: Path, rows: int) -> Path:
 
 def run(task: str, engine: str, data: str, model_dir: str, out: str) -> dict:
     """One measured piece of work; the model of `score` is the live one in model_dir."""
-    from segmentation.distributed import dask_client, score_dataset, train_dataset
+    from segmentation.artifact import load_live_model, make_live
+    from segmentation.distributed import dask_client, score_dataset
+    from segmentation.distributed_training import train_dataset
     from segmentation.loading import load_customers
-    from segmentation.model import load_live_model, make_live
     from segmentation.scoring import score
     from segmentation.training import TrainingOptions, train
     from segmentation.validation import validate

@@ -14,14 +14,18 @@ from distributed import LocalCluster  # the dask extra: `make install` includes 
 
 from bot.cli import main
 from segmentation import distributed as dask_engine
-from segmentation.distributed import Partition, Totals, segment_figures_from_totals
+from segmentation import distributed_training
+from segmentation.artifact import load_live_model
+from segmentation.distributed_training import (
+    segment_figures_from_totals,
+    segment_totals,
+    sum_totals,
+)
 from segmentation.errors import DataError
-from segmentation.features import derive_features
+from segmentation.figures import segment_figures
 from segmentation.generate import generate_customers
 from segmentation.loading import load_customers
-from segmentation.model import load_live_model
-from segmentation.personas import name_segments, z_profiles
-from segmentation.reports import population_stats, segment_figures
+from segmentation.training import TrainingOptions, train
 from segmentation.validation import validate
 
 FILES = 3
@@ -139,7 +143,9 @@ def test_dask_training_names_the_same_personas_with_the_same_sizes(
     data = write_dataset(tmp_path_factory.mktemp("train") / "customers", 8000, seed=5)
     train_locally(tmp_path / "local", monkeypatch, data)
     local = load_live_model(tmp_path / "local" / "models")
-    monkeypatch.setattr(dask_engine, "SAMPLE_ROWS", 5000)  # selection on a sample, fit on all
+    monkeypatch.setattr(
+        distributed_training, "SAMPLE_ROWS", 5000
+    )  # selection on a sample, fit on all
     args = ["train", "--engine", "dask", "--scheduler", scheduler, "--data", str(data)]
     trained = cli(tmp_path / "dask", monkeypatch, *args, "--refits", "2", "--json")
     assert trained.exit_code == 0, trained.output
@@ -159,33 +165,23 @@ def test_dask_training_names_the_same_personas_with_the_same_sizes(
     assert type(on_dask.clusterer.model_).__module__.startswith("sklearn.")
 
 
-def test_segment_figures_from_totals_equal_the_local_ones(dataset):
-    data = validate(load_customers(dataset))
-    model_input = data.customers
-    labels = np.asarray(model_input["Kidhome"] + model_input["Teenhome"]).clip(0, 2)
-
-    class Labeller:  # stands in for the fitted pipeline: any labels do
-        def predict(self, customers):
-            return np.asarray(customers["Kidhome"] + customers["Teenhome"]).clip(0, 2)
-
-    halves = [model_input.iloc[:1500], model_input.iloc[1500:]]
-    tables = [
-        dask_engine._segment_totals(
-            Partition(i, "x", len(h), h, pd.DataFrame()), Labeller(), data.as_of
-        )
-        for i, h in enumerate(halves)
-    ]
-    table = pd.concat(tables).groupby(level=0).sum()
-    totals = Totals(table, [c for c in table["sum"].columns if c != "Response"])
-    features = derive_features(model_input, data.as_of)
-    expected_z = z_profiles(features, labels)
-    pd.testing.assert_frame_equal(totals.z_profiles(), expected_z, check_names=False, atol=1e-9)
-    names = name_segments(expected_z)
-    expected = segment_figures(features, labels, names, model_input["Response"])
+def test_segment_figures_from_totals_equal_the_local_ones(dataset, tmp_path):
+    options = TrainingOptions(algorithm="kmeans", refits=2)
+    model = train(dataset, tmp_path / "models", options).model
+    customers = validate(load_customers(dataset)).customers
+    halves = [customers.iloc[:1500], customers.iloc[1500:].reset_index(drop=True)]
+    totals = sum_totals([segment_totals(half, model) for half in halves])
+    names = model.pipeline.named_steps["personas"].names_
+    assignment = model.assign(customers)
+    expected = segment_figures(
+        assignment.features.reset_index(drop=True),
+        assignment.cluster,
+        names,
+        customers["Response"],
+    )
     assert rounded(segment_figures_from_totals(totals, names, True)) == rounded(expected)
-    stats = totals.population_stats()
-    for feature, values in population_stats(features).items():
-        assert stats[feature] == pytest.approx(values)
+    assert rounded(model.segments) == rounded(expected)  # what local training stored
+    assert totals.base_response_rate() == pytest.approx(customers["Response"].mean())
 
 
 def rounded(value: object) -> object:
