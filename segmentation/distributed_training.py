@@ -34,7 +34,13 @@ from segmentation.features import PROFILE_FEATURES, build_preprocessor, cluster_
 from segmentation.figures import preferred_channel, top_categories
 from segmentation.loading import dataset_files, dataset_sha256
 from segmentation.selection import Progress, SegmentClusterer, _quiet
-from segmentation.training import TrainingResult, _model_card, _write_charts, new_version
+from segmentation.training import (
+    TrainingOptions,
+    TrainingResult,
+    _model_card,
+    _write_charts,
+    new_version,
+)
 
 # Customers brought to this machine to choose the model (the selection itself evaluates at most
 # selection.EVALUATION_ROWS of them) and to fit the Pipeline's features, scaling and naming.
@@ -60,8 +66,12 @@ class DatasetSummary:
 
 
 def train_dataset(
-    client, source: str | Path, model_dir: Path, options, progress: Progress = _quiet
-):
+    client,
+    source: str | Path,
+    model_dir: Path,
+    options: TrainingOptions,
+    progress: Progress = _quiet,
+) -> TrainingResult:
     """Train on a Parquet data set on the cluster; the artifact is written, not made live."""
     if options.algorithm not in ("auto", "kmeans"):
         raise ValueError(
