@@ -313,6 +313,7 @@ def main() -> None:
     sys.path.insert(0, str(REPO))
     from benchmarks.dask_bench import dask_section
     from benchmarks.digest_bench import digest_section
+    from benchmarks.export_bench import export_section
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -321,8 +322,10 @@ def main() -> None:
         generation = bench_generate(args.runs)
         latency = bench_latency(folder, args.runs)
         digest = digest_section(runs=args.runs)
+        export = export_section(runs=args.runs)
         on_dask = dask_section()
-        write_report(args.out, facts, training, generation, latency, ["", digest, "", on_dask])
+        extra = ["", digest, "", export, "", on_dask]
+        write_report(args.out, facts, training, generation, latency, extra)
     print(f"wrote {args.out}", file=sys.stderr)
 
 
