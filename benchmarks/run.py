@@ -301,6 +301,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
+    from benchmarks.dask_bench import dask_section
     from benchmarks.digest_bench import digest_section
     from benchmarks.export_bench import export_section
     from benchmarks.training_bench import bench_training, training_section
@@ -320,7 +321,9 @@ def main() -> None:
         latency = bench_latency(folder, args.runs)
         digest = digest_section(runs=args.runs)
         export = export_section(runs=args.runs)
-        write_report(args.out, facts, training, generation, latency, ["", digest, "", export])
+        on_dask = dask_section()
+        extra = ["", digest, "", export, "", on_dask]
+        write_report(args.out, facts, training, generation, latency, extra)
     print(f"wrote {args.out}", file=sys.stderr)
 
 

@@ -112,6 +112,41 @@ def read_options(command: Callable) -> Callable:
     )(command)
 
 
+def engine_options(command: Callable) -> Callable:
+    """--engine and --scheduler, shared by train and score."""
+    command = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (--engine dask). Default: a local cluster.",
+    )(command)
+    return click.option(
+        "--engine",
+        type=click.Choice(["local", "dask"]),
+        default="local",
+        show_default=True,
+        help="local: this process. dask: a Dask cluster, for a folder or glob of Parquet files.",
+    )(command)
+
+
+def dask_location(source) -> str:
+    """The data set the Dask engine reads: Parquet files as they are, no mapping or query."""
+    if source.mapping is not None or source.query or source.sheet:
+        raise click.UsageError(
+            "--engine dask reads Parquet files in the contract's columns: "
+            "no --mapping, --query or --sheet (map the columns first with the local engine)"
+        )
+    return source.location
+
+
+def check_engine(engine: str, scheduler: str | None) -> None:
+    if scheduler and engine != "dask":
+        raise click.UsageError("--scheduler goes with --engine dask")
+    if engine == "dask":
+        from segmentation.distributed import require_dask
+
+        require_dask()
+
+
 def emit_json(payload: object) -> None:
     click.echo(json.dumps(payload, indent=2, default=str))
 
@@ -152,11 +187,27 @@ def main(verbose: bool) -> None:
 @click.option("--refits", default=20, show_default=True, help="Subsample refits for stability.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @read_options
+@engine_options
 @friendly_errors
-def train(data, table, algorithm, k, as_of, seed, refits, as_json, query, sheet, mapping) -> None:
+def train(
+    data,
+    table,
+    algorithm,
+    k,
+    as_of,
+    seed,
+    refits,
+    as_json,
+    query,
+    sheet,
+    mapping,
+    engine,
+    scheduler,
+) -> None:
     """Train a model on customer data; it goes live only if training succeeds."""
     from segmentation.training import TrainingOptions
 
+    check_engine(engine, scheduler)
     config = settings()
     if k != "auto" and not (k.isdigit() and 2 <= int(k) <= 10):
         raise click.BadParameter("must be a whole number from 2 to 10, or 'auto'", param_hint="--k")
@@ -169,11 +220,26 @@ def train(data, table, algorithm, k, as_of, seed, refits, as_json, query, sheet,
         table=table,
     )
     source = data_source(data, config, table, query, sheet, mapping)
-    result = service(config).train(source, options, progress=progress)
+    if engine == "dask":
+        result = train_on_dask(dask_location(source), options, scheduler, config)
+    else:
+        result = service(config).train(source, options, progress=progress)
     if as_json:
         emit_json(train_summary(result.model))
         return
     print_training(result)
+
+
+def train_on_dask(source: str, options, scheduler: str | None, config):
+    """Train on a Dask cluster and make the model live (the store is not changed)."""
+    from segmentation.artifact import make_live
+    from segmentation.distributed import dask_client
+    from segmentation.distributed_training import train_dataset
+
+    with dask_client(scheduler) as client:
+        result = train_dataset(client, source, config.SMARTCART_MODEL_DIR, options, progress)
+    make_live(config.SMARTCART_MODEL_DIR, result.model.version)
+    return result
 
 
 def train_summary(model) -> dict:
@@ -247,38 +313,80 @@ def print_segments(segments: list[dict]) -> None:
 
 
 @main.command()
-@click.option("--data", "data", help="Customer file or SQLAlchemy URL. Default: SMARTCART_DATA.")
+@click.option(
+    "--data",
+    "data",
+    help="Customer file, folder or glob of Parquet files, or SQLAlchemy URL. "
+    "Default: SMARTCART_DATA.",
+)
 @click.option("--table", default="customers", show_default=True)
 @click.option(
     "--replace", is_flag=True, help="Replace the stored customers instead of adding/updating."
 )
 @click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the scores as CSV."
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Also write the scores: FILE as CSV, or a FOLDER as partitioned Parquet "
+    "(required with --engine dask).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print counts per persona as JSON.")
 @read_options
+@engine_options
 @friendly_errors
-def score(data, table, replace, out, as_json, query, sheet, mapping) -> None:
+def score(data, table, replace, out, as_json, query, sheet, mapping, engine, scheduler) -> None:
     """Place customers in segments with the live model and store the result."""
+    check_engine(engine, scheduler)
     config = settings()
-    engine = service(config)
     source = data_source(data, config, table, query, sheet, mapping)
-    validated, scores = engine.score_file(source, replace=replace, table=table)
-    if out:
-        scores.to_csv(out, index=False)
-    counts = scores["persona"].value_counts().to_dict()
-    summary = {"model_version": engine.model.version, "rows": validated.rows, "personas": counts}
+    if engine == "dask":
+        summary = score_on_dask(dask_location(source), out, replace, scheduler, config)
+    else:
+        summary = score_locally(source, out, replace, table, config)
     if as_json:
-        emit_json(summary)
+        emit_json(summary.as_dict())
         return
+    where = " on Dask" if engine == "dask" else ""
     click.echo(
-        f"Scored {len(scores)} customers with model {engine.model.version} "
-        f"({validated.rows['quarantined']} quarantined)"
+        f"Scored {summary.rows['used']} customers with model {summary.model_version}{where} "
+        f"({summary.rows['quarantined']} quarantined)"
     )
-    for persona, count in counts.items():
+    for persona, count in summary.personas.items():
         click.echo(f"  {persona:<16} {count}")
     if out:
         click.echo(f"Scores written to {out}")
+    if engine == "dask":
+        click.echo("The bot's store is not changed by --engine dask (score locally to fill it).")
+
+
+def score_locally(source, out: Path | None, replace: bool, table: str, config):
+    from segmentation.distributed import ScoreSummary, persona_totals, write_scores_folder
+
+    engine = service(config)
+    validated, scores = engine.score_file(source, replace=replace, table=table)
+    if out and (out.is_dir() or not out.suffix):
+        write_scores_folder(scores, out)
+    elif out:
+        scores.to_csv(out, index=False)
+    personas = persona_totals(scores["persona"].value_counts())
+    return ScoreSummary(engine.model.version, validated.rows, personas)
+
+
+def score_on_dask(source: str, out: Path | None, replace: bool, scheduler: str | None, config):
+    from segmentation.artifact import load_live_model
+    from segmentation.distributed import check_output_folder, dask_client, score_dataset
+    from segmentation.loading import dataset_files
+
+    if out is None:
+        raise click.UsageError("--engine dask writes its scores to --out FOLDER; pass one")
+    if replace:
+        raise click.UsageError(
+            "--replace is about the bot's store, which --engine dask leaves alone"
+        )
+    dataset_files(source)  # the quick checks, before a cluster starts
+    check_output_folder(out)
+    model = load_live_model(config.SMARTCART_MODEL_DIR)
+    with dask_client(scheduler) as client:
+        return score_dataset(client, model, source, out, progress)
 
 
 @main.command()
