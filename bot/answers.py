@@ -472,21 +472,6 @@ def show_help(ctx: Any, args: list[str], request: Request) -> Answer:
     return usage_answer()
 
 
-def is_allowed(request: Request, channels: list[str], users: list[str]) -> bool:
-    """Whether a request passes the allow-lists (an empty list allows everyone)."""
-    channel_ok = not channels or request.channel_id in channels
-    user_ok = not users or request.user_id in users
-    return channel_ok and user_ok
-
-
-CUSTOMER_DATA_SUBCOMMANDS = frozenset({"customer", "export"})
-
-
-def looks_up_customers(text: str) -> bool:
-    """Whether a request's subcommand reveals customer-level data (access-checked, audited)."""
-    return subcommand_name(text) in CUSTOMER_DATA_SUBCOMMANDS
-
-
 __all__ = [
     "Answer",
     "Request",

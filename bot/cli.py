@@ -495,18 +495,16 @@ class LocalAnswer:
 
 
 def local_answer(text: str, user: str | None = None, channel: str = "local") -> LocalAnswer:
-    """Dispatch like Slack does; lookups are audited as the local user; files saved under var/."""
-    import getpass
-
+    """Answer like Slack does (`bot.requests.answer_with`), the allow-lists not applied
+    (`bot.access`); lookups are audited as the local user; files saved under var/."""
     import bot.views  # noqa: F401  (registers the subcommands)
-    from bot.answers import Request, dispatch, looks_up_customers, render_text
-    from bot.context import build_context, context_factory
+    from bot.access import local_user
+    from bot.answers import Request, render_text
+    from bot.requests import answer_with
 
-    context = build_context(settings())
-    request = Request(text=text, user_id=user or f"cli:{getpass.getuser()}", channel_id=channel)
-    answer = dispatch(_LocalContext(context_factory(context)), request)
-    if looks_up_customers(text):
-        context.audit(request, answer, allowed=True)
+    config = settings()
+    request = Request(text=text, user_id=local_user(user), channel_id=channel)
+    answer = answer_with(local_context(config), config, request, apply_allow_lists=False)
     saved = []
     for upload in answer.uploads:
         path = Path("var") / "answers" / upload.filename
@@ -516,11 +514,21 @@ def local_answer(text: str, user: str | None = None, channel: str = "local") -> 
     return LocalAnswer(answer, render_text(answer), saved)
 
 
+def local_context(config):
+    """The CLI's context factory: never fails itself, so 'no model yet' is answered by the
+    handler that needs the model (as `help` needs none), and lookups are still audited."""
+    from bot.context import build_context, context_factory
+
+    context = build_context(config)
+    return lambda: _LocalContext(context, context_factory(context))
+
+
 class _LocalContext:
     """Resolves the context lazily, so 'no model yet' is answered like in Slack."""
 
-    def __init__(self, factory) -> None:
+    def __init__(self, context, factory) -> None:
         self._factory = factory
+        self.audit = context.audit
 
     def __getattr__(self, name: str):
         return getattr(self._factory(), name)

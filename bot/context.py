@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.answers import Answer, Request, UserError, is_allowed, parse
+from bot.access import may_see_customers, write_audit
+from bot.answers import Answer, Request, UserError
 from bot.settings import Settings
 from segmentation.service import SegmentService
 from segmentation.store import Store
@@ -21,23 +22,11 @@ class BotContext:
     settings: Settings
 
     def audit(self, request: Request, answer: Answer, allowed: bool | None = None) -> None:
-        """Write a customer-level lookup (allowed or refused) to the audit trail."""
-        name, args = parse(request.text)
+        """Write a request (allowed or refused) to the audit trail; `allowed` defaults to the
+        settings' allow-lists (`bot.access`)."""
         if allowed is None:
-            allowed = is_allowed(
-                request,
-                self.settings.SMARTCART_ALLOWED_CHANNELS,
-                self.settings.SMARTCART_ALLOWED_USERS,
-            )
-        self.service.store.audit(
-            user_id=request.user_id or "unknown",
-            channel_id=request.channel_id or "unknown",
-            action=name or "unknown",
-            target=" ".join(args),
-            allowed=allowed,
-            rows=answer.audit.get("rows"),
-            detail=answer.audit.get("detail"),
-        )
+            allowed = may_see_customers(self.settings, request)
+        write_audit(self.service.store, request, answer, allowed)
 
 
 def build_context(settings: Settings) -> BotContext:
