@@ -18,7 +18,9 @@ has an `audit` attribute: the engine side writes the audit trail there.
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +29,8 @@ from urllib.error import URLError
 
 from slack_bolt import App, BoltContext
 from slack_bolt.error import BoltError
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -46,6 +50,7 @@ from bot.answers import (
     refusal_answer,
     user_error_answer,
 )
+from bot.logs import request_scope
 from bot.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -115,10 +120,39 @@ def bolt_logger() -> logging.Logger:
     return bolt
 
 
+class RequestScopedApp(App):
+    """Bolt's App, giving each request it dispatches (HTTP or Socket Mode) its own request id in
+    the logs, and one INFO line: what it was, from whom, the status and how long the ack took."""
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        with request_scope("slack"):
+            started = time.perf_counter()
+            response = super().dispatch(req)
+            logger.info(
+                "slack %s by %s in %s: %s in %.0f ms",
+                request_kind(req.body),
+                req.context.user_id or "-",
+                req.context.channel_id or "-",
+                response.status,
+                (time.perf_counter() - started) * 1000,
+            )
+            return response
+
+
+def request_kind(body: dict[str, Any]) -> str:
+    """`command /segment`, `block_actions`, `event app_home_opened`, ... (no user text)."""
+    if body.get("command"):
+        return f"command {body['command']}"
+    event = body.get("event")
+    if isinstance(event, dict):
+        return f"event {event.get('type', '?')}"
+    return str(body.get("type") or "request")
+
+
 def build_bolt_app(settings: Settings) -> App:
     secret = settings.SLACK_SIGNING_SECRET
     try:
-        return App(
+        return RequestScopedApp(
             name="smartcart",
             logger=bolt_logger(),
             client=create_web_client(settings),
@@ -156,9 +190,11 @@ def services_of(context: BoltContext) -> BotServices:
 def after_ack(context: BoltContext, work: Callable[..., None], *args: Any) -> Future:
     """Run `work(*args)` on a worker thread, after the listener returned (and Slack got its ack).
 
-    A failure is logged with its traceback (a Future would otherwise keep it silently).
+    A failure is logged with its traceback (a Future would otherwise keep it silently). The work
+    runs in a copy of the caller's context, so its log lines carry the request's id.
     """
-    return services_of(context).workers.submit(run_logged, work, *args)
+    carried = contextvars.copy_context()
+    return services_of(context).workers.submit(carried.run, run_logged, work, *args)
 
 
 def run_logged(work: Callable[..., None], *args: Any) -> None:

@@ -31,6 +31,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.digest import DigestRunner
+from bot.logs import request_scope
 from bot.settings import Settings, SettingsError, require
 from segmentation.history import digest_trigger
 from segmentation.service import SegmentService
@@ -59,17 +60,22 @@ class ScheduledJobs:
 
 def digest_job(runner: DigestRunner, automatic: bool = True) -> Job:
     def run_digest() -> None:
-        result = runner.run(manual=not automatic)
-        level = logging.DEBUG if result.quiet else logging.INFO
-        if result.state in ("failed", "failed_ambiguous") and not result.quiet:
-            level = logging.WARNING
-        logger.log(level, "digest %s: %s", result.period, result.message)
+        with request_scope("digest"):
+            result = runner.run(manual=not automatic)
+            level = logging.DEBUG if result.quiet else logging.INFO
+            if result.state in ("failed", "failed_ambiguous") and not result.quiet:
+                level = logging.WARNING
+            logger.log(level, "digest %s: %s", result.period, result.message)
 
     return run_digest
 
 
 def retrain_job(service: SegmentService, data: str, options: TrainingOptions | None = None) -> Job:
     def retrain() -> None:
+        with request_scope("retrain"):
+            retrain_logged()
+
+    def retrain_logged() -> None:
         before = service.live_version()
         try:
             result = service.train(data, options or TrainingOptions())
