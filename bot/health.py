@@ -57,7 +57,15 @@ class Heartbeat:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=self.every + 1)
-        self.path.unlink(missing_ok=True)
+        if self.written_by_me():
+            self.path.unlink(missing_ok=True)
+
+    def written_by_me(self) -> bool:
+        """Whether the file is still this process's (another one may share the path)."""
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8")).get("pid") == os.getpid()
+        except (OSError, ValueError):
+            return False
 
     def _run(self) -> None:
         while not self._stop.wait(self.every if self.last_problem is None else RECHECK_EVERY):
