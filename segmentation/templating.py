@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import logging
 import traceback
-from importlib import resources
 from collections.abc import Callable
 from functools import wraps
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
