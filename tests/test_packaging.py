@@ -181,7 +181,7 @@ def standin() -> Iterator[SlackStandIn]:
 
 
 def wait_healthy(bin_dir: Path, process: subprocess.Popen, cwd: Path, env: dict[str, str]) -> str:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # a loaded machine can take long to import pandas
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()
         health = smartcart(bin_dir, "health", cwd=cwd, env=env)
