@@ -183,7 +183,7 @@ def standin() -> Iterator[SlackStandIn]:
 def wait_healthy(bin_dir: Path, process: subprocess.Popen, cwd: Path, env: dict[str, str]) -> str:
     deadline = time.monotonic() + 120  # a loaded machine can take long to import pandas
     while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
+        assert process.poll() is None, (cwd / "output.txt").read_text()[-3000:]
         health = smartcart(bin_dir, "health", cwd=cwd, env=env)
         if health.returncode == 0:
             return health.stdout
@@ -220,14 +220,15 @@ def test_each_mode_reports_healthy_while_it_runs_and_unhealthy_after(
     else:
         command = ["scheduler"]
     assert smartcart(installed, "health", cwd=tmp_path, env=env).returncode == 1
-    process = subprocess.Popen(
-        [str(installed / "smartcart"), *command],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    output = tmp_path / "output.txt"  # a file, not a pipe nobody reads while it runs
+    with output.open("w") as sink:
+        process = subprocess.Popen(
+            [str(installed / "smartcart"), *command],
+            cwd=tmp_path,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     try:
         line = wait_healthy(installed, process, tmp_path, env)
         assert line.startswith(f"healthy: {mode} (pid {process.pid})"), line
