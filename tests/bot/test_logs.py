@@ -256,3 +256,32 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 120) ->
                 return
         time.sleep(0.2)
     raise AssertionError("the server did not start")
+
+
+@pytest.mark.usefixtures("isolated_registry")
+def test_socket_mode_requests_get_their_id_and_the_app_token_stays_out(
+    captured: io.StringIO, settings_env, slack_standin: SlackStandIn, monkeypatch
+) -> None:
+    from bot.app import create_app
+    from bot.server import socket_mode_handler
+    from tests.bot.test_socket_mode import slash_command_envelope
+
+    monkeypatch.setenv("SLACK_APP_TOKEN", APP_TOKEN)
+    settings = load_settings()
+    handler = socket_mode_handler(settings, create_app(settings, lambda: None))
+    handler.connect()
+    try:
+        response_url = slack_standin.response_url("socket")
+        slack_standin.send_envelope(slash_command_envelope("help", response_url))
+        slack_standin.wait_for_response(response_url)
+    finally:
+        handler.client.auto_reconnect_enabled = False
+        slack_standin.disconnect_websockets()
+        handler.close()
+    output = captured.getvalue()
+    assert APP_TOKEN not in output and TEST_BOT_TOKEN not in output
+    (line,) = [
+        line for line in lines(captured) if line["message"].startswith("slack command /segment")
+    ]
+    assert line["message"].startswith("slack command /segment by U0MARKETER in C0MARKETING: 200")
+    assert line["request_id"].startswith("slack-")
