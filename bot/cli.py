@@ -437,7 +437,7 @@ def serve(port, host, no_scheduler) -> None:
 
 def start_jobs(config, engine):
     """The scheduler inside `serve` (None when nothing is configured to run)."""
-    from bot.scheduler import describe_jobs, start_scheduler
+    from bot.digest.scheduler import describe_jobs, start_scheduler
 
     scheduler = start_scheduler(config, engine)
     for line in describe_jobs(scheduler) if scheduler else ["scheduler: nothing to schedule"]:
@@ -461,6 +461,7 @@ def start_jobs(config, engine):
 @friendly_errors
 def playbook(persona, fmt, out) -> None:
     """A persona's playbook with live numbers (by id, name, clear prefix or C0..C3)."""
+    from bot.mrkdwn import to_mrkdwn
     from segmentation.personas import resolve_persona
     from segmentation.playbooks import render_playbook, templates_for
 
@@ -470,7 +471,7 @@ def playbook(persona, fmt, out) -> None:
     engine = service(config)
     change = engine.change_since_last_digest(found.id)
     book = render_playbook(templates, found, engine.figures(), change)
-    text = book.markdown if fmt == "md" else book.mrkdwn
+    text = book.markdown if fmt == "md" else to_mrkdwn(book.markdown)
     if out is None:
         click.echo(text, nl=False)
         return
@@ -517,7 +518,7 @@ def templates() -> None:
 @friendly_errors
 def check_templates_command() -> None:
     """Check every template; prints one `file:line: problem` per line, exits 1 if any."""
-    from bot.digest import digest_samples
+    from bot.digest.runner import digest_samples
     from segmentation.playbooks import check_templates
     from segmentation.templating import Templates
 
@@ -552,7 +553,7 @@ def check_templates_command() -> None:
 @friendly_errors
 def digest(now, dry_run, chart, as_json) -> None:
     """The segment digest: --now posts this period's (once), --dry-run previews it; else status."""
-    from bot.digest import DigestRunner
+    from bot.digest.runner import DigestRunner
 
     if now and dry_run:
         raise click.UsageError("choose --now or --dry-run, not both")
@@ -600,8 +601,8 @@ def print_digest_status(status: dict, as_json: bool) -> None:
 @friendly_errors
 def scheduler() -> None:
     """Run only the scheduler (digest, retraining): exactly one per deployment."""
+    from bot.digest.scheduler import describe_jobs, start_standalone, wait_until_stopped
     from bot.health import heartbeat, scheduler_problem
-    from bot.scheduler import describe_jobs, start_standalone, wait_until_stopped
 
     config = settings()
     running = start_standalone(config, service(config))

@@ -108,7 +108,7 @@ def test_the_redacting_filter_leaves_ordinary_lines_alone() -> None:
 def test_work_after_the_ack_keeps_the_request_id(captured: io.StringIO) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from bot.app import BotServices, after_ack
+    from bot.requests import BotServices, after_ack
 
     services = BotServices(settings=None, ctx_factory=lambda: None, workers=ThreadPoolExecutor(1))
     with request_scope("slack") as request_id:
