@@ -57,9 +57,12 @@ def progress(message: str) -> None:
 
 
 def settings():
+    from bot.logs import use_settings
     from bot.settings import load_settings
 
-    return load_settings()
+    config = load_settings()
+    use_settings(config)
+    return config
 
 
 def service(config=None):
@@ -152,13 +155,20 @@ def emit_json(payload: object) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="Log what happens (secrets are never logged).")
-def main(verbose: bool) -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Log what happens: -v for INFO, -vv for DEBUG (secrets are never logged).",
+)
+@click.version_option(package_name="smartcart-segments", prog_name="smartcart")
+def main(verbose: int) -> None:
     """SmartCart Segments: customer segments for marketing teams, in Slack."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from bot.logs import configure_logging
+
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    # The format is applied again from the settings (.env included) once a command reads them.
+    configure_logging(level, os.environ.get("SMARTCART_LOG_FORMAT", "text").strip().lower())
 
 
 @main.command()
@@ -548,7 +558,8 @@ def serve(port, host, no_scheduler) -> None:
     import bot.views  # noqa: F401  (registers the subcommands)
     from bot.app import create_app
     from bot.context import build_context, context_factory, health
-    from bot.server import serve_http, serve_socket_mode
+    from bot.health import heartbeat, scheduler_problem, socket_mode_problem
+    from bot.server import serve_http, socket_mode_handler
     from bot.views.playbook import check_templates_at_start
 
     config = settings()
@@ -560,13 +571,18 @@ def serve(port, host, no_scheduler) -> None:
     check_templates_at_start(config.SMARTCART_TEMPLATES)
     app = create_app(config, context_factory(context))
     scheduler = None if no_scheduler else start_jobs(config, context.service)
+    problems = [scheduler_problem(scheduler)] if scheduler is not None else []
+    liveness = config.SMARTCART_HEALTH_FILE
     try:
         if config.socket_mode:
             click.echo("Connecting to Slack through Socket Mode", err=True)
-            serve_socket_mode(config, app)
+            handler = socket_mode_handler(config, app)
+            with heartbeat(liveness, "socket-mode", [socket_mode_problem(handler), *problems]):
+                handler.start()
         else:
             click.echo(f"Serving Slack requests at http://{host}:{port}/slack/events", err=True)
-            serve_http(config, app, health(context), port=port, host=host)
+            with heartbeat(liveness, "http", problems, port=port, host=host):
+                serve_http(config, app, health(context), port=port, host=host)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
@@ -790,7 +806,10 @@ def digest(now, dry_run, chart, as_json, mapping) -> None:
         click.echo(f"\nChart: {preview.chart_path}")
         return
     if now:
-        result = runner.run(manual=True)
+        from bot.logs import request_scope
+
+        with request_scope("digest"):
+            result = runner.run(manual=True)
         if as_json:
             emit_json(result.as_dict())
         else:
@@ -830,13 +849,40 @@ def print_digest_status(status: dict, as_json: bool) -> None:
 def scheduler() -> None:
     """Run only the scheduler (digest, retraining): exactly one per deployment."""
     from bot.digest.scheduler import describe_jobs, start_standalone, wait_until_stopped
+    from bot.health import heartbeat, scheduler_problem
 
     config = settings()
     running = start_standalone(config, service(config))
     for line in describe_jobs(running):
         click.echo(f"Scheduled {line}", err=True)
     click.echo("Scheduler running; Ctrl-C to stop", err=True)
-    wait_until_stopped(running)
+    with heartbeat(config.SMARTCART_HEALTH_FILE, "scheduler", [scheduler_problem(running)]):
+        wait_until_stopped(running)
+
+
+@main.command("health")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The liveness file to read. Default: SMARTCART_HEALTH_FILE.",
+)
+@click.option(
+    "--max-age",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="Seconds after which a silent process counts as dead.",
+)
+@friendly_errors
+def health_command(path, max_age) -> None:
+    """Is the local `serve` or `scheduler` alive? Exit 0 or 1 (a container health check)."""
+    from bot.health import check_liveness
+
+    report = check_liveness(path or settings().SMARTCART_HEALTH_FILE, max_age)
+    click.echo(report.line)
+    if not report.ok:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
