@@ -90,6 +90,9 @@ class Answer:
     audit: dict[str, Any] = field(default_factory=dict)
     # A result worth posting in the channel: Slack adds a "Share in channel" button to it.
     shareable: bool = False
+    # What the handler made (e.g. an audience export), for local callers such as the CLI;
+    # never sent to Slack.
+    result: Any = None
 
     def payload(self) -> dict[str, Any]:
         """The message as Slack gets it (what `smartcart ask --json` prints)."""

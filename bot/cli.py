@@ -524,12 +524,14 @@ def local_answer(text: str, user: str | None = None, channel: str = "local") -> 
     return LocalAnswer(answer, render_text(answer), saved)
 
 
-def local_context(config):
+def local_context(config, contacts=None):
     """The CLI's context factory: never fails itself, so 'no model yet' is answered by the
-    handler that needs the model (as `help` needs none), and lookups are still audited."""
+    handler that needs the model (as `help` needs none), and lookups are still audited.
+    `contacts` stand for SMARTCART_CONTACTS (`export --contacts`)."""
     from bot.context import build_context, context_factory
 
     context = build_context(config)
+    context.contacts = contacts
     return lambda: _LocalContext(context, context_factory(context))
 
 
@@ -676,46 +678,51 @@ def export(
     persona, out, fmt, contacts, contacts_table, default_country, min_confidence, changes, user
 ) -> None:
     """Write a persona's audience for a campaign tool (recorded in the audit trail)."""
-    import getpass
-
-    from bot.views.export import empty_message
-    from segmentation.audiences import ExportOptions, persona_export
+    import bot.views  # noqa: F401  (registers the subcommands)
+    from bot.access import LOCAL_CHANNEL, local_user
+    from bot.answers import Request, unescape_slack
+    from bot.requests import answer_with
     from segmentation.contacts import load_contacts
-    from segmentation.personas import resolve_persona
 
     config = settings()
-    text = " ".join(persona)
-    found = resolve_persona(text)
-    options = ExportOptions(
-        format=fmt,
-        min_confidence=min_confidence,
-        changes=changes,
-        default_country=default_country or config.SMARTCART_DEFAULT_COUNTRY,
-    )
     source = contacts or config.SMARTCART_CONTACTS
     if source is None and fmt != "csv":
         raise click.UsageError(
             f"--format {fmt} needs contact details: pass --contacts FILE or set SMARTCART_CONTACTS"
         )
-    engine = service(config)
+    country = default_country or config.SMARTCART_DEFAULT_COUNTRY
+    config = config.model_copy(update={"SMARTCART_DEFAULT_COUNTRY": country})
     known = load_contacts(source, contacts_table) if source else None
-    made = persona_export(engine, found, options, known)
-    rows = made.result.rows
-    if rows:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(made.result.content)
-    user_id = user or f"cli:{getpass.getuser()}"
-    engine.store.audit(
-        user_id, "local", "export", text, True, rows=rows, detail=made.audit_detail()
-    )
-    if not rows:
-        click.echo(empty_message(engine, made).replace("*", ""), err=True)
+    words = export_words(" ".join(persona), fmt, min_confidence, changes)
+    request = Request(text=f"export {words}", user_id=local_user(user), channel_id=LOCAL_CHANNEL)
+    answer = answer_with(local_context(config, known), config, request, apply_allow_lists=False)
+    made = answer.result
+    if made is None:
+        raise click.ClickException(unescape_slack(answer.text))
+    if not made.result.rows:
+        click.echo(unescape_slack(answer.text).replace("*", ""), err=True)
         raise SystemExit(1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(made.result.content)
     what = "changes" if changes else "customers"
     since = f" since the digest of {made.since_period}" if made.since_period else ""
-    click.echo(f"Wrote {rows:,} {what} of {found.name}{since} to {out} (format {fmt})")
+    click.echo(
+        f"Wrote {made.result.rows:,} {what} of {made.persona.name}{since} to {out} (format {fmt})"
+    )
     for line in made.result.summary_lines():
         click.echo(line)
+
+
+def export_words(persona: str, fmt: str, min_confidence: float | None, changes: bool) -> str:
+    """`smartcart export`'s options as `/segment export`'s words (defaults left out)."""
+    words = [persona]
+    if fmt != "csv":
+        words.append(f"format={fmt}")
+    if min_confidence is not None:
+        words.append(f"min-confidence={min_confidence!r}")
+    if changes:
+        words.append("changes")
+    return " ".join(words)
 
 
 @main.group()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.access import may_see_customers, write_audit
 from bot.answers import Answer, Request, UserError
 from bot.settings import Settings
+from segmentation.contacts import Contacts
 from segmentation.service import SegmentService
 from segmentation.store import Store
 
@@ -20,6 +21,8 @@ NO_MODEL = "No segments yet: an analyst needs to run `smartcart train` first."
 class BotContext:
     service: SegmentService
     settings: Settings
+    # Contacts given for this context instead of SMARTCART_CONTACTS (`smartcart export --contacts`).
+    contacts: Contacts | None = None
 
     def audit(self, request: Request, answer: Answer, allowed: bool | None = None) -> None:
         """Write a request (allowed or refused) to the audit trail; `allowed` defaults to the
