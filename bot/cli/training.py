@@ -20,15 +20,6 @@ from bot.cli.common import (
 )
 from bot.cli.main import main
 
-TRAIN_JSON_PROFILE = [
-    "Income",
-    "TotalSpending",
-    "Children",
-    "NumWebVisitsMonth",
-    "NumDealsPurchases",
-]
-
-
 @main.command()
 @click.option(
     "--data",
