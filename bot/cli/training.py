@@ -20,6 +20,7 @@ from bot.cli.common import (
 )
 from bot.cli.main import main
 
+
 @main.command()
 @click.option(
     "--data",
