@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline
 
 from segmentation.errors import ModelError
 from segmentation.personas import PERSONAS_BY_ID
+from segmentation.propensity import ResponseModel
 
 ARTIFACT_FORMAT = 1
 LIVE_POINTER = "LIVE"
@@ -34,6 +35,8 @@ class SegmentModel:
     population: dict[str, dict[str, float]]
     reference: dict[str, dict[str, list[float]]]
     candidates: list[dict] = field(default_factory=list)
+    # The response propensity model (segmentation/propensity.py); None without a Response column.
+    response: ResponseModel | None = None
 
     @property
     def clusterer(self):

@@ -10,6 +10,7 @@ import pandas as pd
 from segmentation import schema
 from segmentation.features import PROFILE_FEATURES
 from segmentation.personas import SegmentName
+from segmentation.propensity import report_section
 
 CHANNELS = {
     "NumWebPurchases": "web",
@@ -136,6 +137,7 @@ def write_model_report(
         lines += [f"| {r.line} | {r.ID} | {r.reason} |" for r in quarantine.head(20).itertuples()]
     lines += _candidate_section(model)
     lines += _persona_section(model)
+    lines += report_section(getattr(model, "response", None))
     lines += ["", "## Charts", ""] + [f"![{name}]({p.name})" for name, p in charts.items()]
     path.write_text("\n".join(lines) + "\n")
     return path

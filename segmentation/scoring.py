@@ -10,6 +10,7 @@ import pandas as pd
 from segmentation import schema
 from segmentation.features import derive_features
 from segmentation.model import SegmentModel
+from segmentation.propensity import add_propensity, likelihood_words
 from segmentation.reports import CHANNELS
 
 # How each trait reads: label, the customer's value, the average customer's value, unit.
@@ -38,6 +39,15 @@ class Explanation:
     confidence: float
     drivers: list[str]
     facts: dict[str, object]
+    propensity: float | None = None
+    propensity_decile: int | None = None
+
+    @property
+    def likelihood(self) -> str | None:
+        """Likelihood to respond in plain words (None without a response model)."""
+        if self.propensity is None or self.propensity_decile is None:
+            return None
+        return likelihood_words(self.propensity, self.propensity_decile)
 
     @property
     def confidence_label(self) -> str:
@@ -47,8 +57,9 @@ class Explanation:
 
 
 def score(model: SegmentModel, customers: pd.DataFrame) -> pd.DataFrame:
-    """Cluster, persona and confidence of every customer (same row order)."""
-    return score_features(model, customers[schema.ID], derive_features(customers, model.as_of))
+    """Cluster, persona, confidence and (with a response model) propensity of every customer."""
+    scores = score_features(model, customers[schema.ID], derive_features(customers, model.as_of))
+    return add_propensity(scores, getattr(model, "response", None), customers)
 
 
 def score_features(model: SegmentModel, ids: pd.Series, features: pd.DataFrame) -> pd.DataFrame:
@@ -86,7 +97,8 @@ def assignment_confidence(model: SegmentModel, X: np.ndarray, clusters: np.ndarr
 def explain(model: SegmentModel, customer: pd.DataFrame) -> Explanation:
     """Persona, confidence, the traits that set this customer apart, and key facts."""
     all_features = derive_features(customer, model.as_of)
-    scored = score_features(model, customer[schema.ID], all_features).iloc[0]
+    scores = score_features(model, customer[schema.ID], all_features)
+    scored = add_propensity(scores, getattr(model, "response", None), customer).iloc[0]
     features = all_features.iloc[0]
     return Explanation(
         customer_id=int(scored["customer_id"]),
@@ -96,6 +108,8 @@ def explain(model: SegmentModel, customer: pd.DataFrame) -> Explanation:
         confidence=float(scored["confidence"]),
         drivers=drivers(features, model.population),
         facts=key_facts(features),
+        propensity=float(scored["propensity"]) if "propensity" in scored else None,
+        propensity_decile=int(scored["propensity_decile"]) if "propensity" in scored else None,
     )
 
 

@@ -19,9 +19,10 @@ from segmentation.features import derive_features
 from segmentation.loading import load_customers
 from segmentation.model import SegmentModel, live_version, load_live_model
 from segmentation.personas import PERSONAS, SegmentName
+from segmentation.propensity import add_propensity, segment_expectations
 from segmentation.reports import segment_figures
 from segmentation.scoring import Explanation, explain, score
-from segmentation.store import Store
+from segmentation.store import Store, customer_frame
 from segmentation.training import TrainingOptions, TrainingResult, publish, train
 from segmentation.validation import validate
 
@@ -130,7 +131,7 @@ class SegmentService:
         out["segment"] = members["cluster"].map(
             {s["cluster"]: s["name"] for s in self.model.segments}
         )
-        return out
+        return add_propensity(out, self.model.response, customer_frame(members))
 
 
 def compute_figures(model: SegmentModel, customers: pd.DataFrame) -> Figures:
@@ -149,6 +150,13 @@ def compute_figures(model: SegmentModel, customers: pd.DataFrame) -> Figures:
         None if response is None else response.reset_index(drop=True),
     )
     base = None if response is None else float(np.mean(response))
+    expectations = segment_expectations(scores)
+    for segment in segments:
+        segment.update(
+            expectations.get(
+                segment["cluster"], {"expected_responders": None, "top_decile_share": None}
+            )
+        )
     present = {s["persona"] for s in segments}
     return Figures(
         model.version,

@@ -23,6 +23,8 @@ from segmentation.loading import load_customers
 from segmentation.model import SegmentModel, make_live, save_model
 from segmentation.modeling import Progress, SegmentClusterer, _quiet
 from segmentation.personas import missing_personas, name_segments, z_profiles
+from segmentation.propensity import fit_response_model
+from segmentation.propensity_charts import lift_chart, reliability_chart
 from segmentation.reports import (
     drift_reference,
     population_stats,
@@ -100,10 +102,15 @@ def train(
     names = name_segments(z_profiles(features, labels)[lambda z: z.index >= 0])
     response = data.customers.get("Response")
     segments = segment_figures(features, labels, names, response)
+    response_model, response_note = fit_response_model(
+        data.customers, data.as_of, options.seed, progress
+    )
 
     version = new_version()
     card = _model_card(version, data, options, inputs, chosen, clusterer, elbow_k, names)
     card["base_response_rate"] = None if response is None else float(response.mean())
+    card["response_model"] = None if response_model is None else dict(response_model.metrics)
+    card["notes"] = [*card["notes"], *([response_note] if response_note else [])]
     model = SegmentModel(
         version=version,
         pipeline=pipeline,
@@ -112,6 +119,7 @@ def train(
         population=population_stats(features),
         reference=drift_reference(features),
         candidates=[c.as_dict() for c in candidates],
+        response=response_model,
     )
     report_dir = Path(model_dir) / "reports" / version
     chart_paths = _write_charts(model, chosen, elbow_k, report_dir)
@@ -189,10 +197,14 @@ def _write_charts(
     model: SegmentModel, chosen, elbow_k: int | None, folder: Path
 ) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    return {
+    paths = {
         "selection": charts.selection_chart(
             model.candidates, chosen.as_dict(), elbow_k, folder / "selection.png"
         ),
         "profiles": charts.profile_chart(model.segments, model.population, folder / "profiles.png"),
         "segments": charts.summary_chart(model.segments, folder / "segments.png"),
     }
+    if model.response is not None:
+        paths["lift"] = lift_chart(model.response, folder / "lift.png")
+        paths["reliability"] = reliability_chart(model.response, folder / "reliability.png")
+    return paths
