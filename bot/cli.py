@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from segmentation.errors import SegmentationError
+from segmentation.propensity import summary_line as response_summary_line
 
 DEMO_ROWS = 2240
 DEMO_SEED = 42
@@ -174,6 +175,7 @@ def train_summary(model) -> dict:
             for s in model.segments
         ],
         "candidates": model.candidates,
+        "response_model": model.card.get("response_model"),
     }
 
 
@@ -192,6 +194,7 @@ def print_training(result) -> None:
         f"Silhouette {metrics['silhouette']}, stability {metrics['stability_ari']}, "
         f"assignment agreement {metrics['assignment_agreement']:.1%}"
     )
+    click.echo(response_summary_line(card.get("response_model")))
     print_segments(result.model.segments)
     click.echo(f"Report: {result.report}")
     for name, path in result.charts.items():
@@ -280,6 +283,7 @@ def model(as_json) -> None:
     click.echo(f"Rows: {card['rows']}")
     click.echo(f"Algorithm: {card['algorithm']}, k={card['k']} ({card['selection']})")
     click.echo("Metrics: " + ", ".join(f"{k} {v}" for k, v in metrics.items()))
+    click.echo(response_summary_line(card.get("response_model")))
     click.echo("Personas: " + ", ".join(f"{c}={p}" for c, p in card["personas"].items()))
     if card.get("missing_personas"):
         click.echo("Missing personas: " + ", ".join(card["missing_personas"]))
@@ -469,27 +473,104 @@ def playbook(persona, fmt, out) -> None:
     "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="FILE.csv"
 )
 @click.option("--user", default=None, help="User id for the audit trail (default: cli:<login>).")
+@click.option("--top", default=None, help="Keep the most likely to respond: a share (30%) or 500.")
+@click.option("--campaign", default=None, help="Record a campaign of this name (with --holdout).")
+@click.option("--holdout", default=None, help="Control group share with --campaign (default 10%).")
 @friendly_errors
-def export(persona, out, user) -> None:
+def export(persona, out, user, top, campaign, holdout) -> None:
     """Write a persona's customers as CSV for a campaign tool (recorded in the audit trail)."""
     import getpass
 
-    from bot.views.export import audience_csv, empty_message
+    from bot.views.export import audit_facts, empty_message, export_audience
+    from segmentation.campaigns import ExportOptions
     from segmentation.personas import resolve_persona
 
     text = " ".join(persona)
     found = resolve_persona(text)
+    options = ExportOptions.parse(top=top, campaign=campaign, holdout=holdout)
     engine = service()
-    content, rows = audience_csv(engine, found)
+    user_id = user or f"cli:{getpass.getuser()}"
+    done = export_audience(engine, found, options, user_id, "local")
+    rows = done.rows
     if rows:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(content)
-    user_id = user or f"cli:{getpass.getuser()}"
-    engine.store.audit(user_id, "local", "export", text, True, rows=rows, detail=found.id)
+        out.write_bytes(done.content)
+    detail = audit_facts(found, rows, options)["detail"]
+    engine.store.audit(user_id, "local", "export", text, True, rows=rows, detail=detail)
     if not rows:
         click.echo(empty_message(engine, found).replace("*", ""), err=True)
         raise SystemExit(1)
-    click.echo(f"Wrote {rows:,} customers of {found.name} to {out}")
+    chosen = f" ({options.describe()})" if options.top else ""
+    click.echo(f"Wrote {rows:,} customers of {found.name}{chosen} to {out}")
+    if done.campaign is not None:
+        c = done.campaign
+        click.echo(
+            f"Campaign {c.name}: {c.target_size:,} target, {c.control_size:,} control "
+            f"({c.holdout:.0%} held out; the group column). Do not contact the control group."
+        )
+
+
+@main.group()
+def campaign() -> None:
+    """Campaigns recorded by `export --campaign`: list them, read out their results."""
+
+
+@campaign.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the campaigns as JSON.")
+@friendly_errors
+def campaign_list(as_json) -> None:
+    """Every campaign: persona, filters, target and control sizes, when and by whom."""
+    from segmentation.campaigns import list_campaigns
+
+    found = list_campaigns(service().store)
+    if as_json:
+        emit_json([c.as_dict() for c in found])
+        return
+    if not found:
+        click.echo("No campaigns yet: export with --campaign NAME --holdout 10% to start one.")
+        return
+    click.echo(
+        f"{'campaign':<24} {'persona':<16} {'filters':<10} {'target':>7} {'control':>7}  created"
+    )
+    for c in found:
+        filters = f"top {c.filters['top']}" if c.filters.get("top") else "-"
+        click.echo(
+            f"{c.name:<24} {c.persona:<16} {filters:<10} {c.target_size:>7,} "
+            f"{c.control_size:>7,}  {c.created_at:%Y-%m-%d %H:%M} by {c.created_by}"
+            + ("" if c.responses_loaded_at else "  (no responses yet)")
+        )
+
+
+@campaign.command("readout")
+@click.argument("name")
+@click.option(
+    "--responses",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV of the customers who responded: customer_id, optionally revenue.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the readout as one JSON object.")
+@friendly_errors
+def campaign_readout(name, responses, as_json) -> None:
+    """Target vs control: response rates, lift with its 95% interval, p-value, verdict."""
+    from segmentation.campaigns import (
+        campaign_groups,
+        get_campaign,
+        read_responses,
+        readout,
+        save_responses,
+    )
+
+    store = service().store
+    found = get_campaign(store, name)
+    loaded = read_responses(responses)
+    save_responses(store, found, loaded, str(responses))
+    result = readout(found.name, campaign_groups(store, found), loaded)
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    for line in result.lines():
+        click.echo(line)
 
 
 @main.group()
