@@ -35,6 +35,7 @@ HEADER = [
     "teens_at_home",
     "education",
     "marital_status",
+    "propensity",
 ]
 
 
