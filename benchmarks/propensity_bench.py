@@ -86,7 +86,15 @@ def _run(source: str) -> dict:
 
 
 def propensity_section(sizes: tuple[int, ...] = SIZES, runs: int = 1) -> str:
-    """The BENCHMARKS.md section (Markdown)."""
+    """The BENCHMARKS.md section (Markdown), measured now."""
+    results = []
+    for rows in sizes:
+        results.append(bench_propensity(rows, runs=runs))
+        print(f"response model at {rows:,} customers: {results[-1]}", file=sys.stderr)
+    return section_markdown(results)
+
+
+def section_markdown(results: list[dict]) -> str:
     lines = [
         "## Response model (what it adds to `smartcart train`)",
         "",
@@ -99,9 +107,7 @@ def propensity_section(sizes: tuple[int, ...] = SIZES, runs: int = 1) -> str:
         "| chosen | CV AUC |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for rows in sizes:
-        r = bench_propensity(rows, runs=runs)
-        print(f"response model at {rows:,} customers: {r}", file=sys.stderr)
+    for r in results:
         lines.append(
             f"| {r['rows']:,} | {r['fit_rows']:,} | {r['runs']} | {r['fit_seconds']:.1f} "
             f"| {r['score_seconds']:.1f} | {r['added_peak_rss_mb']:,.0f} | {r['estimator']} "
