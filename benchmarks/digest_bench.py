@@ -107,7 +107,7 @@ def in_child(task: str, *args: object) -> dict:
 
 
 def open_engine(model_dir: str, database: str):
-    from segmentation.model import load_live_model
+    from segmentation.artifact import load_live_model
     from segmentation.store import Store
 
     store = Store(database)
@@ -116,7 +116,8 @@ def open_engine(model_dir: str, database: str):
 
 
 def store_previous(data: str, model_dir: str, database: str) -> dict:
-    from segmentation.history import period_at, prepare_digest
+    from segmentation.comparison import prepare_digest
+    from segmentation.periods import period_at
 
     store, model = open_engine(model_dir, database)
     started = time.perf_counter()
@@ -125,8 +126,9 @@ def store_previous(data: str, model_dir: str, database: str) -> dict:
 
 
 def dry_run(data: str, model_dir: str, database: str, chart: str) -> dict:
-    from bot.digest import render_digest
-    from segmentation.history import period_at, prepare_digest
+    from bot.digest.runner import render_digest
+    from segmentation.comparison import prepare_digest
+    from segmentation.periods import period_at
     from segmentation.templating import Templates
 
     store, model = open_engine(model_dir, database)

@@ -10,22 +10,19 @@ only `ack()` and hand the real work to `after_ack(...)`, a small pool of worker 
 default instead polls every 10 ms for the ack from a listener thread, and its lazy listeners
 deep-copy each request; both cost more than the ack itself.)
 
-Customer-level lookups (`customer`, `export`) are allowed only in the channels and for the users
-of `SMARTCART_ALLOWED_CHANNELS` / `SMARTCART_ALLOWED_USERS` (an empty list allows everyone).
-For each such request, allowed or refused, `ctx.audit(request, answer)` is called when the ctx
-has an `audit` attribute: the engine side writes the audit trail there.
+The request path itself (services, after_ack, access check, audit) is `bot.requests`, which
+the listeners import; this module only builds the app and registers them.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.error import URLError
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -35,17 +32,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.answers import (
-    Answer,
-    Request,
-    UserError,
-    dispatch,
-    internal_error_answer,
-    is_allowed,
-    looks_up_customers,
-    refusal_answer,
-    user_error_answer,
-)
+from bot.listeners import register_listeners
+from bot.requests import BotServices, provide_services
 from bot.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -55,16 +43,6 @@ logger = logging.getLogger(__name__)
 # slow answer, a chart or an export, holds up every other). 2 keeps acks fast and answers flowing.
 ANSWER_THREADS = 2
 WEB_API_TIMEOUT_SECONDS = 30
-REFUSAL = "Customer lookups aren't enabled here. Ask an admin, or try in an allowed channel."
-
-
-@dataclass
-class BotServices:
-    """What listeners need besides Bolt's own arguments."""
-
-    settings: Settings
-    ctx_factory: Callable[[], Any]
-    workers: Executor
 
 
 def create_web_client(settings: Settings) -> WebClient:
@@ -94,9 +72,6 @@ def create_app(settings: Settings, ctx_factory: Callable[[], Any]) -> App:
     app = build_bolt_app(settings)
     workers = ThreadPoolExecutor(ANSWER_THREADS, thread_name_prefix="segment-answer")
     app.use(provide_services(BotServices(settings, ctx_factory, workers)))
-
-    from bot.listeners import register_listeners
-
     register_listeners(app)
     return app
 
@@ -139,72 +114,3 @@ def slack_error_code(error: BaseException | None) -> str | None:
     if isinstance(error, SlackApiError):
         return str(error.response.get("error", "")) or None
     return None
-
-
-def provide_services(services: BotServices) -> Callable[..., None]:
-    def put_services_in_context(context: BoltContext, next: Callable[[], None]) -> None:
-        context["services"] = services
-        next()
-
-    return put_services_in_context
-
-
-def services_of(context: BoltContext) -> BotServices:
-    return context["services"]
-
-
-def after_ack(context: BoltContext, work: Callable[..., None], *args: Any) -> Future:
-    """Run `work(*args)` on a worker thread, after the listener returned (and Slack got its ack).
-
-    A failure is logged with its traceback (a Future would otherwise keep it silently).
-    """
-    return services_of(context).workers.submit(run_logged, work, *args)
-
-
-def run_logged(work: Callable[..., None], *args: Any) -> None:
-    try:
-        work(*args)
-    except Exception:
-        logger.exception("work after the ack failed: %s", getattr(work, "__name__", work))
-
-
-def answer_request(services: BotServices, request: Request) -> Answer:
-    """The answer to a Slack request: access check, dispatch, audit. Never raises."""
-    ctx, failure = engine_context(services, request)
-    if failure is not None:
-        return failure
-    if not looks_up_customers(request.text):
-        return dispatch(ctx, request)
-    answer = guarded_lookup(services.settings, ctx, request)
-    record_lookup(ctx, request, answer)
-    return answer
-
-
-def engine_context(services: BotServices, request: Request) -> tuple[Any, Answer | None]:
-    """`(ctx, None)`, or `(None, friendly answer)` when the engine cannot give one now."""
-    try:
-        return services.ctx_factory(), None
-    except UserError as error:
-        return None, user_error_answer(error.message)
-    except Exception:
-        return None, internal_error_answer(request)
-
-
-def guarded_lookup(settings: Settings, ctx: Any, request: Request) -> Answer:
-    channels = settings.SMARTCART_ALLOWED_CHANNELS
-    users = settings.SMARTCART_ALLOWED_USERS
-    if not is_allowed(request, channels, users):
-        logger.info("refused a customer lookup by %s in %s", request.user_id, request.channel_id)
-        return refusal_answer(REFUSAL)
-    return dispatch(ctx, request)
-
-
-def record_lookup(ctx: Any, request: Request, answer: Answer) -> None:
-    """Hand a customer lookup to the engine's audit trail, if it keeps one."""
-    audit = getattr(ctx, "audit", None)
-    if audit is None:
-        return
-    try:
-        audit(request, answer)
-    except Exception:
-        logger.exception("audit of a customer lookup by %s failed", request.user_id)

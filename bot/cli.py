@@ -425,7 +425,7 @@ def serve(port, host, no_scheduler) -> None:
 
 def start_jobs(config, engine):
     """The scheduler inside `serve` (None when nothing is configured to run)."""
-    from bot.scheduler import describe_jobs, start_scheduler
+    from bot.digest.scheduler import describe_jobs, start_scheduler
 
     scheduler = start_scheduler(config, engine)
     for line in describe_jobs(scheduler) if scheduler else ["scheduler: nothing to schedule"]:
@@ -449,6 +449,7 @@ def start_jobs(config, engine):
 @friendly_errors
 def playbook(persona, fmt, out) -> None:
     """A persona's playbook with live numbers (by id, name, clear prefix or C0..C3)."""
+    from bot.mrkdwn import to_mrkdwn
     from segmentation.personas import resolve_persona
     from segmentation.playbooks import render_playbook, templates_for
 
@@ -458,7 +459,7 @@ def playbook(persona, fmt, out) -> None:
     engine = service(config)
     change = engine.change_since_last_digest(found.id)
     book = render_playbook(templates, found, engine.figures(), change)
-    text = book.markdown if fmt == "md" else book.mrkdwn
+    text = book.markdown if fmt == "md" else to_mrkdwn(book.markdown)
     if out is None:
         click.echo(text, nl=False)
         return
@@ -553,13 +554,8 @@ def campaign_list(as_json) -> None:
 @friendly_errors
 def campaign_readout(name, responses, as_json) -> None:
     """Target vs control: response rates, lift with its 95% interval, p-value, verdict."""
-    from segmentation.campaigns import (
-        campaign_groups,
-        get_campaign,
-        read_responses,
-        readout,
-        save_responses,
-    )
+    from segmentation.campaigns import campaign_groups, get_campaign
+    from segmentation.readouts import read_responses, readout, save_responses
 
     store = service().store
     found = get_campaign(store, name)
@@ -582,7 +578,7 @@ def templates() -> None:
 @friendly_errors
 def check_templates_command() -> None:
     """Check every template; prints one `file:line: problem` per line, exits 1 if any."""
-    from bot.digest import digest_samples
+    from bot.digest.runner import digest_samples
     from segmentation.playbooks import check_templates
     from segmentation.templating import Templates
 
@@ -617,7 +613,7 @@ def check_templates_command() -> None:
 @friendly_errors
 def digest(now, dry_run, chart, as_json) -> None:
     """The segment digest: --now posts this period's (once), --dry-run previews it; else status."""
-    from bot.digest import DigestRunner
+    from bot.digest.runner import DigestRunner
 
     if now and dry_run:
         raise click.UsageError("choose --now or --dry-run, not both")
@@ -662,7 +658,7 @@ def print_digest_status(status: dict, as_json: bool) -> None:
 @friendly_errors
 def scheduler() -> None:
     """Run only the scheduler (digest, retraining): exactly one per deployment."""
-    from bot.scheduler import describe_jobs, start_standalone, wait_until_stopped
+    from bot.digest.scheduler import describe_jobs, start_standalone, wait_until_stopped
 
     config = settings()
     running = start_standalone(config, service(config))

@@ -17,6 +17,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from segmentation import schema
+from segmentation.drift import drift_reference, population_stats
 
 # Clustering inputs and their weights after standard scaling. Spending and income dominate so
 # that "premium" means the customers who bring the revenue; household and engagement features
@@ -104,14 +105,25 @@ PASSTHROUGH_FEATURES = [
 
 
 class FeatureBuilder(BaseEstimator, TransformerMixin):
-    """Pipeline step: validated customers -> features, computed against a fixed as-of date."""
+    """Pipeline step: validated customers -> features, computed against a fixed as-of date.
+
+    Fitting learns what the training customers looked like: `population_` (mean and spread of
+    every feature, for explanations) and `reference_` (decile edges, for drift).
+    """
 
     def __init__(self, as_of: date | None = None) -> None:
         self.as_of = as_of
 
     def fit(self, customers: pd.DataFrame, y: object = None) -> FeatureBuilder:
-        self.n_features_in_ = customers.shape[1]
+        self.fit_transform(customers)
         return self
+
+    def fit_transform(self, customers: pd.DataFrame, y: object = None) -> pd.DataFrame:
+        self.n_features_in_ = customers.shape[1]
+        features = derive_features(customers, self.as_of)
+        self.population_ = population_stats(features)
+        self.reference_ = drift_reference(features)
+        return features
 
     def transform(self, customers: pd.DataFrame) -> pd.DataFrame:
         return derive_features(customers, self.as_of)
@@ -132,11 +144,15 @@ class FeatureWeights(BaseEstimator, TransformerMixin):
 
 
 def build_preprocessor(as_of: date, inputs: list[str]) -> Pipeline:
+    """Customers -> features -> the clustering inputs' matrix (for evaluating candidates)."""
+    return Pipeline([("features", FeatureBuilder(as_of)), *build_scaling(inputs).steps])
+
+
+def build_scaling(inputs: list[str]) -> Pipeline:
     """Features -> median-imputed, standard-scaled, weighted matrix of the clustering inputs."""
     scale = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
     return Pipeline(
         [
-            ("features", FeatureBuilder(as_of)),
             ("select", ColumnTransformer([("inputs", scale, inputs)], remainder="drop")),
             ("weight", FeatureWeights(tuple(CLUSTER_WEIGHTS[f] for f in inputs))),
         ]

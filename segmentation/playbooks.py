@@ -1,8 +1,8 @@
-"""Campaign playbooks: one Jinja template per persona, live numbers, Markdown and Slack mrkdwn.
+"""Campaign playbooks: one Jinja template per persona, live numbers, rendered to Markdown.
 
 A playbook is `templates/playbooks/<persona_id>.md.j2` (a deployment's `SMARTCART_TEMPLATES`
-folder first), written in Markdown. It renders once, to Markdown (for briefs); `to_mrkdwn`
-turns that same text into Slack mrkdwn, so there is one source and two renderings.
+folder first), written in Markdown. It renders once, to Markdown (for briefs); the bot turns
+that same text into its chat format, so there is one source.
 
 What a playbook template gets:
 
@@ -32,9 +32,8 @@ from typing import Any
 
 from jinja2 import TemplateError
 
+from segmentation.figures import Figures, persona_numbers
 from segmentation.personas import PERSONAS, PERSONAS_BY_ID, Persona
-from segmentation.reports import CATEGORY_NAMES, CHANNELS
-from segmentation.service import Figures
 from segmentation.templating import TemplateProblem, Templates, describe
 
 PLAYBOOK_FOLDER = "playbooks"
@@ -53,74 +52,6 @@ def templates_for(folder: Path | None) -> Templates:
 
 # ----------------------------------------------------------------------------------------------
 # Numbers
-
-
-def persona_numbers(figures: Figures, persona_id: str) -> dict[str, Any] | None:
-    """The persona's live numbers (summed over its segments), or None when it has none."""
-    segments = figures.persona(persona_id)
-    if not segments:
-        return None
-    size = sum(s["size"] for s in segments)
-    rate = weighted(segments, "response_rate")
-    base = figures.base_response_rate
-    return {
-        "size": size,
-        "share": sum(s["share"] for s in segments),
-        "revenue_share": sum(s["revenue_share"] for s in segments),
-        "avg_spend": weighted(segments, "avg_spend"),
-        "avg_income": weighted(segments, "avg_income"),
-        "response_rate": rate,
-        "lift": rate / base if rate is not None and base else None,
-        "top_categories": combined_categories(segments),
-        "preferred_channel": combined_channel(segments),
-        "segments": [s["name"] for s in segments],
-        **response_numbers(segments),
-    }
-
-
-def response_numbers(segments: list[dict]) -> dict[str, float | None]:
-    """Expected responders to an offer to all of the persona, and the share of it in the top
-    propensity decile (None without a response model)."""
-    if any(s.get("expected_responders") is None for s in segments):
-        return {"expected_responders": None, "top_decile_share": None}
-    return {
-        "expected_responders": sum(s["expected_responders"] for s in segments),
-        "top_decile_share": weighted(segments, "top_decile_share"),
-    }
-
-
-def weighted(segments: list[dict], key: str) -> float | None:
-    """The size-weighted mean of a per-segment average (None if any segment lacks it)."""
-    if len(segments) == 1:
-        return segments[0][key]
-    if any(s[key] is None for s in segments):
-        return None
-    return sum(s[key] * s["size"] for s in segments) / sum(s["size"] for s in segments)
-
-
-def combined_categories(segments: list[dict], count: int = 3) -> list[dict]:
-    """Top product categories by share of spend, over all the persona's segments."""
-    if len(segments) == 1:
-        return segments[0]["top_categories"]
-    totals = profile_totals(segments, CATEGORY_NAMES)
-    spend = sum(totals.values()) or 1.0
-    ranked = sorted(totals.items(), key=lambda item: item[1], reverse=True)[:count]
-    return [{"category": name, "share": value / spend} for name, value in ranked]
-
-
-def combined_channel(segments: list[dict]) -> str:
-    if len(segments) == 1:
-        return segments[0]["preferred_channel"]
-    totals = profile_totals(segments, CHANNELS)
-    return max(totals, key=totals.get)
-
-
-def profile_totals(segments: list[dict], columns: dict[str, str]) -> dict[str, float]:
-    """Sum over segments of a profile mean times the segment size, per readable name."""
-    return {
-        name: sum(s["profile"].get(column, 0.0) * s["size"] for s in segments)
-        for column, name in columns.items()
-    }
 
 
 def persona_fields(persona: Persona) -> dict[str, str]:
@@ -161,10 +92,6 @@ class Playbook:
     markdown: str
     numbers: dict[str, Any] | None
 
-    @property
-    def mrkdwn(self) -> str:
-        return to_mrkdwn(self.markdown)
-
 
 def render_playbook(
     templates: Templates,
@@ -185,102 +112,6 @@ def split_title(markdown: str) -> tuple[str | None, str]:
     if not found:
         return None, markdown
     return found.group(1).replace("**", "").replace("`", ""), rest
-
-
-# ----------------------------------------------------------------------------------------------
-# Markdown -> Slack mrkdwn
-
-HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-BULLET = re.compile(r"^(\s*)[-*+]\s+(.*)$")
-QUOTE = re.compile(r"^\s{0,3}>\s?(.*)$")
-RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
-FENCE = re.compile(r"^\s{0,3}```")
-ORDERED = re.compile(r"^\s*\d+[.)]\s+")
-TABLE_ROW = re.compile(r"^\s*\|")
-CODE_SPAN = re.compile(r"(`[^`\n]+`)")
-BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")
-ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*]+?)(?<=\S)\*(?![*\w])")
-STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
-LINK = re.compile(r"\[([^\]\n]+)\]\(((?:https?://|mailto:)[^)\s|<>]+)\)")
-BOLD_MARK = "\x00"
-
-
-def to_mrkdwn(markdown: str) -> str:
-    """Markdown as Slack mrkdwn: bold `*x*`, headings as bold lines, `<url|text>`, • bullets.
-
-    Text is escaped for Slack (`&`, `<`, `>`), so a template cannot mention @channel or users;
-    only http(s) and mailto links become links. Code fences are kept as they are.
-    """
-    out: list[str] = []
-    in_fence = False
-    for line in unwrap(markdown.splitlines()):
-        if FENCE.match(line):
-            in_fence = not in_fence
-            out.append("```")
-        elif in_fence:
-            out.append(slack_escape(line))
-        else:
-            out.append(convert_line(line))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip() + "\n"
-
-
-def convert_line(line: str) -> str:
-    if RULE.match(line):
-        return ""
-    if heading := HEADING.match(line):
-        text = inline(heading.group(1)).replace("*", "")
-        return f"*{text}*" if text else ""
-    if bullet := BULLET.match(line):
-        mark = "    ◦" if len(bullet.group(1).expandtabs(4)) >= 2 else "•"
-        return f"{mark} {inline(bullet.group(2))}"
-    if quote := QUOTE.match(line):
-        return f"> {inline(quote.group(1))}"
-    return inline(line.rstrip())
-
-
-def inline(text: str) -> str:
-    """Inline Markdown of one line as mrkdwn; code spans are left as they are."""
-    parts = CODE_SPAN.split(text)
-    return "".join(
-        slack_escape(part) if part.startswith("`") else inline_markup(part) for part in parts
-    )
-
-
-def inline_markup(text: str) -> str:
-    text = slack_escape(text)
-    text = BOLD.sub(lambda m: BOLD_MARK + (m.group(1) or m.group(2)) + BOLD_MARK, text)
-    text = ITALIC.sub(r"_\1_", text)
-    text = STRIKE.sub(r"~\1~", text).replace(BOLD_MARK, "*")
-    return LINK.sub(lambda m: f"<{m.group(2)}|{m.group(1)}>", text)
-
-
-def slack_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def unwrap(lines: list[str]) -> list[str]:
-    """Join a paragraph's wrapped lines into one, as Markdown shows them (Slack keeps breaks)."""
-    out: list[str] = []
-    in_fence = False
-    for line in lines:
-        if FENCE.match(line):
-            in_fence = not in_fence
-        elif not in_fence and out and continues(out[-1], line):
-            out[-1] = out[-1].rstrip() + " " + line.strip()
-            continue
-        out.append(line)
-    return out
-
-
-def continues(previous: str, line: str) -> bool:
-    """Whether `line` is a wrapped continuation of the paragraph (or item) above it."""
-    if not previous.strip() or not line.strip() or previous.endswith("  "):
-        return False
-    starts_block = (HEADING, BULLET, QUOTE, RULE, FENCE, ORDERED, TABLE_ROW)
-    if any(pattern.match(line) for pattern in starts_block):
-        return False
-    ends_block = (HEADING, RULE, FENCE, TABLE_ROW)
-    return not any(pattern.match(previous) for pattern in ends_block)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -112,6 +112,11 @@ class ResponseModel:
         """Probability of accepting the next offer, per customer (same row order)."""
         return self.pipeline.predict_proba(customers)[:, 1]
 
+    def score(self, customers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Propensity (3 decimals) and decile (1..10) of every customer."""
+        propensity = self.predict(customers)
+        return propensity.round(3), self.deciles(propensity).astype(int)
+
     def deciles(self, propensity: np.ndarray) -> np.ndarray:
         """1..10 against the training customers' propensities; 10 = the most likely tenth."""
         edges = np.asarray(self.decile_edges)
@@ -256,10 +261,8 @@ def add_propensity(
     has a response model; unchanged otherwise."""
     if model is None or scores.empty:
         return scores
-    propensity = model.predict(customers)
     scores = scores.copy()
-    scores["propensity"] = propensity.round(3)
-    scores["propensity_decile"] = model.deciles(propensity).astype(int)
+    scores["propensity"], scores["propensity_decile"] = model.score(customers)
     return scores
 
 
@@ -320,7 +323,7 @@ def report_section(model: ResponseModel | None) -> list[str]:
 
 
 def summary_line(metrics: dict | None) -> str:
-    """The response model's figures in one line (CLI, Slack model card)."""
+    """The response model's figures in one line (CLI and the bot's model card)."""
     if not metrics:
         return "Response model: none (the data has no usable Response column)"
     return (

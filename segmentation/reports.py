@@ -1,4 +1,4 @@
-"""Figures per segment, drift references, and the model report an analyst reads."""
+"""The model report an analyst reads (the figures come from `segmentation.figures`)."""
 
 from __future__ import annotations
 
@@ -7,104 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from segmentation import schema
-from segmentation.features import PROFILE_FEATURES
-from segmentation.personas import SegmentName
 from segmentation.propensity import report_section
-
-CHANNELS = {
-    "NumWebPurchases": "web",
-    "NumCatalogPurchases": "catalog",
-    "NumStorePurchases": "store",
-}
-CATEGORY_NAMES = {
-    "MntWines": "wine",
-    "MntFruits": "fruit",
-    "MntMeatProducts": "meat",
-    "MntFishProducts": "fish",
-    "MntSweetProducts": "sweets",
-    "MntGoldProds": "gold",
-}
-PSI_BINS = 10
-
-
-def segment_figures(
-    features: pd.DataFrame,
-    labels: np.ndarray,
-    names: list[SegmentName],
-    response: pd.Series | None,
-) -> list[dict]:
-    """Size, shares, spend, income, response and profile of every named segment."""
-    total_revenue = float(features["TotalSpending"].sum()) or 1.0
-    base_rate = float(response.mean()) if response is not None else None
-    out = []
-    for name in names:
-        members = labels == name.cluster
-        segment = features[members]
-        rate = float(response[members].mean()) if response is not None and members.any() else None
-        out.append(
-            {
-                "cluster": int(name.cluster),
-                "persona": name.persona,
-                "name": name.name,
-                "primary": name.primary,
-                "fit": round(name.fit, 3),
-                "size": int(members.sum()),
-                "share": float(members.mean()),
-                "revenue_share": float(segment["TotalSpending"].sum() / total_revenue),
-                "avg_spend": float(segment["TotalSpending"].mean()),
-                "avg_income": float(segment["Income"].mean()),
-                "response_rate": rate,
-                "lift": rate / base_rate if rate is not None and base_rate else None,
-                "top_categories": top_categories(segment),
-                "preferred_channel": preferred_channel(segment),
-                "profile": {
-                    f: float(segment[f].mean()) for f in PROFILE_FEATURES if f in segment.columns
-                },
-            }
-        )
-    return out
-
-
-def top_categories(features: pd.DataFrame, count: int = 3) -> list[dict]:
-    spend = features[schema.SPENDING_COLUMNS].sum()
-    total = float(spend.sum()) or 1.0
-    ranked = spend.sort_values(ascending=False).head(count)
-    return [{"category": CATEGORY_NAMES[c], "share": float(v / total)} for c, v in ranked.items()]
-
-
-def preferred_channel(features: pd.DataFrame) -> str:
-    totals = features[list(CHANNELS)].sum()
-    return CHANNELS[str(totals.idxmax())]
-
-
-def population_stats(features: pd.DataFrame) -> dict[str, dict[str, float]]:
-    return {
-        f: {"mean": float(features[f].mean()), "std": float(features[f].std(ddof=0) or 1.0)}
-        for f in features.columns
-    }
-
-
-def drift_reference(features: pd.DataFrame) -> dict[str, dict[str, list[float]]]:
-    """Decile edges and shares of every feature at training time, for the PSI of later data."""
-    reference = {}
-    for column in features.columns:
-        values = features[column].dropna().to_numpy()
-        if len(values) == 0:
-            continue
-        edges = np.unique(np.quantile(values, np.linspace(0, 1, PSI_BINS + 1)[1:-1]))
-        counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
-        reference[column] = {"edges": edges.tolist(), "shares": (counts / counts.sum()).tolist()}
-    return reference
-
-
-def population_stability_index(reference: dict[str, list[float]], values: np.ndarray) -> float:
-    edges = np.asarray(reference["edges"])
-    expected = np.asarray(reference["shares"])
-    counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
-    actual = counts / max(counts.sum(), 1)
-    expected, actual = np.clip(expected, 1e-4, None), np.clip(actual, 1e-4, None)
-    return float(np.sum((actual - expected) * np.log(actual / expected)))
 
 
 def _percent(value: float | None) -> str:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
-from segmentation import schema
-from segmentation.features import derive_features
-from segmentation.model import SegmentModel
-from segmentation.propensity import add_propensity, likelihood_words
-from segmentation.reports import CHANNELS
+from segmentation.artifact import SegmentModel
+from segmentation.figures import CHANNELS
+from segmentation.propensity import likelihood_words
 
 # How each trait reads: label, the customer's value, the average customer's value, unit.
 TRAITS: dict[str, tuple[str, str, str, str]] = {
@@ -57,59 +54,27 @@ class Explanation:
 
 
 def score(model: SegmentModel, customers: pd.DataFrame) -> pd.DataFrame:
-    """Cluster, persona, confidence and (with a response model) propensity of every customer."""
-    scores = score_features(model, customers[schema.ID], derive_features(customers, model.as_of))
-    return add_propensity(scores, getattr(model, "response", None), customers)
-
-
-def score_features(model: SegmentModel, ids: pd.Series, features: pd.DataFrame) -> pd.DataFrame:
-    """`score` for features already derived (the pipeline after its FeatureBuilder step)."""
-    X = model.pipeline[1:-1].transform(features)
-    clusters = model.clusterer.predict(X)
-    confidence = assignment_confidence(model, X, clusters)
-    by_cluster = {s["cluster"]: s for s in model.segments}
-    return pd.DataFrame(
-        {
-            "customer_id": ids.to_numpy(),
-            "cluster": clusters.astype(int),
-            "persona": [by_cluster[c]["persona"] for c in clusters],
-            "segment": [by_cluster[c]["name"] for c in clusters],
-            "confidence": confidence,
-        }
-    )
-
-
-def assignment_confidence(model: SegmentModel, X: np.ndarray, clusters: np.ndarray) -> np.ndarray:
-    """1 - (distance to own centroid / distance to the nearest other): 0 on a border, 1 at the centre."""
-    distances = model.clusterer.transform(X)
-    order = list(model.clusterer.clusters_)
-    own_column = np.array([order.index(c) for c in clusters])
-    rows = np.arange(len(X))
-    own = distances[rows, own_column]
-    others = distances.copy()
-    others[rows, own_column] = np.inf
-    nearest_other = others.min(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        confidence = 1 - own / nearest_other
-    return np.clip(np.nan_to_num(confidence, nan=0.0), 0.0, 1.0).round(3)
+    """customer_id, cluster, persona, segment, confidence (and, with a response model,
+    propensity and propensity_decile) of every customer (same order)."""
+    return model.assign(customers).table()
 
 
 def explain(model: SegmentModel, customer: pd.DataFrame) -> Explanation:
     """Persona, confidence, the traits that set this customer apart, and key facts."""
-    all_features = derive_features(customer, model.as_of)
-    scores = score_features(model, customer[schema.ID], all_features)
-    scored = add_propensity(scores, getattr(model, "response", None), customer).iloc[0]
-    features = all_features.iloc[0]
+    assignment = model.assign(customer)
+    features = assignment.features.iloc[0]
     return Explanation(
-        customer_id=int(scored["customer_id"]),
-        persona=str(scored["persona"]),
-        segment_name=str(scored["segment"]),
-        cluster=int(scored["cluster"]),
-        confidence=float(scored["confidence"]),
+        customer_id=int(assignment.customer_id[0]),
+        persona=str(assignment.persona[0]),
+        segment_name=str(assignment.segment[0]),
+        cluster=int(assignment.cluster[0]),
+        confidence=float(assignment.confidence[0]),
         drivers=drivers(features, model.population),
         facts=key_facts(features),
-        propensity=float(scored["propensity"]) if "propensity" in scored else None,
-        propensity_decile=int(scored["propensity_decile"]) if "propensity" in scored else None,
+        propensity=None if assignment.propensity is None else float(assignment.propensity[0]),
+        propensity_decile=None
+        if assignment.propensity_decile is None
+        else int(assignment.propensity_decile[0]),
     )
 
 

@@ -1,44 +1,28 @@
 """What the bot and the CLI ask of the engine: the live model, the store, and live figures.
 
-No Slack here. The live model is re-read when the LIVE pointer changes, so a bot keeps serving
+Knows nothing of chat or scheduling. The live model is re-read when the LIVE pointer changes, so a bot keeps serving
 the last good model while a training runs and switches as soon as a new one is published.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from segmentation import history, schema
+from segmentation import schema, snapshots
+from segmentation.artifact import SegmentModel, live_version, load_live_model
+from segmentation.comparison import Comparison, prepare_digest
 from segmentation.errors import ModelError
-from segmentation.features import derive_features
+from segmentation.figures import Figures, compute_figures
 from segmentation.loading import load_customers
-from segmentation.model import SegmentModel, live_version, load_live_model
-from segmentation.personas import PERSONAS, SegmentName
-from segmentation.propensity import add_propensity, segment_expectations
-from segmentation.reports import segment_figures
+from segmentation.periods import Period
+from segmentation.propensity import add_propensity
 from segmentation.scoring import Explanation, explain, score
 from segmentation.store import Store, customer_frame
 from segmentation.training import TrainingOptions, TrainingResult, publish, train
 from segmentation.validation import validate
-
-
-@dataclass
-class Figures:
-    """Segment figures computed from the customers currently in the store."""
-
-    model_version: str
-    customers: int
-    base_response_rate: float | None
-    segments: list[dict]
-    missing_personas: list[str]
-
-    def persona(self, persona_id: str) -> list[dict]:
-        return [s for s in self.segments if s["persona"] == persona_id]
 
 
 class SegmentService:
@@ -108,7 +92,15 @@ class SegmentService:
         segments = self.figures().persona(persona_id)
         size = sum(s["size"] for s in segments)
         share = sum(s["share"] for s in segments)
-        return history.change_since_last_digest(self.store, persona_id, size, share)
+        return snapshots.change_since_last_digest(self.store, persona_id, size, share)
+
+    def digest(self, period: Period, data: str | None = None, save: bool = True) -> Comparison:
+        """The period's snapshot (taken, or reused when stored) against the previous period's.
+
+        `data` is a customer file or URL (else the stored customers); `save=False` (a dry run)
+        writes nothing.
+        """
+        return prepare_digest(self.store, self.model, period, data, save)
 
     def audience(self, persona_id: str) -> pd.DataFrame:
         """The persona's customers with what a campaign tool needs."""
@@ -132,36 +124,3 @@ class SegmentService:
             {s["cluster"]: s["name"] for s in self.model.segments}
         )
         return add_propensity(out, self.model.response, customer_frame(members))
-
-
-def compute_figures(model: SegmentModel, customers: pd.DataFrame) -> Figures:
-    scores = score(model, customers)
-    features = derive_features(customers, model.as_of)
-    labels = scores["cluster"].to_numpy()
-    names = [
-        SegmentName(s["cluster"], s["persona"], s["name"], s["primary"], s["fit"])
-        for s in model.segments
-    ]
-    response = customers.get("Response")
-    segments = segment_figures(
-        features.reset_index(drop=True),
-        labels,
-        names,
-        None if response is None else response.reset_index(drop=True),
-    )
-    base = None if response is None else float(np.mean(response))
-    expectations = segment_expectations(scores)
-    for segment in segments:
-        segment.update(
-            expectations.get(
-                segment["cluster"], {"expected_responders": None, "top_decile_share": None}
-            )
-        )
-    present = {s["persona"] for s in segments}
-    return Figures(
-        model.version,
-        len(customers),
-        base,
-        segments,
-        [p.id for p in PERSONAS if p.id not in present],
-    )

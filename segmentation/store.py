@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from segmentation import schema
+from segmentation.campaign_tables import create_campaign_tables
 
 metadata = sa.MetaData()
 
@@ -152,54 +153,6 @@ digest_events = sa.Table(
 )
 
 
-# Campaigns (migration 3): one row per campaign (`export --campaign`), the group of each of its
-# customers (target or control, fixed by a hash of campaign and customer id), and the responses
-# loaded for its readout (segmentation/campaigns.py).
-campaigns = sa.Table(
-    "campaigns",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(64), nullable=False, unique=True),
-    sa.Column("persona", sa.String(40), nullable=False),
-    sa.Column("filters", sa.JSON, nullable=False),
-    sa.Column("holdout", sa.Float, nullable=False),
-    sa.Column("target_size", sa.Integer, nullable=False),
-    sa.Column("control_size", sa.Integer, nullable=False),
-    sa.Column("model_version", sa.String(40), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("created_by", sa.String(64), nullable=False),
-    sa.Column("channel_id", sa.String(64), nullable=False),
-    sa.Column("exports", sa.Integer, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("responses_source", sa.String(300), nullable=True),
-    sa.Column("responses_loaded_at", sa.DateTime(timezone=True), nullable=True),
-)
-campaign_members = sa.Table(
-    "campaign_members",
-    metadata,
-    sa.Column(
-        "campaign_id",
-        sa.Integer,
-        sa.ForeignKey("campaigns.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    sa.Column("customer_id", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("holdout_group", sa.String(8), nullable=False),
-)
-campaign_responses = sa.Table(
-    "campaign_responses",
-    metadata,
-    sa.Column(
-        "campaign_id",
-        sa.Integer,
-        sa.ForeignKey("campaigns.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    sa.Column("customer_id", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("revenue", sa.Float, nullable=True),
-)
-
-
 def _create(*tables: sa.Table) -> Callable[[Connection], None]:
     def migrate(connection: Connection) -> None:
         metadata.create_all(connection, tables=list(tables))
@@ -215,11 +168,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
         "digest history: snapshots, segments, members, runs and their events",
         _create(history_snapshots, history_segments, history_members, digest_runs, digest_events),
     ),
-    (
-        3,
-        "campaigns: holdout groups and responses",
-        _create(campaigns, campaign_members, campaign_responses),
-    ),
+    (3, "campaigns: holdout groups and responses", create_campaign_tables),
 ]
 
 INSERT_CHUNK = 5000

@@ -14,23 +14,19 @@ import joblib
 import numpy as np
 import pandas as pd
 import sklearn
-from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from segmentation import charts, modeling
-from segmentation.features import build_preprocessor, cluster_inputs, derive_features
+from segmentation import charts, selection
+from segmentation.artifact import SegmentModel, make_live, save_model
+from segmentation.assignment import segment_pipeline
+from segmentation.features import build_preprocessor, cluster_inputs
+from segmentation.figures import segment_figures
 from segmentation.loading import load_customers
-from segmentation.model import SegmentModel, make_live, save_model
-from segmentation.modeling import Progress, SegmentClusterer, _quiet
-from segmentation.personas import missing_personas, name_segments, z_profiles
+from segmentation.personas import missing_personas
 from segmentation.propensity import fit_response_model
 from segmentation.propensity_charts import lift_chart, reliability_chart
-from segmentation.reports import (
-    drift_reference,
-    population_stats,
-    segment_figures,
-    write_model_report,
-)
+from segmentation.reports import write_model_report
+from segmentation.selection import Progress, SegmentClusterer, _quiet
 from segmentation.validation import ValidatedData, validate
 
 # Below this many customers the final fit is faster on one thread (see evaluate_candidates).
@@ -70,8 +66,8 @@ def train(
 ) -> TrainingResult:
     """Train a model and write its artifact and report; the live model is not changed."""
     options = options or TrainingOptions()
-    if options.algorithm not in ("auto", *modeling.ALGORITHMS):
-        raise ValueError(f"--algorithm must be auto or one of {', '.join(modeling.ALGORITHMS)}")
+    if options.algorithm not in ("auto", *selection.ALGORITHMS):
+        raise ValueError(f"--algorithm must be auto or one of {', '.join(selection.ALGORITHMS)}")
     progress(f"loading {source}")
     data = validate(load_customers(source, options.table), options.as_of)
     progress(f"{data.rows['used']} customers used, {data.rows['quarantined']} quarantined")
@@ -79,7 +75,7 @@ def train(
     preprocessor = build_preprocessor(data.as_of, inputs)
     X = preprocessor.fit_transform(data.customers)
 
-    candidates = modeling.evaluate_candidates(
+    candidates = selection.evaluate_candidates(
         X,
         algorithms=_algorithms_to_evaluate(options),
         refits=options.refits,
@@ -87,19 +83,19 @@ def train(
         progress=progress,
     )
     elbow_k = (
-        modeling.elbow_k(candidates) if any(c.algorithm == "kmeans" for c in candidates) else None
+        selection.elbow_k(candidates) if any(c.algorithm == "kmeans" for c in candidates) else None
     )
     k = elbow_k if options.k == "auto" else int(options.k)
-    chosen = modeling.choose_candidate(candidates, k, options.algorithm)
+    chosen = selection.choose_candidate(candidates, k, options.algorithm)
     progress(f"chosen {chosen.algorithm} with k={chosen.k}; fitting on all customers")
 
     clusterer = SegmentClusterer(chosen.algorithm, chosen.k, options.seed, eps=chosen.eps)
+    pipeline = segment_pipeline(data.as_of, inputs, clusterer)
     with threadpool_limits(limits=1 if len(X) < PARALLEL_FIT_ROWS else None):
-        clusterer.fit(X)
-    pipeline = Pipeline([*preprocessor.steps, ("cluster", clusterer)])
-    features = derive_features(data.customers, data.as_of)
-    labels = clusterer.labels_
-    names = name_segments(z_profiles(features, labels)[lambda z: z.index >= 0])
+        pipeline.fit(data.customers)
+    features = pipeline.named_steps["features"].transform(data.customers)
+    labels = pipeline.named_steps["cluster"].labels_
+    names = pipeline.named_steps["personas"].names_
     response = data.customers.get("Response")
     segments = segment_figures(features, labels, names, response)
     response_model, response_note = fit_response_model(
@@ -107,7 +103,8 @@ def train(
     )
 
     version = new_version()
-    card = _model_card(version, data, options, inputs, chosen, clusterer, elbow_k, names)
+    fitted = pipeline.named_steps["cluster"].clusterer_
+    card = _model_card(version, data, options, inputs, chosen, fitted, elbow_k, names)
     card["base_response_rate"] = None if response is None else float(response.mean())
     card["response_model"] = None if response_model is None else dict(response_model.metrics)
     card["notes"] = [*card["notes"], *([response_note] if response_note else [])]
@@ -116,8 +113,6 @@ def train(
         pipeline=pipeline,
         segments=segments,
         card=card,
-        population=population_stats(features),
-        reference=drift_reference(features),
         candidates=[c.as_dict() for c in candidates],
         response=response_model,
     )
@@ -133,7 +128,7 @@ def train(
 def _algorithms_to_evaluate(options: TrainingOptions) -> tuple[str, ...]:
     """All of them for `auto`; otherwise the one asked for, plus K-Means when k comes from its elbow."""
     if options.algorithm == "auto":
-        return modeling.ALGORITHMS
+        return selection.ALGORITHMS
     if options.k == "auto" and options.algorithm != "kmeans":
         return ("kmeans", options.algorithm)
     return (options.algorithm,)
@@ -180,13 +175,13 @@ def _model_card(version, data, options, inputs, chosen, clusterer, elbow_k, name
     }
 
 
-def _selection_reason(chosen: modeling.Candidate, options: TrainingOptions) -> str:
+def _selection_reason(chosen: selection.Candidate, options: TrainingOptions) -> str:
     k_reason = "k from the elbow's knee" if options.k == "auto" else f"k={options.k} as asked"
     if options.algorithm != "auto":
         return f"{options.algorithm} as asked, {k_reason}"
-    stable = chosen.stability_ari >= modeling.STABLE_ARI
+    stable = chosen.stability_ari >= selection.STABLE_ARI
     rule = (
-        f"highest silhouette among candidates with stability >= {modeling.STABLE_ARI}"
+        f"highest silhouette among candidates with stability >= {selection.STABLE_ARI}"
         if stable
         else "no candidate reached the stability bar; the most stable one"
     )

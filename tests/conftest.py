@@ -5,6 +5,7 @@ from __future__ import annotations
 # ==============================================================================================
 # Slack plumbing: the Slack stand-in, settings pointing at it, the real HTTP server.
 # ==============================================================================================
+import os
 import socket
 import threading
 import time
@@ -22,6 +23,19 @@ from bot.settings import Settings, load_settings
 from tests.signing import TEST_BOT_TOKEN, TEST_SIGNING_SECRET
 from tests.slack_client import SlackBot
 from tests.slack_standin import SlackStandIn, invalid_blocks
+from tests.support import REAL_DATA, STUDY_DATA
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With SMARTCART_REQUIRE_REAL_DATA=1 (CI), missing real data fails the run instead of skipping."""
+    if os.environ.get("SMARTCART_REQUIRE_REAL_DATA") != "1":
+        return
+    missing = [str(path) for path in (REAL_DATA, STUDY_DATA) if not path.exists()]
+    if missing:
+        raise pytest.UsageError(
+            f"SMARTCART_REQUIRE_REAL_DATA=1 but the real data is missing: {', '.join(missing)}"
+        )
+
 
 SLACK_ENV = (
     "SLACK_BOT_TOKEN",

@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.answers import Answer, Request, escape, section
-from bot.app import BotServices, answer_request
+from bot.requests import BotServices, answer_request
 
 logger = logging.getLogger(__name__)
 

@@ -18,14 +18,12 @@ from bot.views.formatting import percent
 from segmentation.campaigns import (
     Campaign,
     CampaignError,
-    Readout,
     campaign_groups,
     get_campaign,
     list_campaigns,
-    readout,
-    stored_responses,
 )
 from segmentation.personas import PERSONAS_BY_ID
+from segmentation.readouts import Readout, readout, stored_responses
 
 LISTED = 20
 

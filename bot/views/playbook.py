@@ -18,6 +18,7 @@ from bot.answers import (
     split_mrkdwn_sections,
 )
 from bot.context import BotContext
+from bot.mrkdwn import to_mrkdwn
 from segmentation.personas import Persona, choices, resolve_persona
 from segmentation.playbooks import (
     Playbook,
@@ -25,7 +26,6 @@ from segmentation.playbooks import (
     render_playbook,
     split_title,
     templates_for,
-    to_mrkdwn,
 )
 from segmentation.templating import TemplateProblem
 

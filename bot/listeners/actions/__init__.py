@@ -9,8 +9,8 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from bot.answers import OPEN_PLAYBOOK_ACTION, Request
-from bot.app import after_ack, services_of
 from bot.listeners.replies import answer_in_slack
+from bot.requests import after_ack, services_of
 
 # `open_playbook` or `open_playbook:<persona>` (action_ids must differ within one block).
 OPEN_PLAYBOOK = re.compile(rf"^{OPEN_PLAYBOOK_ACTION}(:.*)?$")

@@ -7,8 +7,8 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from bot.answers import SLASH_COMMAND, Request, unescape_slack
-from bot.app import after_ack, services_of
 from bot.listeners.replies import answer_in_slack
+from bot.requests import after_ack, services_of
 
 
 def register(app: App) -> None:

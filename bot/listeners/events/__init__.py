@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.answers import usage_answer
-from bot.app import after_ack
+from bot.requests import after_ack
 
 logger = logging.getLogger(__name__)
 

@@ -13,13 +13,14 @@ from bot.answers import MAX_SECTION_TEXT
 from bot.cli import main
 from bot.views import playbook as playbook_view
 from bot.views.playbook import check_templates_at_start
-from segmentation import history
+from segmentation import snapshots
+from segmentation.figures import persona_numbers
+from segmentation.periods import period_at
 from segmentation.personas import PERSONAS, PERSONAS_BY_ID, Persona, resolve_persona
-from segmentation.playbooks import persona_numbers
 from segmentation.scoring import score
 from segmentation.templating import money, percent, times
 from tests.bot.views.test_views import all_text
-from tests.engine.test_playbooks import write_playbook
+from tests.segmentation.test_playbooks import write_playbook
 from tests.slack_client import SlackBot
 
 PREMIUM_TITLE = "High-Value Premium Customers: campaign playbook"
@@ -241,9 +242,9 @@ def test_playbook_shows_the_change_since_the_last_digest(segment_bot, bot_contex
     assert "Since the last digest" not in all_text(segment_bot.ask("playbook premium"))
     customers = trained.data.customers
     fewer = customers[customers["ID"] % 10 != 0]  # the last digest saw 10% fewer customers
-    period = history.period_at("0 9 * * mon", "UTC", datetime(2024, 4, 2, tzinfo=UTC))
-    history.save_snapshot(
-        bot_context.service.store, history.take_snapshot(trained.model, fewer, period, "test")
+    period = period_at("0 9 * * mon", "UTC", datetime(2024, 4, 2, tzinfo=UTC))
+    snapshots.save_snapshot(
+        bot_context.service.store, snapshots.take_snapshot(trained.model, fewer, period, "test")
     )
     figures = bot_context.service.figures()
     now = sum(s["size"] for s in figures.persona("premium"))

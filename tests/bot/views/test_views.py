@@ -30,7 +30,7 @@ def test_customer_answer_has_persona_reasons_confidence_and_action(
     message = segment_bot.ask(f"customer {customer_id}")
     text = all_text(message)
     assert message["response_type"] == "ephemeral"
-    segment = trained.model.segment(int(trained.labels[0]))
+    segment = next(s for s in trained.model.segments if s["cluster"] == int(trained.labels[0]))
     assert segment["name"] in text
     assert "Confidence:" in text and "Why this persona" in text
     assert text.count("average") >= 3

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.context import build_context
-from bot.digest import DigestRunner
-from bot.scheduler import (
+from bot.digest.runner import DigestRunner
+from bot.digest.scheduler import (
     DIGEST_JOB,
     DIGEST_RETRY_JOB,
     MISFIRE_GRACE_SECONDS,
@@ -27,7 +27,7 @@ from bot.scheduler import (
     start_scheduler,
 )
 from bot.settings import Settings, SettingsError, load_settings
-from segmentation.model import live_version
+from segmentation.artifact import live_version
 from segmentation.service import SegmentService
 from segmentation.store import Store
 from segmentation.training import TrainingOptions

@@ -9,12 +9,12 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from segmentation import modeling
+from segmentation import selection
+from segmentation.artifact import live_version, load_live_model, load_model, model_path
 from segmentation.errors import DataError, ModelError
-from segmentation.model import live_version, load_live_model, load_model, model_path
 from segmentation.scoring import explain, score
 from segmentation.training import TrainingOptions, publish, train
-from tests.engine.test_loading import export_as
+from tests.segmentation.test_loading import export_as
 from tests.support import REAL_DATA, STUDY_DATA
 
 needs_real_data = pytest.mark.skipif(not REAL_DATA.exists(), reason="reference data not present")
@@ -164,8 +164,8 @@ def test_k_auto_takes_the_elbow_knee(generated_file, tmp_path):
 
 
 def test_knee_of_a_curve():
-    assert modeling.knee_index([100, 50, 30, 25, 22, 20, 19]) == 2
-    assert modeling.knee_index([5, 5, 5]) == 0
+    assert selection.knee_index([100, 50, 30, 25, 22, 20, 19]) == 2
+    assert selection.knee_index([5, 5, 5]) == 0
 
 
 def test_explanation_names_three_traits_with_numbers(generated_file, tmp_path):

@@ -1,7 +1,7 @@
 """The weekly digest: posted once per (channel, period), whatever happens.
 
 A run is a small state machine in the style of Apache Superset's report executor: the digest
-run's row in the store (see `segmentation.digest_runs`) has a state, and the class whose
+run's row in the store (see `bot.digest.ledger`) has a state, and the class whose
 `current_states` holds that state decides the next step. Every transition is written to
 `digest_events` and logged.
 
@@ -48,9 +48,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.answers import Answer, context, finalize, header, split_mrkdwn_sections
 from bot.app import create_web_client
-from bot.settings import Settings, require
-from segmentation.charts import history_chart
-from segmentation.digest_runs import (
+from bot.digest.ledger import (
     AMBIGUOUS,
     FAILED,
     POSTED,
@@ -60,19 +58,12 @@ from segmentation.digest_runs import (
     RunLedger,
     utc_now,
 )
-from segmentation.history import (
-    GONE,
-    NEW,
-    Comparison,
-    Period,
-    period_at,
-    persona_name,
-    persona_short,
-    prepare_digest,
-    recent_history,
-    stored_snapshot,
-)
+from bot.settings import Settings, require
+from segmentation.charts import history_chart
+from segmentation.comparison import GONE, NEW, Comparison, persona_name, persona_short
+from segmentation.periods import Period, period_at
 from segmentation.service import SegmentService
+from segmentation.snapshots import recent_history, stored_snapshot
 from segmentation.templating import Templates
 
 logger = logging.getLogger(__name__)
@@ -393,9 +384,7 @@ class DigestRunner:
     def dry_run(self, at: datetime | None = None, chart_path: Path | None = None) -> DryRun:
         """The digest as it would be posted now; writes the chart, stores and claims nothing."""
         period = self.period(at)
-        comparison = prepare_digest(
-            self.service.store, self.service.model, period, self.settings.SMARTCART_DATA, False
-        )
+        comparison = self.service.digest(period, self.settings.SMARTCART_DATA, save=False)
         path = (chart_path or Path("var") / "digest" / f"digest-{period.key}.png").absolute()
         message = render_digest(comparison, period, self.templates, path)
         return DryRun(period, comparison, message, path)
@@ -476,13 +465,7 @@ class Attempt:
 
     def build(self) -> DigestMessage:
         runner = self.runner
-        comparison = prepare_digest(
-            runner.service.store,
-            runner.service.model,
-            self.period,
-            runner.settings.SMARTCART_DATA,
-            True,
-        )
+        comparison = runner.service.digest(self.period, runner.settings.SMARTCART_DATA, save=True)
         with tempfile.TemporaryDirectory(prefix="smartcart-digest-") as folder:
             path = Path(folder) / f"segment-sizes-{self.period.key}.png"
             return render_digest(comparison, self.period, runner.templates, path)

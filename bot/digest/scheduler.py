@@ -5,7 +5,7 @@
 - `smartcart-digest-retry`: every few minutes (and shortly after start), the same job for the
   current period. It posts nothing when the period is posted or being posted; it retries a failed
   period after a backoff, finishes a crashed one, and catches up a tick missed while the process
-  was down, all only within the digest's grace window (`bot.digest.GRACE`).
+  was down, all only within the digest's grace window (`bot.digest.runner.GRACE`).
 - `smartcart-retrain` (when `SMARTCART_RETRAIN_CRON` is set): retrains from `SMARTCART_DATA`;
   the live model changes only when training succeeded (`SegmentService.train`).
 
@@ -30,9 +30,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.digest import DigestRunner
+from bot.digest.runner import DigestRunner
 from bot.settings import Settings, SettingsError, require
-from segmentation.history import digest_trigger
 from segmentation.service import SegmentService
 from segmentation.training import TrainingOptions
 
@@ -126,6 +125,10 @@ def add_jobs(scheduler: BackgroundScheduler, settings: Settings, jobs: Scheduled
     if jobs.retrain is not None:
         retrain = CronTrigger.from_crontab(settings.SMARTCART_RETRAIN_CRON, timezone=zone)
         scheduler.add_job(jobs.retrain, retrain, id=RETRAIN_JOB, name="retraining", **options)
+
+
+def digest_trigger(cron: str, timezone: str) -> CronTrigger:
+    return CronTrigger.from_crontab(cron, timezone=timezone)
 
 
 def start_scheduler(

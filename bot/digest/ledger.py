@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from segmentation.history import as_utc
+from segmentation.snapshots import as_utc
 from segmentation.store import Store, digest_events, digest_runs
 
 logger = logging.getLogger(__name__)

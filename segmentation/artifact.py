@@ -14,56 +14,64 @@ from datetime import date
 from pathlib import Path
 
 import joblib
-import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from segmentation.assignment import Assignment, assign
 from segmentation.errors import ModelError
-from segmentation.personas import PERSONAS_BY_ID
 from segmentation.propensity import ResponseModel
+from segmentation.selection import SegmentClusterer
 
-ARTIFACT_FORMAT = 1
+# 2: the Pipeline runs from customers to personas; population and drift reference live in it.
+ARTIFACT_FORMAT = 2
 LIVE_POINTER = "LIVE"
 
 
 @dataclass
 class SegmentModel:
+    """A trained model: its fitted Pipeline, the training figures per segment, and its card.
+
+    All learned state lives in the Pipeline's fitted steps (features: as-of date, population
+    statistics, drift reference; cluster: scaling and clusterer; personas: the naming).
+    """
+
     version: str
     pipeline: Pipeline
     segments: list[dict]
     card: dict
-    population: dict[str, dict[str, float]]
-    reference: dict[str, dict[str, list[float]]]
     candidates: list[dict] = field(default_factory=list)
     # The response propensity model (segmentation/propensity.py); None without a Response column.
     response: ResponseModel | None = None
 
+    def assign(self, customers: pd.DataFrame) -> Assignment:
+        """Features, cluster, persona, confidence and (with a response model) propensity of every
+        validated customer (same order)."""
+        assignment = assign(self.pipeline, customers)
+        if self.response is not None and len(customers):
+            assignment.propensity, assignment.propensity_decile = self.response.score(customers)
+        return assignment
+
     @property
-    def clusterer(self):
-        return self.pipeline.named_steps["cluster"]
+    def clusterer(self) -> SegmentClusterer:
+        return self.pipeline.named_steps["cluster"].clusterer_
 
     @property
     def as_of(self) -> date:
-        return date.fromisoformat(self.card["as_of"])
+        return self.pipeline.named_steps["features"].as_of
+
+    @property
+    def population(self) -> dict[str, dict[str, float]]:
+        """Mean and spread of every feature over the training customers."""
+        return self.pipeline.named_steps["features"].population_
+
+    @property
+    def reference(self) -> dict[str, dict[str, list[float]]]:
+        """Decile edges and shares of every feature at training time (for the PSI)."""
+        return self.pipeline.named_steps["features"].reference_
 
     @property
     def base_response_rate(self) -> float | None:
         return self.card.get("base_response_rate")
-
-    def segment(self, cluster: int) -> dict:
-        for segment in self.segments:
-            if segment["cluster"] == cluster:
-                return segment
-        raise KeyError(cluster)
-
-    def segments_of(self, persona_id: str) -> list[dict]:
-        return [s for s in self.segments if s["persona"] == persona_id]
-
-    def persona_name(self, persona_id: str) -> str:
-        return PERSONAS_BY_ID[persona_id].name
-
-    def transform(self, customers: pd.DataFrame) -> np.ndarray:
-        return self.pipeline[:-1].transform(customers)
 
 
 def model_path(model_dir: Path, version: str) -> Path:

@@ -9,20 +9,22 @@ import pytest
 from segmentation.campaigns import (
     CampaignError,
     ExportOptions,
-    GroupResult,
     Top,
     assign_groups,
     campaign_groups,
-    compare,
     get_campaign,
     list_campaigns,
     parse_holdout,
     parse_top,
+    record_campaign,
+    select_audience,
+)
+from segmentation.readouts import (
+    GroupResult,
+    compare,
     read_responses,
     readout,
-    record_campaign,
     save_responses,
-    select_audience,
     stored_responses,
 )
 from segmentation.store import Store

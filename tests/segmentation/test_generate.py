@@ -12,6 +12,7 @@ from segmentation.generate import (
     write_customers,
 )
 from segmentation.training import TrainingOptions, train
+from tests.support import REAL_DATA
 
 # The published layout, written out independently of the module under test.
 PUBLISHED_COLUMNS = [
@@ -24,9 +25,6 @@ PUBLISHED_COLUMNS = [
 ]  # fmt: skip
 AMOUNTS = [c for c in PUBLISHED_COLUMNS if c.startswith("Mnt")]
 CHANNELS = ["NumWebPurchases", "NumCatalogPurchases", "NumStorePurchases"]
-REAL_DATA = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "marketing_campaign.csv"
-)
 needs_real_data = pytest.mark.skipif(not REAL_DATA.exists(), reason=f"{REAL_DATA} not found")
 
 

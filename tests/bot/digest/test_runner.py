@@ -16,7 +16,8 @@ from slack_sdk import WebClient
 
 from bot.cli import main
 from bot.context import build_context
-from bot.digest import (
+from bot.digest.ledger import AMBIGUOUS, FAILED, POSTED
+from bot.digest.runner import (
     GRACE,
     LEASE,
     METADATA_EVENT,
@@ -26,7 +27,6 @@ from bot.digest import (
     is_ambiguous,
 )
 from bot.settings import Settings, load_settings
-from segmentation.digest_runs import AMBIGUOUS, FAILED, POSTED
 from segmentation.templating import Templates
 from tests.signing import TEST_BOT_TOKEN
 
@@ -210,7 +210,7 @@ def test_a_crash_after_the_claim_is_finished_by_the_next_run_without_a_second_po
 def test_a_crash_while_building_leaves_nothing_sent_and_the_next_run_posts(
     make_runner, slack_standin, clock, monkeypatch
 ):
-    from bot import digest
+    from bot.digest import runner as digest
 
     def crash(self):
         raise Crash("out of memory")
@@ -399,7 +399,7 @@ def test_the_dry_run_posts_and_claims_nothing_and_writes_a_png(
 
 
 def test_the_digest_template_renders_its_samples():
-    from bot.digest import digest_samples
+    from bot.digest.runner import digest_samples
 
     templates = Templates()
     for name, cases in digest_samples().items():

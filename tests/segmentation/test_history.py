@@ -11,9 +11,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from segmentation import history
+from segmentation import comparison, periods, snapshots
 from segmentation import store as store_module
-from segmentation.history import GONE, NEW, period_at, prepare_digest
+from segmentation.comparison import GONE, NEW, prepare_digest
+from segmentation.periods import period_at
 from segmentation.scoring import score
 from segmentation.store import MIGRATIONS, Store, digest_runs, history_members
 
@@ -34,7 +35,7 @@ def put_customers(store: Store, model, customers: pd.DataFrame) -> None:
     store.save_customers(customers, score(model, customers), model.version, replace=True)
 
 
-def week(key_time: datetime) -> history.Period:
+def week(key_time: datetime) -> periods.Period:
     return period_at(WEEKLY, "Europe/Berlin", key_time)
 
 
@@ -133,7 +134,9 @@ def test_a_cron_firing_several_times_a_week_gets_a_period_per_fire():
 
 def test_a_snapshot_adds_up(trained):
     model, customers = trained.model, trained.data.customers
-    snapshot = history.take_snapshot(model, customers, week(datetime(2024, 4, 2, tzinfo=UTC)), "x")
+    snapshot = snapshots.take_snapshot(
+        model, customers, week(datetime(2024, 4, 2, tzinfo=UTC)), "x"
+    )
     assert snapshot.customers == len(customers)
     assert sum(s["share"] for s in snapshot.segments) == pytest.approx(1.0)
     spend = customers[[c for c in customers.columns if c.startswith("Mnt")]].to_numpy().sum()
@@ -167,7 +170,7 @@ def test_movements_and_drift_appear_when_the_data_changes(store, trained):
     assert int(table.to_numpy().sum()) == len(customers) + 50
     assert second.moved == sum(m["customers"] for m in second.moves)
     premium = next(r for r in second.rows if r["persona"] == "premium")
-    assert premium["share_change"] > history.SHARE_SHIFT_POINTS
+    assert premium["share_change"] > comparison.SHARE_SHIFT_POINTS
     # everyone in premium now (new ones included) minus everyone in it before (gone included)
     assert premium["size_change"] == table["premium"].sum() - table.loc["premium"].sum() > 0
     assert any("share moved" in w and "High-Value Premium" in w for w in second.warnings)
@@ -197,7 +200,7 @@ def test_a_dry_run_writes_nothing(store, trained):
 def test_history_lists_the_last_periods_in_order(store, trained, monkeypatch):
     model, customers = trained.model, trained.data.customers
     put_customers(store, model, customers)
-    monkeypatch.setattr(history, "KEEP_MEMBER_SNAPSHOTS", 2)
+    monkeypatch.setattr(snapshots, "KEEP_MEMBER_SNAPSHOTS", 2)
     for day in (2, 9, 16):
         last = prepare_digest(store, model, week(datetime(2024, 4, day, tzinfo=UTC)), None, True)
     keys, sizes = last.history
@@ -219,16 +222,3 @@ def test_digest_data_can_come_from_a_file(store, trained, tmp_path):
     )
     assert comparison.current.source.endswith("customers.parquet")
     assert 450 < comparison.current.customers <= 500
-
-
-def test_latest_changes_are_what_a_playbook_shows(store, trained):
-    model, customers = trained.model, trained.data.customers
-    put_customers(store, model, customers)
-    prepare_digest(store, model, week(datetime(2024, 4, 2, tzinfo=UTC)), None, True)
-    assert history.latest_changes(store) == {}
-    put_customers(store, model, changed_customers(customers))
-    second = prepare_digest(store, model, week(datetime(2024, 4, 9, tzinfo=UTC)), None, True)
-    changes = history.latest_changes(store)
-    for row in second.rows:
-        assert changes[row["persona"]]["size"] == row["size_change"]
-        assert changes[row["persona"]]["share_points"] == pytest.approx(row["share_change"])

@@ -8,18 +8,22 @@ from pathlib import Path
 
 import pytest
 
+from bot.mrkdwn import to_mrkdwn
 from segmentation.features import derive_features
+from segmentation.figures import (
+    Figures,
+    compute_figures,
+    persona_numbers,
+    preferred_channel,
+    top_categories,
+)
 from segmentation.personas import PERSONAS, PERSONAS_BY_ID, Persona, resolve_persona
 from segmentation.playbooks import (
     check_templates,
-    persona_numbers,
     playbook_template,
     render_playbook,
     split_title,
-    to_mrkdwn,
 )
-from segmentation.reports import preferred_channel, top_categories
-from segmentation.service import Figures, compute_figures
 from segmentation.templating import TemplateProblem, Templates, money, percent, times
 from segmentation.training import TrainingOptions, TrainingResult, train
 
@@ -76,12 +80,16 @@ def test_every_persona_renders_both_ways_with_the_models_figures(trained, person
     assert book.numbers["preferred_channel"] == segment["preferred_channel"]
     for line in expected_lines(segment | {"lift": segment["lift"]}):
         assert f"- {line}\n" in book.markdown
-        assert f"• {as_mrkdwn(line)}\n" in book.mrkdwn
+        assert f"• {as_mrkdwn(line)}\n" in to_mrkdwn(book.markdown)
     assert book.markdown.startswith(f"# {persona.name}: campaign playbook\n")
-    assert book.mrkdwn.startswith(f"*{persona.name}: campaign playbook*\n")
-    assert persona.next_action in book.markdown and persona.next_action in book.mrkdwn
+    assert to_mrkdwn(book.markdown).startswith(f"*{persona.name}: campaign playbook*\n")
+    assert persona.next_action in book.markdown and persona.next_action in to_mrkdwn(book.markdown)
     assert "Since the last digest" not in book.markdown
-    assert "**" not in book.mrkdwn and "\n#" not in book.mrkdwn and "\n- " not in book.mrkdwn
+    assert (
+        "**" not in to_mrkdwn(book.markdown)
+        and "\n#" not in to_mrkdwn(book.markdown)
+        and "\n- " not in to_mrkdwn(book.markdown)
+    )
 
 
 def test_the_study_offers_are_in_each_playbook(trained):
@@ -145,10 +153,10 @@ def test_a_persona_without_a_segment_gets_the_no_customers_version(trained_k):
     book = render_playbook(Templates(), PERSONAS_BY_ID[missing], figures)
     assert book.numbers is None
     assert "> **No customers in this persona in the current model.**" in book.markdown
-    assert "> *No customers in this persona in the current model.*" in book.mrkdwn
+    assert "> *No customers in this persona in the current model.*" in to_mrkdwn(book.markdown)
     assert f"has 3 segments and none of them is {PERSONAS_BY_ID[missing].short}" in book.markdown
     assert "**Customers:**" not in book.markdown
-    assert PERSONAS_BY_ID[missing].next_action in book.mrkdwn
+    assert PERSONAS_BY_ID[missing].next_action in to_mrkdwn(book.markdown)
 
 
 def test_change_since_the_last_digest_shows_only_when_given(trained):
@@ -160,7 +168,7 @@ def test_change_since_the_last_digest_shows_only_when_given(trained):
     assert "## Since the last digest\n- **Customers:** +25 (+1.5 points of customer share)" in (
         book.markdown
     )
-    assert "*Since the last digest*\n• *Customers:* +25 (+1.5 points" in book.mrkdwn
+    assert "*Since the last digest*\n• *Customers:* +25 (+1.5 points" in to_mrkdwn(book.markdown)
     lost = render_playbook(Templates(), persona, figures, change={"size": -3, "share_points": -0.2})
     assert "- **Customers:** -3 (-0.2 points of customer share)" in lost.markdown
 
