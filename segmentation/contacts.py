@@ -48,7 +48,7 @@ def load_contacts(source: str | Path, table: str = CONTACTS_TABLE) -> Contacts:
     optional `consent` where `0`, `false` or `no` means opted out (`1`, `true`, `yes` or empty
     mean not opted out). A customer id may appear once.
     """
-    raw = load_customers(source, table, all_columns=True)  # contact columns are not the contract's
+    raw = load_customers(source, table, all_columns=True)
     columns = contact_columns(raw.frame, raw.source)
     frame = raw.frame
     ids = parse_ids(frame[columns["customer_id"]], raw.source, raw.line_of)

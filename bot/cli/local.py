@@ -163,9 +163,23 @@ class _LocalContext:
     "--changes", is_flag=True, help="Who joined and who left the persona since the last digest."
 )
 @click.option("--user", default=None, help="User id for the audit trail (default: cli:<login>).")
+@click.option("--top", default=None, help="Keep the most likely to respond: a share (30%) or 500.")
+@click.option("--campaign", default=None, help="Record a campaign of this name (with --holdout).")
+@click.option("--holdout", default=None, help="Control group share with --campaign (default 10%).")
 @friendly_errors
 def export(
-    persona, out, fmt, contacts, contacts_table, default_country, min_confidence, changes, user
+    persona,
+    out,
+    fmt,
+    contacts,
+    contacts_table,
+    default_country,
+    min_confidence,
+    changes,
+    user,
+    top,
+    campaign,
+    holdout,
 ) -> None:
     """Write a persona's audience for a campaign tool (recorded in the audit trail)."""
     import bot.views  # noqa: F401  (registers the subcommands)
@@ -183,7 +197,8 @@ def export(
     country = default_country or config.SMARTCART_DEFAULT_COUNTRY
     config = config.model_copy(update={"SMARTCART_DEFAULT_COUNTRY": country})
     known = load_contacts(source, contacts_table) if source else None
-    words = export_words(" ".join(persona), fmt, min_confidence, changes)
+    targeting = {"top": top, "campaign": campaign, "holdout": holdout}
+    words = export_words(" ".join(persona), fmt, min_confidence, changes, targeting)
     request = Request(text=f"export {words}", user_id=local_user(user), channel_id=LOCAL_CHANNEL)
     answer = answer_with(local_context(config, known), config, request, apply_allow_lists=False)
     made = answer.result
@@ -201,9 +216,21 @@ def export(
     )
     for line in made.result.summary_lines():
         click.echo(line)
+    if made.campaign is not None:
+        c = made.campaign
+        click.echo(
+            f"Campaign {c.name}: {c.target_size:,} target, {c.control_size:,} control "
+            f"({c.holdout:.0%} held out; the group column). Do not contact the control group."
+        )
 
 
-def export_words(persona: str, fmt: str, min_confidence: float | None, changes: bool) -> str:
+def export_words(
+    persona: str,
+    fmt: str,
+    min_confidence: float | None,
+    changes: bool,
+    targeting: dict[str, str | None],
+) -> str:
     """`smartcart export`'s options as `/segment export`'s words (defaults left out)."""
     words = [persona]
     if fmt != "csv":
@@ -212,4 +239,5 @@ def export_words(persona: str, fmt: str, min_confidence: float | None, changes: 
         words.append(f"min-confidence={min_confidence!r}")
     if changes:
         words.append("changes")
+    words += [f"{key}={value}" for key, value in targeting.items() if value is not None]
     return " ".join(words)

@@ -19,6 +19,7 @@ from bot.cli.common import (
     settings,
 )
 from bot.cli.main import main
+from segmentation.propensity import summary_line as response_summary_line
 
 
 @main.command()
@@ -135,6 +136,7 @@ def train_summary(model) -> dict:
             for s in model.segments
         ],
         "candidates": model.candidates,
+        "response_model": model.card.get("response_model"),
     }
 
 
@@ -153,6 +155,7 @@ def print_training(result) -> None:
         f"Silhouette {metrics['silhouette']}, stability {metrics['stability_ari']}, "
         f"assignment agreement {metrics['assignment_agreement']:.1%}"
     )
+    click.echo(response_summary_line(card.get("response_model")))
     print_segments(result.model.segments)
     click.echo(f"Report: {result.report}")
     for name, path in result.charts.items():
@@ -266,6 +269,7 @@ def model(as_json) -> None:
     click.echo(f"Rows: {card['rows']}")
     click.echo(f"Algorithm: {card['algorithm']}, k={card['k']} ({card['selection']})")
     click.echo("Metrics: " + ", ".join(f"{k} {v}" for k, v in metrics.items()))
+    click.echo(response_summary_line(card.get("response_model")))
     click.echo("Personas: " + ", ".join(f"{c}={p}" for c, p in card["personas"].items()))
     if card.get("missing_personas"):
         click.echo("Missing personas: " + ", ".join(card["missing_personas"]))

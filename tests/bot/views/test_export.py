@@ -41,6 +41,7 @@ HEADER = [
     "teens_at_home",
     "education",
     "marital_status",
+    "propensity",
 ]
 
 
