@@ -218,27 +218,35 @@ def print_segments(segments: list[dict]) -> None:
     "--replace", is_flag=True, help="Replace the stored customers instead of adding/updating."
 )
 @click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the scores as CSV."
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the scores to FILE.csv or FILE.parquet (by the extension).",
+)
+@click.option(
+    "--chunk-rows",
+    default=100_000,
+    show_default=True,
+    type=click.IntRange(1000),
+    help="Customers read, scored and stored at a time (memory grows with it, not the data).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print counts per persona as JSON.")
 @friendly_errors
-def score(data, table, replace, out, as_json) -> None:
+def score(data, table, replace, out, chunk_rows, as_json) -> None:
     """Place customers in segments with the live model and store the result."""
     config = settings()
     engine = service(config)
-    validated, scores = engine.score_file(data_source(data, config), replace=replace, table=table)
-    if out:
-        scores.to_csv(out, index=False)
-    counts = scores["persona"].value_counts().to_dict()
-    summary = {"model_version": engine.model.version, "rows": validated.rows, "personas": counts}
+    run = engine.score_file(
+        data_source(data, config), replace=replace, table=table, out=out, chunk_rows=chunk_rows
+    )
+    summary = {"model_version": run.model_version, "rows": run.rows, "personas": run.personas}
     if as_json:
         emit_json(summary)
         return
     click.echo(
-        f"Scored {len(scores)} customers with model {engine.model.version} "
-        f"({validated.rows['quarantined']} quarantined)"
+        f"Scored {run.rows['used']} customers with model {run.model_version} "
+        f"({run.rows['quarantined']} quarantined)"
     )
-    for persona, count in counts.items():
+    for persona, count in run.personas.items():
         click.echo(f"  {persona:<16} {count}")
     if out:
         click.echo(f"Scores written to {out}")
@@ -303,9 +311,9 @@ def demo(rows) -> None:
     result = engine.train(str(data_file), TrainingOptions(), progress=progress)
     print_training(result)
     click.echo("3. Scoring the same export again (as a weekly refresh would)")
-    _, scores = engine.score_file(str(data_file), replace=True)
-    click.echo(f"   {len(scores)} customers scored with model {engine.model.version}")
-    first = int(scores.sort_values("confidence", ascending=False)["customer_id"].iloc[0])
+    run = engine.score_file(str(data_file), replace=True)
+    click.echo(f"   {run.rows['used']} customers scored with model {run.model_version}")
+    first = run.most_confident
     explanation = engine.explain(first)
     click.echo(
         f"4. Customer {first}: {explanation.segment_name} "
