@@ -54,21 +54,27 @@ class CustomerWriter:
         if rows.empty:
             return
         ids = rows[schema.ID].to_numpy(dtype="int64")
-        if not self.replace:
-            self._delete(ids)
+        replacing = not self.replace
+        if replacing and self.connection.dialect.name != "sqlite":
+            self._delete(ids)  # SQLite replaces on the key as it inserts (INSERT OR REPLACE)
         columns, values = customer_values(rows, self.stamp)
-        insert_rows(self.connection, customers, columns, values)
+        insert_rows(self.connection, customers, columns, values, replacing)
         columns, values = assignment_values(scores, self.model_version, self.stamp)
-        insert_rows(self.connection, assignments, columns, values)
+        insert_rows(self.connection, assignments, columns, values, replacing)
         self.written += len(ids)
 
     def _delete(self, ids: np.ndarray) -> None:
+        if self.connection.dialect.name == "postgresql":  # one array parameter per table
+            for table in (assignments, customers):
+                self.connection.execute(
+                    table.delete().where(table.c.customer_id == sa.any_(sa.bindparam("ids"))),
+                    {"ids": ids.tolist()},
+                )
+            return
         for start in range(0, len(ids), INSERT_CHUNK):
             chunk = ids[start : start + INSERT_CHUNK].tolist()
-            self.connection.execute(
-                assignments.delete().where(assignments.c.customer_id.in_(chunk))
-            )
-            self.connection.execute(customers.delete().where(customers.c.customer_id.in_(chunk)))
+            for table in (assignments, customers):
+                self.connection.execute(table.delete().where(table.c.customer_id.in_(chunk)))
 
 
 @contextmanager
@@ -103,14 +109,19 @@ def assignment_values(
 
 
 def insert_rows(
-    connection: Connection, table: sa.Table, columns: Sequence[str], values: dict[str, object]
+    connection: Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    values: dict[str, object],
+    replacing: bool = False,
 ) -> None:
     """Insert column arrays (a scalar is the same for every row): COPY on PostgreSQL with
-    psycopg, the driver's executemany with tuples elsewhere."""
+    psycopg, the driver's executemany with tuples elsewhere (on SQLite `replacing` makes it
+    INSERT OR REPLACE, so rows with a stored key replace it)."""
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
         _copy(connection, table, columns, values)
     else:
-        _executemany(connection, table, columns, values)
+        _executemany(connection, table, columns, values, replacing)
 
 
 def _length(values: dict[str, object]) -> int:
@@ -118,7 +129,11 @@ def _length(values: dict[str, object]) -> int:
 
 
 def _executemany(
-    connection: Connection, table: sa.Table, columns: Sequence[str], values: dict[str, object]
+    connection: Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    values: dict[str, object],
+    replacing: bool,
 ) -> None:
     dialect = connection.dialect
     n = _length(values)
@@ -127,11 +142,11 @@ def _executemany(
         column_type = table.c[name].type
         value = values[name]
         if not isinstance(value, np.ndarray):
-            processor = column_type.bind_processor(dialect)
+            processor = column_type.dialect_impl(dialect).bind_processor(dialect)
             lists.append([processor(value) if processor else value] * n)
         else:
             lists.append(_python_values(value, column_type, dialect))
-    statement = _insert_sql(connection, table, columns, dialect.paramstyle)
+    statement = _insert_sql(connection, table, columns, replacing)
     connection.exec_driver_sql(statement, list(zip(*lists, strict=True)))
 
 
@@ -141,7 +156,7 @@ def _python_values(array: np.ndarray, column_type: sa.types.TypeEngine, dialect)
     if np.issubdtype(array.dtype, np.datetime64):
         days = array.astype("datetime64[D]")
         distinct, inverse = np.unique(days, return_inverse=True)
-        processor = column_type.bind_processor(dialect)
+        processor = column_type.dialect_impl(dialect).bind_processor(dialect)
         converted = [d.item() for d in distinct]
         if processor:
             converted = [processor(d) for d in converted]
@@ -156,11 +171,15 @@ def _python_values(array: np.ndarray, column_type: sa.types.TypeEngine, dialect)
     return out
 
 
-def _insert_sql(connection: Connection, table: sa.Table, columns: Sequence[str], style: str) -> str:
-    quote = connection.dialect.identifier_preparer.quote
+def _insert_sql(
+    connection: Connection, table: sa.Table, columns: Sequence[str], replacing: bool
+) -> str:
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
-    marks = ", ".join("?" if style == "qmark" else "%s" for _ in columns)
-    return f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
+    marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in columns)
+    verb = "INSERT OR REPLACE" if replacing and dialect.name == "sqlite" else "INSERT"
+    return f"{verb} INTO {quote(table.name)} ({names}) VALUES ({marks})"
 
 
 def _copy(

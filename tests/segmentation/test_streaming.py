@@ -4,6 +4,7 @@ on SQLite and PostgreSQL, `--out` by extension, and no half-written store after 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -114,7 +115,9 @@ def test_streamed_scoring_gives_the_one_piece_answers(trained, messy_csv, databa
 
 def store_assignments(store: Store) -> pd.DataFrame:
     with store.engine.connect() as connection:
-        rows = connection.execute(sa.text("SELECT customer_id, persona, confidence FROM assignments"))
+        rows = connection.execute(
+            sa.text("SELECT customer_id, persona, confidence FROM assignments")
+        )
         frame = pd.DataFrame(rows.all(), columns=["customer_id", "persona", "confidence"])
     return frame.set_index("customer_id").sort_index()
 
@@ -140,7 +143,7 @@ def test_a_failure_halfway_leaves_the_stored_customers(trained, messy_csv, datab
     store.migrate()
     before = score_source(model, store, messy_csv, replace=True, chunk_rows=CHUNK)
     broken = tmp_path / "broken.csv"
-    lines = open(messy_csv).read().splitlines()
+    lines = Path(messy_csv).read_text().splitlines()
     lines[600] += "\textra\tfields"  # the third chunk cannot be parsed
     broken.write_text("\n".join(lines) + "\n")
     out = tmp_path / "scores.parquet"
