@@ -312,6 +312,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from benchmarks.digest_bench import digest_section
+    from benchmarks.export_bench import export_section
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -320,7 +321,8 @@ def main() -> None:
         generation = bench_generate(args.runs)
         latency = bench_latency(folder, args.runs)
         digest = digest_section(runs=args.runs)
-        write_report(args.out, facts, training, generation, latency, ["", digest])
+        export = export_section(runs=args.runs)
+        write_report(args.out, facts, training, generation, latency, ["", digest, "", export])
     print(f"wrote {args.out}", file=sys.stderr)
 
 

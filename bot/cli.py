@@ -34,6 +34,8 @@ def friendly_errors(command: Callable) -> Callable:
 
         try:
             return command(*args, **kwargs)
+        except click.ClickException:
+            raise  # already one clear line (a usage error exits with 2)
         except (SegmentationError, SettingsError, LookupError) as error:
             raise click.ClickException(str(error).strip("'\"")) from None
         except ValueError as error:
@@ -477,28 +479,84 @@ def playbook(persona, fmt, out) -> None:
 @click.option(
     "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="FILE.csv"
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "meta", "google", "klaviyo"]),
+    default="csv",
+    show_default=True,
+    help="csv, a Meta custom audience, Google Customer Match (both hashed) or a Klaviyo import.",
+)
+@click.option(
+    "--contacts",
+    help="Contacts (CSV, Parquet or SQLAlchemy URL): customer_id, email, phone[, consent]. "
+    "Default: SMARTCART_CONTACTS.",
+)
+@click.option(
+    "--contacts-table",
+    default="contacts",
+    show_default=True,
+    help="Table, when --contacts is a SQL URL.",
+)
+@click.option(
+    "--default-country",
+    help="Country of phones written without a country code (e.g. US). "
+    "Default: SMARTCART_DEFAULT_COUNTRY.",
+)
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0, 1),
+    help="Keep only customers placed with at least this confidence (0 to 1).",
+)
+@click.option(
+    "--changes", is_flag=True, help="Who joined and who left the persona since the last digest."
+)
 @click.option("--user", default=None, help="User id for the audit trail (default: cli:<login>).")
 @friendly_errors
-def export(persona, out, user) -> None:
-    """Write a persona's customers as CSV for a campaign tool (recorded in the audit trail)."""
+def export(
+    persona, out, fmt, contacts, contacts_table, default_country, min_confidence, changes, user
+) -> None:
+    """Write a persona's audience for a campaign tool (recorded in the audit trail)."""
     import getpass
 
-    from bot.views.export import audience_csv, empty_message
+    from bot.views.export import empty_message
+    from segmentation.audiences import ExportOptions, persona_export
+    from segmentation.contacts import load_contacts
     from segmentation.personas import resolve_persona
 
+    config = settings()
     text = " ".join(persona)
     found = resolve_persona(text)
-    engine = service()
-    content, rows = audience_csv(engine, found)
+    options = ExportOptions(
+        format=fmt,
+        min_confidence=min_confidence,
+        changes=changes,
+        default_country=default_country or config.SMARTCART_DEFAULT_COUNTRY,
+    )
+    source = contacts or config.SMARTCART_CONTACTS
+    if source is None and fmt != "csv":
+        raise click.UsageError(
+            f"--format {fmt} needs contact details: pass --contacts FILE or set SMARTCART_CONTACTS"
+        )
+    engine = service(config)
+    known = load_contacts(source, contacts_table) if source else None
+    made = persona_export(engine, found, options, known)
+    rows = made.result.rows
     if rows:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(content)
+        out.write_bytes(made.result.content)
     user_id = user or f"cli:{getpass.getuser()}"
-    engine.store.audit(user_id, "local", "export", text, True, rows=rows, detail=found.id)
+    engine.store.audit(
+        user_id, "local", "export", text, True, rows=rows, detail=made.audit_detail()
+    )
     if not rows:
-        click.echo(empty_message(engine, found).replace("*", ""), err=True)
+        click.echo(empty_message(engine, made).replace("*", ""), err=True)
         raise SystemExit(1)
-    click.echo(f"Wrote {rows:,} customers of {found.name} to {out}")
+    what = "changes" if changes else "customers"
+    since = f" since the digest of {made.since_period}" if made.since_period else ""
+    click.echo(f"Wrote {rows:,} {what} of {found.name}{since} to {out} (format {fmt})")
+    for line in made.result.summary_lines():
+        click.echo(line)
 
 
 @main.group()

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     SMARTCART_MODEL_DIR: Path = Path("var/models")
     SMARTCART_DATA: str | None = None
     SMARTCART_TEMPLATES: Path | None = None
+    # Contact details for exports (file or SQLAlchemy URL, table `contacts`): Slack users cannot
+    # pass a file, so `/segment export` joins these; phones without a country code are read as
+    # numbers of SMARTCART_DEFAULT_COUNTRY.
+    SMARTCART_CONTACTS: str | None = None
+    SMARTCART_DEFAULT_COUNTRY: str | None = None
 
     SMARTCART_DIGEST_CHANNEL: str | None = None
     SMARTCART_DIGEST_CRON: str = "0 9 * * mon"
@@ -107,6 +112,30 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None
         return value.strip()
+
+    @field_validator("SMARTCART_CONTACTS")
+    @classmethod
+    def _contacts_exist(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from segmentation.loading import is_sql_url
+
+        source = value.strip()
+        if is_sql_url(source):
+            return source
+        path = absolute_path(Path(source))
+        if not path.is_file():
+            raise ValueError(f"{str(path)!r} is not a file")
+        return str(path)
+
+    @field_validator("SMARTCART_DEFAULT_COUNTRY")
+    @classmethod
+    def _country_is_known(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from segmentation.contacts import check_country
+
+        return check_country(value.strip())
 
     @field_validator("SMARTCART_TEMPLATES")
     @classmethod
@@ -162,7 +191,7 @@ class Settings(BaseSettings):
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
-            if name == "SMARTCART_DATABASE_URL":
+            if name in ("SMARTCART_DATABASE_URL", "SMARTCART_CONTACTS") and value:
                 value = hide_password(value)
             yield name, value
 

@@ -7,6 +7,7 @@ the last good model while a training runs and switches as soon as a new one is p
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,18 @@ from segmentation.scoring import Explanation, explain, score
 from segmentation.store import Store
 from segmentation.streaming import DEFAULT_CHUNK_ROWS, ScoringRun, output_format, score_source
 from segmentation.training import TrainingOptions, TrainingResult, publish, train
+
+AUDIENCE_COLUMNS = [
+    "customer_id",
+    "persona",
+    "confidence",
+    "Income",
+    "Kidhome",
+    "Teenhome",
+    "Recency",
+    "Education",
+    "Marital_Status",
+]
 
 
 class SegmentService:
@@ -116,23 +129,39 @@ class SegmentService:
 
     def audience(self, persona_id: str) -> pd.DataFrame:
         """The persona's customers with what a campaign tool needs."""
-        members = self.store.members(persona_id)
+        return self.audience_frame(self.store.members(persona_id))
+
+    def audience_frame(self, members: pd.DataFrame) -> pd.DataFrame:
+        """Stored customers with their assignment -> the columns of an audience export."""
         if members.empty:
-            return members
-        columns = [
-            "customer_id",
-            "persona",
-            "confidence",
-            "Income",
-            "Kidhome",
-            "Teenhome",
-            "Recency",
-            "Education",
-            "Marital_Status",
-        ]
-        out = members[columns].copy()
+            return pd.DataFrame(columns=[*AUDIENCE_COLUMNS, "total_spending", "segment"])
+        out = members[AUDIENCE_COLUMNS].copy()
         out["total_spending"] = members[schema.SPENDING_COLUMNS].sum(axis=1)
         out["segment"] = members["cluster"].map(
             {s["cluster"]: s["name"] for s in self.model.segments}
         )
         return out
+
+    def audience_changes(self, persona_id: str) -> tuple[pd.DataFrame, str]:
+        """Who joined and who left the persona since the latest digest, and that digest's period.
+
+        The audience columns plus `change` (`joined` / `left`); a customer who left shows where
+        they are now (persona, segment) or, when no longer stored, only their id.
+        Raises ModelError before the first digest.
+        """
+        latest = snapshots.previous_snapshot(self.store, datetime.now(UTC))
+        if latest is None or latest.members is None:
+            raise ModelError(
+                "no digest yet to compare with (changes are counted from the latest digest; "
+                "`smartcart digest --now` takes one)"
+            )
+        before = latest.members.loc[latest.members["persona"] == persona_id, "customer_id"]
+        now = self.audience(persona_id)
+        joined = now[~now["customer_id"].isin(before)].assign(change="joined")
+        left_ids = sorted(set(before.astype("int64")) - set(now["customer_id"].astype("int64")))
+        stored = self.audience_frame(self.store.assigned_customers(left_ids))
+        left = pd.DataFrame({"customer_id": left_ids}).merge(stored, on="customer_id", how="left")
+        frames = [f for f in (joined, left.assign(change="left")) if not f.empty]
+        if not frames:
+            return joined, latest.period
+        return pd.concat(frames, ignore_index=True), latest.period

@@ -170,6 +170,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
 ]
 
 INSERT_CHUNK = 5000
+ASSIGNMENT_FIELDS = ("persona", "confidence", "model_version", "cluster")
 
 
 def now() -> datetime:
@@ -252,16 +253,19 @@ class Store:
 
     def members(self, persona: str) -> pd.DataFrame:
         """Customers currently in a persona, with their assignment, for an audience export."""
+        return self._assigned(assignments.c.persona == persona)
+
+    def assigned_customers(self, ids: Iterable[int]) -> pd.DataFrame:
+        """Stored customers with their assignment, by id (ids not stored are left out)."""
+        chunks = _chunks(sorted({int(i) for i in ids}), INSERT_CHUNK)
+        frames = [self._assigned(customers.c.customer_id.in_(chunk)) for chunk in chunks]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def _assigned(self, condition: sa.ColumnElement[bool]) -> pd.DataFrame:
         query = (
-            sa.select(
-                customers,
-                assignments.c.persona,
-                assignments.c.confidence,
-                assignments.c.model_version,
-                assignments.c.cluster,
-            )
+            sa.select(customers, *(assignments.c[c] for c in ASSIGNMENT_FIELDS))
             .join(assignments, assignments.c.customer_id == customers.c.customer_id)
-            .where(assignments.c.persona == persona)
+            .where(condition)
             .order_by(customers.c.customer_id)
         )
         with self.engine.connect() as connection:

@@ -1,92 +1,189 @@
-"""`/segment export <persona>`: the persona's customers as a CSV file for a campaign tool.
+"""`/segment export <persona> [format=...] [min-confidence=...] [changes]`: an audience file.
 
 The file goes to the person who asked (a DM, since the answer is ephemeral); the app checks
-access and records every export (who, where, which persona, how many rows) in the audit trail.
-`smartcart export` uses `audience_csv` too.
+access and records every export (who, where, which persona, format, how many rows) in the audit
+trail. Contact details come from `SMARTCART_CONTACTS` (Slack users cannot pass a file); they
+are only ever in the file, never in a message: the answer gives counts. The engine side (formats,
+consent, hashing) is `segmentation.audiences`; `smartcart export` uses it too.
 """
 
 from __future__ import annotations
 
-from datetime import date
-
-import pandas as pd
-
-from bot.answers import Answer, Request, Upload, context, handles, section
+from bot.answers import (
+    Answer,
+    Request,
+    Upload,
+    UserError,
+    context,
+    handles,
+    section,
+    truncate,
+)
 from bot.context import BotContext
 from bot.views.playbook import find_persona
+from segmentation.audiences import (
+    FORMAT_TITLES,
+    FORMATS,
+    PLATFORM_FORMATS,
+    ExportOptions,
+    PersonaExport,
+    persona_export,
+)
+from segmentation.contacts import Contacts, load_contacts
+from segmentation.errors import DataError, ModelError
 from segmentation.personas import Persona
 from segmentation.service import SegmentService
 
-# Audience columns -> CSV headers, in the order a campaign tool reads them.
-CSV_COLUMNS = {
-    "customer_id": "customer_id",
-    "persona": "persona",
-    "segment": "segment",
-    "confidence": "confidence",
-    "Recency": "days_since_last_purchase",
-    "total_spending": "total_spending_2y",
-    "Income": "income",
-    "Kidhome": "kids_at_home",
-    "Teenhome": "teens_at_home",
-    "Education": "education",
-    "Marital_Status": "marital_status",
-}
+EXAMPLE = "Try `/segment export premium format=meta min-confidence=0.5`."
+OPTIONS_HELP = (
+    f"Options: `format={'|'.join(FORMATS)}`, `min-confidence=0.5` (or `50%`), and `changes` "
+    "for who joined and who left since the last digest."
+)
 
 
-@handles("export", "export <persona>", "The persona's customers as a CSV file for a campaign tool")
+@handles(
+    "export",
+    f"export <persona> [format={'|'.join(FORMATS)}] [min-confidence=0.5] [changes]",
+    "The persona's customers as a file for a campaign tool (CSV, Meta, Google, Klaviyo)",
+)
 def export(ctx: BotContext, args: list[str], request: Request) -> Answer:
-    persona = find_persona(args, "export")
-    content, rows = audience_csv(ctx.service, persona)
-    version = ctx.service.live_version()
-    if rows == 0:
-        message = empty_message(ctx.service, persona)
-        return Answer(text=message, blocks=[section(message)], audit=audit_facts(persona, 0))
-    filename = export_filename(persona)
-    message = f"*{persona.name}*: {rows:,} customers, as `{filename}` in our direct messages."
+    words, options = parse_export_args(args, ctx.settings.SMARTCART_DEFAULT_COUNTRY)
+    persona = find_persona(words, "export")
+    contacts = configured_contacts(ctx.settings.SMARTCART_CONTACTS, options)
+    try:
+        made = persona_export(ctx.service, persona, options, contacts)
+    except ModelError as error:
+        raise UserError(f"Cannot export changes: {error}.") from None
+    if made.result.rows == 0:
+        message = empty_message(ctx.service, made)
+        return Answer(text=message, blocks=[section(message)], audit=audit_facts(made))
+    return file_answer(made, ctx.service.live_version())
+
+
+def parse_export_args(
+    args: list[str], default_country: str | None
+) -> tuple[list[str], ExportOptions]:
+    """The persona's words and the options (`format=meta`, `min-confidence=0.5`, `changes`)."""
+    words: list[str] = []
+    chosen: dict = {"default_country": default_country}
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        key = key.lower().replace("_", "-")
+        if not sep and key == "changes":
+            chosen["changes"] = True
+        elif sep and key == "format":
+            chosen["format"] = known_format(value)
+        elif sep and key in ("min-confidence", "confidence"):
+            chosen["min_confidence"] = confidence_value(value)
+        elif sep:
+            raise UserError(f"Unknown option `{shown(arg)}`. {OPTIONS_HELP}")
+        else:
+            words.append(arg)
+    return words, ExportOptions(**chosen)
+
+
+def known_format(value: str) -> str:
+    if value.lower() not in FORMATS:
+        raise UserError(
+            f"Unknown format `{shown(value)}`; choose one of: {', '.join(FORMATS)}. {EXAMPLE}"
+        )
+    return value.lower()
+
+
+def confidence_value(value: str) -> float:
+    text = value.strip()
+    try:
+        number = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    except ValueError:
+        number = -1.0
+    if not 0 <= number <= 1:
+        raise UserError(
+            f"`min-confidence` takes a number from 0 to 1 (or a percentage), not `{shown(value)}`. "
+            f"{EXAMPLE}"
+        )
+    return number
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """A user's word echoed inside backticks: cut short, backticks removed (escaped later)."""
+    return truncate(text.replace("`", "'"), limit)
+
+
+def configured_contacts(source: str | None, options: ExportOptions) -> Contacts | None:
+    """The contacts of SMARTCART_CONTACTS (None when not set); errors never quote a value."""
+    if source is None:
+        if options.format in PLATFORM_FORMATS:
+            raise UserError(
+                f"`format={options.format}` needs contact details, and none are configured: "
+                "the bot's admins can set SMARTCART_CONTACTS. `format=csv` works without them."
+            )
+        return None
+    try:
+        return load_contacts(source)
+    except DataError as error:
+        raise UserError(
+            f"The contact details (SMARTCART_CONTACTS) cannot be used right now: {error}. "
+            "The bot's admins can fix the file."
+        ) from None
+
+
+def file_answer(made: PersonaExport, version: str | None) -> Answer:
+    persona, result = made.persona, made.result
+    what = f"{result.rows:,} {'changes' if made.options.changes else 'customers'}"
+    title = FORMAT_TITLES[made.options.format]
+    since = f" since the digest of {made.since_period}" if made.since_period else ""
+    message = (
+        f"*{persona.name}*: {what}{since}, as `{made.filename}` in our direct messages ({title})."
+    )
+    notes = result.summary_lines()
     upload = Upload(
-        filename=filename,
-        content=content,
-        title=f"{persona.name}: {rows:,} customers",
-        initial_comment=f"{persona.name} audience, {rows:,} customers (model {version}).",
+        filename=made.filename,
+        content=result.content,
+        title=f"{persona.name}: {what}",
+        initial_comment=" ".join(
+            [f"{persona.name} audience, {what}{since} ({title}, model {version}).", *notes]
+        ),
     )
+    blocks = [section(message)]
+    if notes:
+        blocks.append(section("\n".join(notes)))
+    blocks.append(context(f"Model {version} · this export is recorded"))
     return Answer(
-        text=f"{persona.name}: {rows:,} customers exported as {filename}",
-        blocks=[section(message), context(f"Model {version} · this export is recorded")],
+        text=f"{persona.name}: {what} exported as {made.filename}",
+        blocks=blocks,
         uploads=[upload],
-        audit=audit_facts(persona, rows),
+        audit=audit_facts(made),
     )
 
 
-def audience_csv(service: SegmentService, persona: Persona) -> tuple[bytes, int]:
-    """The persona's customers as CSV bytes (UTF-8, header row), and how many there are."""
-    audience = service.audience(persona.id)
-    if audience.empty:
-        return b"", 0
-    table = audience_table(audience)
-    return table.to_csv(index=False, lineterminator="\n").encode("utf-8"), len(table)
+def empty_message(service: SegmentService, made: PersonaExport) -> str:
+    persona, result = made.persona, made.result
+    if made.options.changes:
+        return (
+            f"Nothing to export: nobody joined or left *{persona.name}* since the digest of "
+            f"{made.since_period}{left_out_note(made)}."
+        )
+    if result.candidates:
+        return (
+            f"Nothing to export: all {result.candidates:,} customers of *{persona.name}* were "
+            f"left out ({result.left_out_text()})."
+        )
+    return f"Nothing to export: no customers in *{persona.name}* ({no_customers_reason(service, persona)})."
 
 
-def audience_table(audience: pd.DataFrame) -> pd.DataFrame:
-    table = audience[[c for c in CSV_COLUMNS if c in audience.columns]].rename(columns=CSV_COLUMNS)
-    table["confidence"] = table["confidence"].astype(float).round(3)
-    table["total_spending_2y"] = table["total_spending_2y"].round(2)
-    table["income"] = pd.to_numeric(table["income"]).round().astype("Int64")
-    return table
+def left_out_note(made: PersonaExport) -> str:
+    text = made.result.left_out_text()
+    return f" that could be exported ({text})" if text else ""
 
 
-def export_filename(persona: Persona, day: date | None = None) -> str:
-    return f"smartcart-{persona.id}-{(day or date.today()).isoformat()}.csv"
-
-
-def empty_message(service: SegmentService, persona: Persona) -> str:
+def no_customers_reason(service: SegmentService, persona: Persona) -> str:
     in_model = any(s["persona"] == persona.id for s in service.model.segments)
-    reason = (
+    return (
         "none of the stored customers is in it"
         if in_model
         else "the current model has no segment for it"
     )
-    return f"Nothing to export: no customers in *{persona.name}* ({reason})."
 
 
-def audit_facts(persona: Persona, rows: int) -> dict:
-    return {"rows": rows, "detail": persona.id}
+def audit_facts(made: PersonaExport) -> dict:
+    return {"rows": made.result.rows, "detail": made.audit_detail()}

@@ -146,3 +146,22 @@ def test_secrets_never_show(
     assert settings.SLACK_BOT_TOKEN is not None
     assert settings.SLACK_BOT_TOKEN.get_secret_value() == SECRET_TOKEN
     assert "postgresql://smart:***@127.0.0.1/test" in repr(settings)
+
+
+def test_contacts_and_default_country_are_checked(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clean_env.setenv("SMARTCART_CONTACTS", "crm/contacts.csv")
+    clean_env.setenv("SMARTCART_DEFAULT_COUNTRY", "XX")
+    message = one_line_error()
+    assert f"SMARTCART_CONTACTS: '{tmp_path}/crm/contacts.csv' is not a file" in message
+    assert "SMARTCART_DEFAULT_COUNTRY: 'XX' is not a country code" in message
+    (tmp_path / "crm").mkdir()
+    (tmp_path / "crm" / "contacts.csv").write_text("customer_id,email\n")
+    clean_env.setenv("SMARTCART_DEFAULT_COUNTRY", "gb")
+    settings = load_settings()
+    contacts, country = settings.SMARTCART_CONTACTS, settings.SMARTCART_DEFAULT_COUNTRY
+    assert (contacts, country) == (str(tmp_path / "crm" / "contacts.csv"), "GB")
+    clean_env.setenv("SMARTCART_CONTACTS", "postgresql://crm:pw@db/crm")
+    assert load_settings().SMARTCART_CONTACTS == "postgresql://crm:pw@db/crm"
+    assert "pw@" not in repr(load_settings())

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import getpass
+import hashlib
 import io
 import json
 from collections.abc import Iterator
 from datetime import date
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -22,6 +24,13 @@ from segmentation.store import Store
 from segmentation.training import TrainingOptions, TrainingResult, publish, train
 from tests.bot.views.test_views import all_text
 from tests.slack_client import SlackBot
+from tests.support.contacts import (
+    BAD_EMAIL,
+    opted_out,
+    save_digest_snapshot,
+    unusable,
+    write_contacts,
+)
 
 HEADER = [
     "customer_id",
@@ -74,7 +83,8 @@ def test_export_uploads_the_audience_to_the_asker_and_audits_it(
         "C0MARKETING",
         "premium",
     )
-    assert (entry["allowed"], entry["rows"], entry["detail"]) == (True, len(ids), "premium")
+    assert (entry["allowed"], entry["rows"]) == (True, len(ids))
+    assert entry["detail"] == "premium format=csv"
     assert entry["at"] is not None
 
 
@@ -148,7 +158,11 @@ def test_an_empty_persona_gets_a_clear_message_and_no_file(slack_bot, k3_context
     assert f"Nothing to export: no customers in *{name}*" in body
     assert "the current model has no segment for it" in body
     entry = k3_context.service.store.audit_entries("export")[-1]
-    assert (entry["target"], entry["rows"], entry["detail"]) == (missing, 0, missing)
+    assert (entry["target"], entry["rows"], entry["detail"]) == (
+        missing,
+        0,
+        f"{missing} format=csv",
+    )
     playbook = all_text(bot.ask(f"playbook {missing}"))
     assert "*No customers in this persona in the current model.*" in playbook
     assert "has 3 segments" in playbook
@@ -175,7 +189,11 @@ def test_cli_export_writes_the_csv_and_records_the_local_user(
         "local",
         "prem",
     )
-    assert (entry["rows"], entry["detail"], entry["allowed"]) == (len(ids), "premium", True)
+    assert (entry["rows"], entry["detail"], entry["allowed"]) == (
+        len(ids),
+        "premium format=csv",
+        True,
+    )
 
 
 def test_cli_export_of_an_empty_persona_fails_clearly(k3_context, tmp_path):
@@ -192,3 +210,167 @@ def test_cli_export_of_an_empty_persona_fails_clearly(k3_context, tmp_path):
 def test_cli_export_needs_an_out_file(engine_settings):
     result = CliRunner().invoke(main, ["export", "premium"])
     assert result.exit_code == 2 and "--out" in result.output
+
+
+# ----------------------------------------------------------------------------------------------
+# Formats, contacts and options (issue 11)
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@pytest.fixture
+def contacts_file(bot_context, trained, tmp_path) -> pd.DataFrame:
+    """Generated contacts for every stored customer, set as SMARTCART_CONTACTS (US default)."""
+    ids = [int(i) for i in trained.data.customers["ID"]]
+    (tmp_path / "crm").mkdir()
+    written = write_contacts(ids, tmp_path / "crm" / "contacts.csv")
+    bot_context.settings.SMARTCART_CONTACTS = str(tmp_path / "crm" / "contacts.csv")
+    bot_context.settings.SMARTCART_DEFAULT_COUNTRY = "US"
+    return written
+
+
+def everything_said_in_slack(bot: SlackBot) -> str:
+    """Every request the bot sent to Slack, except the uploaded file's bytes."""
+    return "\n".join(
+        call.raw.decode("utf-8", "replace") for call in bot.standin.calls() if call.kind != "upload"
+    )
+
+
+def test_a_meta_export_from_slack_is_hashed_consented_and_contacts_stay_in_the_file(
+    segment_bot: SlackBot, trained, bot_context, contacts_file
+):
+    message = segment_bot.ask("export premium format=meta min-confidence=0.5", user_id="U0PLANNER")
+    scores = score(trained.model, trained.data.customers)
+    confident = scores[(scores["persona"] == "premium") & (scores["confidence"] >= 0.5)]
+    ids = {int(i) for i in confident["customer_id"]}
+    expected = (ids & set(contacts_file.index)) - opted_out(contacts_file) - unusable(contacts_file)
+    upload, rows = uploaded_csv(segment_bot)
+    assert upload["filename"] == f"smartcart-premium-meta-{date.today().isoformat()}.csv"
+    assert list(rows[0]) == ["email", "phone", "extern_id"]
+    assert {int(r["extern_id"]) for r in rows} == expected
+    some = next(r for r in rows if contacts_file.loc[int(r["extern_id"]), "Email"] != BAD_EMAIL)
+    assert some["email"] == sha256(f"customer.{some['extern_id']}@example.com")
+    body = all_text(message)
+    assert f"{len(expected):,} customers, as `{upload['filename']}`" in body
+    assert "(Meta custom audience, hashed)" in body
+    assert f"{len(opted_out(contacts_file) & ids):,} opted out" in body
+    said = everything_said_in_slack(segment_bot)
+    assert "example.com" not in said.lower() and "555" not in said
+    assert not any(r["email"] and r["email"] in said for r in rows)
+    entry = bot_context.service.store.audit_entries("export")[-1]
+    assert entry["target"] == "premium format=meta min-confidence=0.5"
+    assert entry["rows"] == len(expected)
+    assert entry["detail"].startswith("premium format=meta min-confidence=0.5; left out: ")
+
+
+def test_a_csv_export_from_slack_adds_the_configured_contacts(segment_bot, trained, contacts_file):
+    segment_bot.ask("export premium")
+    _, rows = uploaded_csv(segment_bot)
+    assert list(rows[0]) == [*HEADER, "email", "phone"]
+    ids = expected_ids(trained, "premium") - opted_out(contacts_file)
+    assert {int(r["customer_id"]) for r in rows} == ids
+
+
+def test_a_platform_format_without_configured_contacts_says_what_is_missing(segment_bot):
+    body = all_text(segment_bot.ask("export premium format=google"))
+    assert "needs contact details, and none are configured" in body
+    assert "SMARTCART_CONTACTS" in body
+    assert segment_bot.standin.calls("files.getUploadURLExternal") == []
+
+
+OPTION_MISTAKES = {
+    "export premium format=tiktok": "Unknown format `tiktok`; choose one of: csv, meta",
+    "export premium colour=red": "Unknown option `colour=red`. Options: `format=",
+    "export premium min-confidence=2": "takes a number from 0 to 1",
+    "export premium changes": "Cannot export changes: no digest yet",
+}
+
+
+def test_export_options_are_checked_with_a_clear_answer(segment_bot):
+    for text, says in OPTION_MISTAKES.items():
+        assert says in all_text(segment_bot.ask(text)), text
+    assert segment_bot.standin.calls("files.getUploadURLExternal") == []
+
+
+def test_a_broken_contacts_file_is_explained_without_its_values(segment_bot, bot_context, tmp_path):
+    broken = tmp_path / "contacts.csv"
+    broken.write_text("customer_id,email,consent\n1,secret@example.com,perhaps\n")
+    bot_context.settings.SMARTCART_CONTACTS = str(broken)
+    body = all_text(segment_bot.ask("export premium format=meta"))
+    assert "cannot be used right now" in body and "row 2, column consent" in body
+    assert "secret" not in body and "perhaps" not in body
+
+
+def test_cli_export_writes_a_google_file_with_counts_and_audits_it(
+    engine_settings, trained, tmp_path, bot_context
+):
+    ids = [int(i) for i in trained.data.customers["ID"]]
+    written = write_contacts(ids, tmp_path / "contacts.parquet")
+    out = tmp_path / "google.csv"
+    result = CliRunner().invoke(
+        main,
+        [
+            "export",
+            "premium",
+            "--out",
+            str(out),
+            "--format",
+            "google",
+            "--contacts",
+            str(tmp_path / "contacts.parquet"),
+            "--default-country",
+            "US",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["Email", "Phone"]
+    premium = expected_ids(trained, "premium")
+    expected = (premium & set(written.index)) - opted_out(written) - unusable(written)
+    assert len(rows) == len(expected)
+    uk = next(i for i in sorted(expected) if i % 7 == 0)
+    uk_phone = "+" + "".join(c for c in written.loc[uk, "Phone"] if c.isdigit())
+    assert sha256(uk_phone) in {r["Phone"] for r in rows}
+    assert f"Wrote {len(expected):,} customers of High-Value Premium Customers" in result.stdout
+    assert f"Left out: {len(opted_out(written) & premium):,} opted out" in result.stdout
+    entry = bot_context.service.store.audit_entries("export")[-1]
+    assert entry["rows"] == len(expected) and entry["detail"].startswith("premium format=google")
+
+
+def test_cli_export_of_a_platform_format_needs_contacts(engine_settings, tmp_path):
+    result = CliRunner().invoke(
+        main, ["export", "premium", "--out", str(tmp_path / "x.csv"), "--format", "meta"]
+    )
+    assert result.exit_code == 2 and "needs contact details: pass --contacts" in result.output
+
+
+def test_cli_export_of_changes_before_a_digest_fails_clearly(engine_settings, tmp_path):
+    result = CliRunner().invoke(
+        main, ["export", "premium", "--out", str(tmp_path / "x.csv"), "--changes"]
+    )
+    assert result.exit_code == 1 and "no digest yet" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_export_changes_from_slack_lists_who_joined_and_left_since_the_digest(
+    segment_bot: SlackBot, bot_context
+):
+    service = bot_context.service
+    premium = service.audience("premium")["customer_id"].astype(int).tolist()
+    others = service.store.members("digital_active")["customer_id"].astype(int).tolist()
+    move = {i: "digital_active" for i in premium[:4]} | {i: "premium" for i in others[:2]}
+    save_digest_snapshot(service, move)
+    body = all_text(segment_bot.ask("export premium changes format=klaviyo"))
+    assert "needs contact details" in body  # klaviyo needs contacts; csv does not
+    message = segment_bot.ask("export premium changes")
+    assert "6 changes since the digest of 2020-W01, as `smartcart-premium-changes-" in all_text(
+        message
+    )
+    _, rows = uploaded_csv(segment_bot)
+    assert list(rows[0])[:2] == ["customer_id", "change"]
+    changes = {int(r["customer_id"]): r["change"] for r in rows}
+    assert changes == {i: "joined" for i in premium[:4]} | {i: "left" for i in others[:2]}
+    entry = bot_context.service.store.audit_entries("export")[-1]
+    assert (entry["rows"], entry["detail"]) == (6, "premium format=csv changes")
