@@ -325,6 +325,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def _as_frame(rows: Iterable) -> pd.DataFrame:
     """Stored rows back into the validated-customer shape the model expects.
 
