@@ -313,6 +313,7 @@ def main() -> None:
     sys.path.insert(0, str(REPO))
     from benchmarks.digest_bench import digest_section
     from benchmarks.export_bench import export_section
+    from benchmarks.scoring_bench import scoring_section
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -322,7 +323,14 @@ def main() -> None:
         latency = bench_latency(folder, args.runs)
         digest = digest_section(runs=args.runs)
         export = export_section(runs=args.runs)
-        write_report(args.out, facts, training, generation, latency, ["", digest, "", export])
+        write_report(
+            args.out,
+            facts,
+            training,
+            generation,
+            latency,
+            ["", digest, "", export, "", scoring_section()],
+        )
     print(f"wrote {args.out}", file=sys.stderr)
 
 
