@@ -1,6 +1,7 @@
 """`make bench`: measure training, generation and `/segment customer` latency; write BENCHMARKS.md.
 
 Every figure is the median of several runs made in this one invocation, on this machine.
+`--only training` measures the training section alone and replaces it in BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -56,29 +57,6 @@ def run_once(*args: str) -> dict:
 
 def medians(results: list[dict], keys: tuple[str, ...]) -> dict:
     return {key: statistics.median(r[key] for r in results) for key in keys}
-
-
-def bench_training(folder: Path, runs: int) -> list[dict]:
-    from segmentation.generate import generate_customers, write_customers
-
-    generated = folder / "generated-2240.csv"
-    write_customers(generate_customers(2240, seed=3), generated)
-    sources = [("generated, 2,240 rows", generated)]
-    if REAL_DATA.exists():
-        sources.insert(0, ("real marketing_campaign.csv, 2,240 rows", REAL_DATA))
-    rows = []
-    for label, source in sources:
-        results = [run_once("train", str(source), str(folder / f"models-{i}")) for i in range(runs)]
-        rows.append(
-            {
-                "data": label,
-                **medians(results, ("seconds", "peak_rss_mb")),
-                "runs": runs,
-                "chosen": f"{results[0]['algorithm']} k={results[0]['k']}",
-            }
-        )
-        print(f"training on {label}: {rows[-1]}", file=sys.stderr)
-    return rows
 
 
 def bench_generate(runs: int, rows: int = 1_000_000) -> dict:
@@ -234,7 +212,7 @@ def bench_latency(folder: Path, rounds: int) -> dict:
 
 
 def write_report(
-    path: Path, facts: dict, training: list[dict], generation: dict, latency: dict, extra: list[str]
+    path: Path, facts: dict, training: str, generation: dict, latency: dict, extra: list[str]
 ) -> None:
     lines = [
         "# Benchmarks",
@@ -248,17 +226,7 @@ def write_report(
         f"- CPU: {facts['cpu']}, {facts['cores']} cores, {facts['memory_gib']} GiB memory",
         f"- {facts['os']}, Python {facts['python']}",
         "",
-        "## Training (`smartcart train`, model selection with stability: 3 algorithms x k=2..10, "
-        "20 refits each)",
-        "",
-        "| data | runs | chosen | median seconds | median peak RSS (MiB) |",
-        "|---|---|---|---|---|",
-        *[
-            f"| {r['data']} | {r['runs']} | {r['chosen']} | {r['seconds']:.2f} | {r['peak_rss_mb']:.0f} |"
-            for r in training
-        ],
-        "",
-        "Target: under 10 s at 2,240 rows.",
+        training,
         "",
         "## Generating customers (`smartcart generate`)",
         "",
@@ -305,20 +273,62 @@ def latency_remark(latency: dict) -> str:
     )
 
 
+def replace_section(path: Path, heading: str, section: str) -> None:
+    """Put a new section in place of the one starting with heading; the others stay as they are."""
+    text = path.read_text()
+    if heading not in text:  # a new section goes at the end
+        path.write_text(text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n")
+        return
+    start = text.index(heading)
+    following = text.find("\n## ", start + len(heading))
+    end = len(text) if following < 0 else following + 1
+    path.write_text(text[:start] + section + "\n" + ("\n" if following >= 0 else "") + text[end:])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--study-runs", type=int, help="runs of the study's approach (default: --runs)"
+    )
+    parser.add_argument(
+        "--training-sizes",
+        default="20000,100000,1000000",
+        help="generated customers to train on, besides the real data",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["training", "scoring", "digest"],
+        help="measure only this section and replace it in --out; the others stay as they are",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from benchmarks.digest_bench import digest_section
     from benchmarks.export_bench import export_section
     from benchmarks.scoring_bench import scoring_section
+    from benchmarks.training_bench import bench_training, training_section
 
+    if args.only in ("scoring", "digest"):
+        heading, section = (
+            ("## Scoring and the store", scoring_section())
+            if args.only == "scoring"
+            else ("## Weekly digest", digest_section(runs=args.runs))
+        )
+        replace_section(args.out, heading, section)
+        print(f"wrote the {args.only} section of {args.out}", file=sys.stderr)
+        return
+    sizes = [int(size) for size in args.training_sizes.split(",") if size]
+    study_runs = args.runs if args.study_runs is None else args.study_runs
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        load = os.getloadavg()
+        training = training_section(bench_training(folder, args.runs, study_runs, sizes), load)
+        if args.only == "training":
+            replace_section(args.out, "## Training", training)
+            print(f"wrote the training section of {args.out}", file=sys.stderr)
+            return
         facts = machine()
-        training = bench_training(folder, args.runs)
         generation = bench_generate(args.runs)
         latency = bench_latency(folder, args.runs)
         digest = digest_section(runs=args.runs)

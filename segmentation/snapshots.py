@@ -21,11 +21,11 @@ from sqlalchemy.exc import IntegrityError
 
 from segmentation.artifact import SegmentModel
 from segmentation.bulk import insert_rows
-from segmentation.chunks import iter_customer_chunks
+from segmentation.chunks import iter_customer_chunks, source_label
 from segmentation.drift import feature_bin_counts, psi_of_feature_counts
 from segmentation.errors import ModelError
 from segmentation.figures import ordered_personas, persona_figures
-from segmentation.loading import _safe_url, is_sql_url
+from segmentation.loading import DataSource
 from segmentation.periods import Period
 from segmentation.store import (
     Store,
@@ -58,13 +58,13 @@ class Snapshot:
 
 
 def current_chunks(
-    store: Store, model: SegmentModel, data: str | None
+    store: Store, model: SegmentModel, data: str | DataSource | None
 ) -> tuple[Iterable[pd.DataFrame], str]:
     """(validated customers chunk by chunk, where they came from): `data` when given, else the
     store."""
     if data:
         chunks = (c.customers for c in iter_customer_chunks(data, model.as_of))
-        return chunks, f"{_safe_url(data)}#customers" if is_sql_url(data) else str(data)
+        return chunks, source_label(data)
     customers = store.all_customers()
     if customers.empty:
         raise ModelError("no customers: set SMARTCART_DATA or run `smartcart score` first")

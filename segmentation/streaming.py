@@ -21,6 +21,7 @@ from segmentation.artifact import SegmentModel
 from segmentation.bulk import CustomerWriter, customer_writer
 from segmentation.chunks import DEFAULT_CHUNK_ROWS, iter_customer_chunks
 from segmentation.errors import DataError
+from segmentation.loading import DataSource
 from segmentation.store import Store
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -72,7 +73,7 @@ def output_format(path: Path) -> str:
 def score_source(
     model: SegmentModel,
     store: Store | None,
-    source: str | Path,
+    source: str | Path | DataSource,
     *,
     table: str = "customers",
     replace: bool = False,
