@@ -37,6 +37,20 @@ TARGETS = {
     10_000_000: "peak RSS at most 1.2x the 1M run's",
 }
 LOOKUP_TARGET_MS = 50
+GROWTH = (
+    "missed. Each chunk's memory is bounded; what grows with the data is validation's index of "
+    "the IDs already seen (`validation.SeenIds`, so that an ID repeated in a later chunk is "
+    "quarantined as in one piece): 16 bytes per ID in sorted runs, and merging the runs copies "
+    "them; measured alone, 10M IDs add 232 MB at peak. The rest of the growth is not yet "
+    "attributed (SQLite's one 10M-row transaction, the allocator). Cutting it: int32 line "
+    "numbers and merges without an argsort, or checking repeats against the store's key."
+)
+LOOKUP_REMARK = (
+    "The indexed lookup stays in milliseconds with 1M customers stored (primary keys on "
+    "`customers.customer_id` and `assignments.customer_id`, an index on `assignments.persona`). "
+    "Most of the answer is the model's Pipeline run on one row (pandas and scikit-learn "
+    "overhead per call, not the data size), measured here on a shared, busy machine."
+)
 # cProfile of score_file on 300,000 of these customers into SQLite (10.9 s on this machine, busy).
 PROFILE = (
     "Where the time goes (cProfile, 300,000 customers, SQLite): storing 55% (sqlite3's "
@@ -237,6 +251,8 @@ def render(results: dict) -> str:
             for r in lookups
         ],
         "",
+        LOOKUP_REMARK,
+        "",
     ]
     return "\n".join(lines)
 
@@ -256,7 +272,7 @@ def scoring_remarks(scoring: list[dict]) -> list[str]:
         ratio = ten["peak_rss_mb"] / one["peak_rss_mb"]
         remarks.append(
             f"10M: peak RSS {ratio:.2f}x the 1M run's (target at most 1.2x): "
-            + ("met; memory is bounded by the chunk, not the data." if ratio <= 1.2 else "missed.")
+            + ("met; memory is bounded by the chunk, not the data." if ratio <= 1.2 else GROWTH)
         )
     return remarks
 
