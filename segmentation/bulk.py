@@ -8,8 +8,7 @@ rolls back to the customers stored before it.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 
 import numpy as np
@@ -18,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from segmentation import schema
-from segmentation.store import INSERT_CHUNK, Store, assignments, customers, now
+
+DELETE_CHUNK = 5000  # IDs per DELETE ... IN (...) where no array parameter exists
 
 ASSIGNMENT_COLUMNS = [
     "customer_id",
@@ -38,16 +38,22 @@ class CustomerWriter:
     """
 
     def __init__(
-        self, connection: Connection, model_version: str, stamp: datetime, replace: bool
+        self,
+        connection: Connection,
+        tables: tuple[sa.Table, sa.Table],
+        model_version: str,
+        stamp: datetime,
+        replace: bool,
     ) -> None:
         self.connection = connection
+        self.customers, self.assignments = tables
         self.model_version = model_version
         self.stamp = stamp
         self.replace = replace
         self.written = 0
         if replace:
-            connection.execute(assignments.delete())
-            connection.execute(customers.delete())
+            connection.execute(self.assignments.delete())
+            connection.execute(self.customers.delete())
 
     def write(self, rows: pd.DataFrame, scores: pd.DataFrame) -> None:
         """Validated customers and their scores (customer_id, cluster, persona, confidence)."""
@@ -58,30 +64,23 @@ class CustomerWriter:
         if replacing and self.connection.dialect.name != "sqlite":
             self._delete(ids)  # SQLite replaces on the key as it inserts (INSERT OR REPLACE)
         columns, values = customer_values(rows, self.stamp)
-        insert_rows(self.connection, customers, columns, values, replacing)
+        insert_rows(self.connection, self.customers, columns, values, replacing)
         columns, values = assignment_values(scores, self.model_version, self.stamp)
-        insert_rows(self.connection, assignments, columns, values, replacing)
+        insert_rows(self.connection, self.assignments, columns, values, replacing)
         self.written += len(ids)
 
     def _delete(self, ids: np.ndarray) -> None:
         if self.connection.dialect.name == "postgresql":  # one array parameter per table
-            for table in (assignments, customers):
+            for table in (self.assignments, self.customers):
                 self.connection.execute(
                     table.delete().where(table.c.customer_id == sa.any_(sa.bindparam("ids"))),
                     {"ids": ids.tolist()},
                 )
             return
-        for start in range(0, len(ids), INSERT_CHUNK):
-            chunk = ids[start : start + INSERT_CHUNK].tolist()
-            for table in (assignments, customers):
+        for start in range(0, len(ids), DELETE_CHUNK):
+            chunk = ids[start : start + DELETE_CHUNK].tolist()
+            for table in (self.assignments, self.customers):
                 self.connection.execute(table.delete().where(table.c.customer_id.in_(chunk)))
-
-
-@contextmanager
-def customer_writer(store: Store, model_version: str, replace: bool) -> Iterator[CustomerWriter]:
-    """A writer on one transaction: committed when the block ends, rolled back if it raises."""
-    with store.engine.begin() as connection:
-        yield CustomerWriter(connection, model_version, now(), replace)
 
 
 def customer_values(rows: pd.DataFrame, stamp: datetime) -> tuple[list[str], dict[str, object]]:

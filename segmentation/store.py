@@ -6,7 +6,8 @@ migrations (`MIGRATIONS`), each applied once, in order, in its own transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from segmentation import schema
+from segmentation.bulk import CustomerWriter
 from segmentation.tables import (  # noqa: F401  (re-exported: the store's tables)
     MIGRATIONS,
     assignments,
@@ -77,13 +79,19 @@ class Store:
                 connection.execute(sa.select(sa.func.max(schema_versions.c.version))).scalar() or 0
             )
 
+    @contextmanager
+    def customer_writer(self, model_version: str, replace: bool) -> Iterator[CustomerWriter]:
+        """Writes customers and their segments chunk by chunk in one transaction: committed when
+        the block ends, rolled back (the stored customers untouched) if it raises."""
+        with self.engine.begin() as connection:
+            tables = (customers, assignments)
+            yield CustomerWriter(connection, tables, model_version, now(), replace)
+
     def save_customers(
         self, rows: pd.DataFrame, scores: pd.DataFrame, model_version: str, replace: bool
     ) -> None:
         """Customers and their segments in one transaction: all of it is written or none."""
-        from segmentation.bulk import customer_writer  # bulk builds on this module's tables
-
-        with customer_writer(self, model_version, replace) as writer:
+        with self.customer_writer(model_version, replace) as writer:
             writer.write(rows, scores)
 
     def customer(self, customer_id: int) -> tuple[pd.DataFrame, dict] | None:

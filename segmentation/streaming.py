@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from segmentation.artifact import SegmentModel
-from segmentation.bulk import CustomerWriter, customer_writer
+from segmentation.bulk import CustomerWriter
 from segmentation.chunks import DEFAULT_CHUNK_ROWS, iter_customer_chunks
 from segmentation.errors import DataError
 from segmentation.loading import DataSource
@@ -100,7 +100,7 @@ def _writer(store: Store | None, version: str, replace: bool) -> Iterator[Custom
     if store is None:
         yield None
         return
-    with customer_writer(store, version, replace) as writer:
+    with store.customer_writer(version, replace) as writer:
         yield writer
 
 
