@@ -1,20 +1,62 @@
-# SmartCart Segments bot: `docker build -t smartcart .` then
-# `docker run -p 3000:3000 --env-file .env -v smartcart-var:/app/var smartcart`
-FROM python:3.11-slim
+# syntax=docker/dockerfile:1
+# SmartCart Segments, one image for every mode:
+#   docker build -t smartcart-segments .
+#   docker run -p 3000:3000 --env-file .env -v smartcart-var:/app/var smartcart-segments
+#   docker run --env-file .env -v smartcart-var:/app/var smartcart-segments smartcart scheduler
+# docker-compose.yml runs the bot, one scheduler and PostgreSQL together (README, "Deploying").
+#
+# Layers: the dependencies come from requirements.lock alone (hash-checked), in a stage of their
+# own, so a change to the code rebuilds only the small code layer; the code is installed as the
+# project's wheel, which carries the built-in templates as package data.
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 MPLBACKEND=Agg
-WORKDIR /app
+# An exact tag; pin a digest too with `python:3.11.7-slim-bookworm@sha256:...` where your registry
+# tells you it (`docker buildx imagetools inspect python:3.11.7-slim-bookworm`).
+ARG PYTHON_IMAGE=python:3.11.7-slim-bookworm
 
-COPY pyproject.toml README.md ./
+FROM ${PYTHON_IMAGE} AS base
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH
+
+# The dependencies: only the lock file is copied, so this layer is reused until the lock changes.
+FROM base AS deps
+RUN python -m venv /opt/venv
+COPY requirements.lock /tmp/requirements.lock
+RUN pip install --require-hashes --no-deps -r /tmp/requirements.lock
+
+# The project's wheel (what `pip install .` would install), built from the sources.
+FROM base AS wheel
+RUN python -m venv /opt/venv
+WORKDIR /src
+COPY pyproject.toml setup.py README.md ./
 COPY segmentation ./segmentation
 COPY bot ./bot
 COPY templates ./templates
-COPY manifest.json ./
-# Editable, so the built-in templates/ beside the packages are found.
-RUN pip install --no-cache-dir -e . \
-    && useradd --create-home smartcart && mkdir -p /app/var && chown smartcart /app/var
-USER smartcart
+RUN pip wheel --no-deps --wheel-dir /wheels .
 
+FROM base AS runtime
+ENV MPLBACKEND=Agg \
+    SMARTCART_HEALTH_FILE=/tmp/smartcart-health.json
+RUN useradd --create-home --uid 10001 smartcart \
+    && mkdir -p /app/var && chown smartcart:smartcart /app/var
+COPY --from=deps /opt/venv /opt/venv
+COPY --from=wheel /wheels /tmp/wheels
+# --no-deps: every dependency is already in from the lock; `pip check` fails the build, naming
+# it, if pyproject.toml asks for one the lock lacks (run `make lock`).
+RUN pip install --no-deps --no-index /tmp/wheels/*.whl && rm -rf /tmp/wheels && pip check
+USER smartcart
+WORKDIR /app
+# The templates come from the installed package, not from a source tree.
+RUN smartcart templates check
+
+VOLUME ["/app/var"]
 EXPOSE 3000
-HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3000/healthz')"
+# Fits every mode: the running process writes a liveness file; in HTTP mode `smartcart health`
+# also asks its /healthz, in Socket Mode it needs a live connection to Slack, and `smartcart
+# scheduler` a running scheduler.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+    CMD ["smartcart", "health"]
 CMD ["smartcart", "serve", "--port", "3000"]

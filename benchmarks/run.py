@@ -304,6 +304,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
+    from benchmarks.dask_bench import dask_section
     from benchmarks.digest_bench import digest_section
     from benchmarks.export_bench import export_section
     from benchmarks.scoring_bench import scoring_section
@@ -333,14 +334,9 @@ def main() -> None:
         latency = bench_latency(folder, args.runs)
         digest = digest_section(runs=args.runs)
         export = export_section(runs=args.runs)
-        write_report(
-            args.out,
-            facts,
-            training,
-            generation,
-            latency,
-            ["", digest, "", export, "", scoring_section()],
-        )
+        on_dask = dask_section()
+        extra = ["", digest, "", export, "", on_dask, "", scoring_section()]
+        write_report(args.out, facts, training, generation, latency, extra)
     print(f"wrote {args.out}", file=sys.stderr)
 
 

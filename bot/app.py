@@ -17,6 +17,7 @@ the listeners import; this module only builds the app and registers them.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -24,6 +25,8 @@ from urllib.error import URLError
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -33,6 +36,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.listeners import register_listeners
+from bot.logs import request_scope
 from bot.requests import BotServices, provide_services
 from bot.settings import Settings, SettingsError
 
@@ -90,10 +94,39 @@ def bolt_logger() -> logging.Logger:
     return bolt
 
 
+class RequestScopedApp(App):
+    """Bolt's App, giving each request it dispatches (HTTP or Socket Mode) its own request id in
+    the logs, and one INFO line: what it was, from whom, the status and how long the ack took."""
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        with request_scope("slack"):
+            started = time.perf_counter()
+            response = super().dispatch(req)
+            logger.info(
+                "slack %s by %s in %s: %s in %.0f ms",
+                request_kind(req.body),
+                req.context.user_id or "-",
+                req.context.channel_id or "-",
+                response.status,
+                (time.perf_counter() - started) * 1000,
+            )
+            return response
+
+
+def request_kind(body: dict[str, Any]) -> str:
+    """`command /segment`, `block_actions`, `event app_home_opened`, ... (no user text)."""
+    if body.get("command"):
+        return f"command {body['command']}"
+    event = body.get("event")
+    if isinstance(event, dict):
+        return f"event {event.get('type', '?')}"
+    return str(body.get("type") or "request")
+
+
 def build_bolt_app(settings: Settings) -> App:
     secret = settings.SLACK_SIGNING_SECRET
     try:
-        return App(
+        return RequestScopedApp(
             name="smartcart",
             logger=bolt_logger(),
             client=create_web_client(settings),

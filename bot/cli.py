@@ -57,9 +57,12 @@ def progress(message: str) -> None:
 
 
 def settings():
+    from bot.logs import use_settings
     from bot.settings import load_settings
 
-    return load_settings()
+    config = load_settings()
+    use_settings(config)
+    return config
 
 
 def service(config=None):
@@ -112,18 +115,60 @@ def read_options(command: Callable) -> Callable:
     )(command)
 
 
+def engine_options(command: Callable) -> Callable:
+    """--engine and --scheduler, shared by train and score."""
+    command = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (--engine dask). Default: a local cluster.",
+    )(command)
+    return click.option(
+        "--engine",
+        type=click.Choice(["local", "dask"]),
+        default="local",
+        show_default=True,
+        help="local: this process. dask: a Dask cluster, for a folder or glob of Parquet files.",
+    )(command)
+
+
+def dask_location(source) -> str:
+    """The data set the Dask engine reads: Parquet files as they are, no mapping or query."""
+    if source.mapping is not None or source.query or source.sheet:
+        raise click.UsageError(
+            "--engine dask reads Parquet files in the contract's columns: "
+            "no --mapping, --query or --sheet (map the columns first with the local engine)"
+        )
+    return source.location
+
+
+def check_engine(engine: str, scheduler: str | None) -> None:
+    if scheduler and engine != "dask":
+        raise click.UsageError("--scheduler goes with --engine dask")
+    if engine == "dask":
+        from segmentation.distributed import require_dask
+
+        require_dask()
+
+
 def emit_json(payload: object) -> None:
     click.echo(json.dumps(payload, indent=2, default=str))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="Log what happens (secrets are never logged).")
-def main(verbose: bool) -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Log what happens: -v for INFO, -vv for DEBUG (secrets are never logged).",
+)
+@click.version_option(package_name="smartcart-segments", prog_name="smartcart")
+def main(verbose: int) -> None:
     """SmartCart Segments: customer segments for marketing teams, in Slack."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from bot.logs import configure_logging
+
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    # The format is applied again from the settings (.env included) once a command reads them.
+    configure_logging(level, os.environ.get("SMARTCART_LOG_FORMAT", "text").strip().lower())
 
 
 @main.command()
@@ -152,11 +197,27 @@ def main(verbose: bool) -> None:
 @click.option("--refits", default=20, show_default=True, help="Subsample refits for stability.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @read_options
+@engine_options
 @friendly_errors
-def train(data, table, algorithm, k, as_of, seed, refits, as_json, query, sheet, mapping) -> None:
+def train(
+    data,
+    table,
+    algorithm,
+    k,
+    as_of,
+    seed,
+    refits,
+    as_json,
+    query,
+    sheet,
+    mapping,
+    engine,
+    scheduler,
+) -> None:
     """Train a model on customer data; it goes live only if training succeeds."""
     from segmentation.training import TrainingOptions
 
+    check_engine(engine, scheduler)
     config = settings()
     if k != "auto" and not (k.isdigit() and 2 <= int(k) <= 10):
         raise click.BadParameter("must be a whole number from 2 to 10, or 'auto'", param_hint="--k")
@@ -169,11 +230,26 @@ def train(data, table, algorithm, k, as_of, seed, refits, as_json, query, sheet,
         table=table,
     )
     source = data_source(data, config, table, query, sheet, mapping)
-    result = service(config).train(source, options, progress=progress)
+    if engine == "dask":
+        result = train_on_dask(dask_location(source), options, scheduler, config)
+    else:
+        result = service(config).train(source, options, progress=progress)
     if as_json:
         emit_json(train_summary(result.model))
         return
     print_training(result)
+
+
+def train_on_dask(source: str, options, scheduler: str | None, config):
+    """Train on a Dask cluster and make the model live (the store is not changed)."""
+    from segmentation.artifact import make_live
+    from segmentation.distributed import dask_client
+    from segmentation.distributed_training import train_dataset
+
+    with dask_client(scheduler) as client:
+        result = train_dataset(client, source, config.SMARTCART_MODEL_DIR, options, progress)
+    make_live(config.SMARTCART_MODEL_DIR, result.model.version)
+    return result
 
 
 def train_summary(model) -> dict:
@@ -247,15 +323,21 @@ def print_segments(segments: list[dict]) -> None:
 
 
 @main.command()
-@click.option("--data", "data", help="Customer file or SQLAlchemy URL. Default: SMARTCART_DATA.")
+@click.option(
+    "--data",
+    "data",
+    help="Customer file, folder or glob of Parquet files, or SQLAlchemy URL. "
+    "Default: SMARTCART_DATA.",
+)
 @click.option("--table", default="customers", show_default=True)
 @click.option(
     "--replace", is_flag=True, help="Replace the stored customers instead of adding/updating."
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the scores to FILE.csv or FILE.parquet (by the extension).",
+    type=click.Path(path_type=Path),
+    help="Also write the scores, by the name: FILE.csv, FILE.parquet, or a FOLDER as "
+    "partitioned Parquet (required with --engine dask).",
 )
 @click.option(
     "--chunk-rows",
@@ -266,25 +348,61 @@ def print_segments(segments: list[dict]) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print counts per persona as JSON.")
 @read_options
+@engine_options
 @friendly_errors
-def score(data, table, replace, out, chunk_rows, as_json, query, sheet, mapping) -> None:
+def score(
+    data, table, replace, out, chunk_rows, as_json, query, sheet, mapping, engine, scheduler
+) -> None:
     """Place customers in segments with the live model and store the result."""
+    check_engine(engine, scheduler)
     config = settings()
-    engine = service(config)
     source = data_source(data, config, table, query, sheet, mapping)
-    run = engine.score_file(source, replace=replace, table=table, out=out, chunk_rows=chunk_rows)
-    summary = {"model_version": run.model_version, "rows": run.rows, "personas": run.personas}
+    if engine == "dask":
+        summary = score_on_dask(dask_location(source), out, replace, scheduler, config)
+    else:
+        summary = score_locally(source, out, replace, table, chunk_rows, config)
     if as_json:
-        emit_json(summary)
+        emit_json(summary.as_dict())
         return
+    where = " on Dask" if engine == "dask" else ""
     click.echo(
-        f"Scored {run.rows['used']} customers with model {run.model_version} "
-        f"({run.rows['quarantined']} quarantined)"
+        f"Scored {summary.rows['used']} customers with model {summary.model_version}{where} "
+        f"({summary.rows['quarantined']} quarantined)"
     )
-    for persona, count in run.personas.items():
+    for persona, count in summary.personas.items():
         click.echo(f"  {persona:<16} {count}")
     if out:
         click.echo(f"Scores written to {out}")
+    if engine == "dask":
+        click.echo("The bot's store is not changed by --engine dask (score locally to fill it).")
+
+
+def score_locally(source, out: Path | None, replace: bool, table: str, chunk_rows: int, config):
+    """Chunk by chunk (memory bounded by --chunk-rows), stored in one transaction."""
+    from segmentation.distributed import ScoreSummary
+
+    run = service(config).score_file(
+        source, replace=replace, table=table, out=out, chunk_rows=chunk_rows
+    )
+    return ScoreSummary(run.model_version, run.rows, run.personas)
+
+
+def score_on_dask(source: str, out: Path | None, replace: bool, scheduler: str | None, config):
+    from segmentation.artifact import load_live_model
+    from segmentation.distributed import check_output_folder, dask_client, score_dataset
+    from segmentation.loading import dataset_files
+
+    if out is None:
+        raise click.UsageError("--engine dask writes its scores to --out FOLDER; pass one")
+    if replace:
+        raise click.UsageError(
+            "--replace is about the bot's store, which --engine dask leaves alone"
+        )
+    dataset_files(source)  # the quick checks, before a cluster starts
+    check_output_folder(out)
+    model = load_live_model(config.SMARTCART_MODEL_DIR)
+    with dask_client(scheduler) as client:
+        return score_dataset(client, model, source, out, progress)
 
 
 @main.command()
@@ -438,7 +556,8 @@ def serve(port, host, no_scheduler) -> None:
     import bot.views  # noqa: F401  (registers the subcommands)
     from bot.app import create_app
     from bot.context import build_context, context_factory, health
-    from bot.server import serve_http, serve_socket_mode
+    from bot.health import heartbeat, scheduler_problem, socket_mode_problem
+    from bot.server import serve_http, socket_mode_handler
     from bot.views.playbook import check_templates_at_start
 
     config = settings()
@@ -450,13 +569,18 @@ def serve(port, host, no_scheduler) -> None:
     check_templates_at_start(config.SMARTCART_TEMPLATES)
     app = create_app(config, context_factory(context))
     scheduler = None if no_scheduler else start_jobs(config, context.service)
+    problems = [scheduler_problem(scheduler)] if scheduler is not None else []
+    liveness = config.SMARTCART_HEALTH_FILE
     try:
         if config.socket_mode:
             click.echo("Connecting to Slack through Socket Mode", err=True)
-            serve_socket_mode(config, app)
+            handler = socket_mode_handler(config, app)
+            with heartbeat(liveness, "socket-mode", [socket_mode_problem(handler), *problems]):
+                handler.start()
         else:
             click.echo(f"Serving Slack requests at http://{host}:{port}/slack/events", err=True)
-            serve_http(config, app, health(context), port=port, host=host)
+            with heartbeat(liveness, "http", problems, port=port, host=host):
+                serve_http(config, app, health(context), port=port, host=host)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
@@ -680,7 +804,10 @@ def digest(now, dry_run, chart, as_json, mapping) -> None:
         click.echo(f"\nChart: {preview.chart_path}")
         return
     if now:
-        result = runner.run(manual=True)
+        from bot.logs import request_scope
+
+        with request_scope("digest"):
+            result = runner.run(manual=True)
         if as_json:
             emit_json(result.as_dict())
         else:
@@ -720,13 +847,40 @@ def print_digest_status(status: dict, as_json: bool) -> None:
 def scheduler() -> None:
     """Run only the scheduler (digest, retraining): exactly one per deployment."""
     from bot.digest.scheduler import describe_jobs, start_standalone, wait_until_stopped
+    from bot.health import heartbeat, scheduler_problem
 
     config = settings()
     running = start_standalone(config, service(config))
     for line in describe_jobs(running):
         click.echo(f"Scheduled {line}", err=True)
     click.echo("Scheduler running; Ctrl-C to stop", err=True)
-    wait_until_stopped(running)
+    with heartbeat(config.SMARTCART_HEALTH_FILE, "scheduler", [scheduler_problem(running)]):
+        wait_until_stopped(running)
+
+
+@main.command("health")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The liveness file to read. Default: SMARTCART_HEALTH_FILE.",
+)
+@click.option(
+    "--max-age",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="Seconds after which a silent process counts as dead.",
+)
+@friendly_errors
+def health_command(path, max_age) -> None:
+    """Is the local `serve` or `scheduler` alive? Exit 0 or 1 (a container health check)."""
+    from bot.health import check_liveness
+
+    report = check_liveness(path or settings().SMARTCART_HEALTH_FILE, max_age)
+    click.echo(report.line)
+    if not report.ok:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

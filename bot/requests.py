@@ -12,6 +12,7 @@ has an `audit` attribute: the engine side writes the audit trail there.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -62,9 +63,11 @@ def services_of(context: BoltContext) -> BotServices:
 def after_ack(context: BoltContext, work: Callable[..., None], *args: Any) -> Future:
     """Run `work(*args)` on a worker thread, after the listener returned (and Slack got its ack).
 
-    A failure is logged with its traceback (a Future would otherwise keep it silently).
+    A failure is logged with its traceback (a Future would otherwise keep it silently). The work
+    runs in a copy of the caller's context, so its log lines carry the request's id.
     """
-    return services_of(context).workers.submit(run_logged, work, *args)
+    carried = contextvars.copy_context()
+    return services_of(context).workers.submit(carried.run, run_logged, work, *args)
 
 
 def run_logged(work: Callable[..., None], *args: Any) -> None:

@@ -105,6 +105,7 @@ def http_server(
         host=host,
         port=port,
         log_level=log_level,
+        log_config=None,  # uvicorn's lines go through bot.logs (format, request ids, redaction)
         lifespan="on",
         proxy_headers=True,
         server_header=False,

@@ -9,8 +9,9 @@ show in a repr or a log line; call `.get_secret_value()` where the real value is
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
@@ -33,6 +34,11 @@ class SettingsError(Exception):
 def default_database_url() -> str:
     """SQLite file `var/smartcart.db` under the current directory, as an absolute URL."""
     return f"sqlite:///{Path.cwd() / 'var' / 'smartcart.db'}"
+
+
+def default_health_file() -> Path:
+    """Where `serve` and `scheduler` write their liveness file: the temporary folder."""
+    return Path(tempfile.gettempdir()) / "smartcart-health.json"
 
 
 def absolute_path(value: Path) -> Path:
@@ -93,6 +99,19 @@ class Settings(BaseSettings):
     SMARTCART_ALLOWED_USERS: CommaSeparated = Field(default_factory=list)
     # Who may subscribe channels to the digest from Slack (empty: nobody).
     SMARTCART_ADMIN_USERS: CommaSeparated = Field(default_factory=list)
+
+    SMARTCART_LOG_FORMAT: Literal["text", "json"] = "text"
+    SMARTCART_HEALTH_FILE: Path = Field(default_factory=default_health_file)
+
+    @field_validator("SMARTCART_LOG_FORMAT", mode="before")
+    @classmethod
+    def _log_format_lowercase(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("SMARTCART_HEALTH_FILE")
+    @classmethod
+    def _health_file_is_absolute(cls, value: Path) -> Path:
+        return absolute_path(value)
 
     @field_validator("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", mode="before")
     @classmethod

@@ -1,5 +1,6 @@
 """Read customer exports: CSV (any dialect in circulation, as Excel writes it too), Excel
-workbooks, Parquet, or an SQL table or query; whole, or in chunks of bounded size.
+workbooks, Parquet (one file, or a folder or glob of files read as one data set:
+`segmentation.datasets`), or an SQL table or query; whole, or in chunks of bounded size.
 
 Columns keep their own types where the source has them (Parquet, SQL, Excel); CSV is read by
 pyarrow's reader (`segmentation.csv_reader`). A mapping file (`segmentation.mapping`) renames
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from segmentation.csv_reader import CsvReader
+from segmentation.datasets import DatasetReader, dataset_files, dataset_sha256, is_dataset
 from segmentation.errors import DataError
 from segmentation.mapping import DataMapping, read_mapping
 from segmentation.sources import (
@@ -28,6 +30,9 @@ from segmentation.typed_readers import ExcelReader, ParquetReader, SqlReader
 __all__ = [
     "DEFAULT_CHUNK_ROWS",
     "DataSource",
+    "dataset_files",
+    "dataset_sha256",
+    "is_dataset",
     "RawData",
     "is_sql_url",
     "iter_customers",
@@ -85,6 +90,8 @@ def _reader(source: DataSource, all_columns: bool) -> Reader:
         mapping = read_mapping(mapping)
     if is_sql_url(source.location):
         return SqlReader(source, mapping, all_columns)
+    if is_dataset(source.location):
+        return DatasetReader(source, mapping, all_columns)
     path = Path(source.location)
     if not path.exists():
         raise DataError(f"{path}: file not found")

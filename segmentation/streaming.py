@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ import pandas as pd
 from segmentation.artifact import SegmentModel
 from segmentation.bulk import CustomerWriter
 from segmentation.chunks import DEFAULT_CHUNK_ROWS, iter_customer_chunks
+from segmentation.distributed import SCORE_COLUMNS, check_output_folder, persona_totals
 from segmentation.errors import DataError
 from segmentation.loading import DataSource
 from segmentation.store import Store
@@ -52,7 +55,7 @@ class ScoringRun:
             self.quarantine = kept.head(QUARANTINE_KEPT).reset_index(drop=True)
         counts = Counter(self.personas)
         counts.update(scores["persona"].value_counts().to_dict())
-        self.personas = dict(counts.most_common())
+        self.personas = persona_totals(pd.Series(counts, dtype="int64"))
         if len(scores) and scores["confidence"].max() > self._best:
             top = scores["confidence"].idxmax()
             self._best = float(scores.at[top, "confidence"])
@@ -60,12 +63,17 @@ class ScoringRun:
 
 
 def output_format(path: Path) -> str:
-    """'csv' or 'parquet' from the file's extension; anything else is a DataError."""
-    kind = OUTPUT_FORMATS.get(Path(path).suffix.lower())
+    """'csv', 'parquet' or 'folder' (partitioned Parquet: an existing folder or a name with no
+    extension) from the name; any other extension is a DataError."""
+    path = Path(path)
+    if path.is_dir() or not path.suffix:
+        check_output_folder(path)
+        return "folder"
+    kind = OUTPUT_FORMATS.get(path.suffix.lower())
     if kind is None:
         raise DataError(
-            f"{path}: cannot write scores to a {Path(path).suffix or 'extensionless'} file; "
-            "name it .csv or .parquet"
+            f"{path}: cannot write scores to a {path.suffix} file; "
+            "name it .csv or .parquet, or a folder for partitioned Parquet"
         )
     return kind
 
@@ -118,28 +126,35 @@ def _finished(scores_file: ScoresFile | None) -> Iterator[None]:
 
 
 class ScoresFile:
-    """Scores appended chunk by chunk to a .csv or .parquet file (pyarrow ParquetWriter), under
-    a temporary name until `close` renames it into place."""
+    """Scores appended chunk by chunk to a .csv or .parquet file (pyarrow ParquetWriter), or as
+    part.N.parquet files in a folder (like the Dask engine writes), under a temporary name
+    until `close` renames it into place."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.kind = output_format(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.temporary = self.path.with_name(f".{self.path.name}.partial")
-        self._parquet = None
-        self._started = False
-
-    def write(self, scores: pd.DataFrame) -> None:
-        if self.kind == "csv":
-            scores.to_csv(
-                self.temporary,
-                mode="a" if self._started else "w",
-                index=False,
-                header=not self._started,
+        if self.kind == "folder":
+            self.temporary = Path(
+                tempfile.mkdtemp(
+                    prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent
+                )
             )
         else:
+            self.temporary = self.path.with_name(f".{self.path.name}.partial")
+        self._parquet = None
+        self._parts = 0
+
+    def write(self, scores: pd.DataFrame) -> None:
+        scores = scores[SCORE_COLUMNS]
+        if self.kind == "csv":
+            first = self._parts == 0
+            scores.to_csv(self.temporary, mode="w" if first else "a", index=False, header=first)
+        elif self.kind == "folder":
+            scores.to_parquet(self.temporary / f"part.{self._parts:05d}.parquet", index=False)
+        else:
             self._write_parquet(scores)
-        self._started = True
+        self._parts += 1
 
     def _write_parquet(self, scores: pd.DataFrame) -> None:
         import pyarrow as pa
@@ -151,13 +166,18 @@ class ScoresFile:
         self._parquet.write_table(batch.cast(self._parquet.schema))
 
     def close(self) -> None:
-        if not self._started:  # no usable customer: a file with no rows
+        if self._parts == 0 and self.kind != "folder":  # no usable customer: a file with no rows
             self.write(NO_SCORES)
         if self._parquet is not None:
             self._parquet.close()
+        if self.kind == "folder" and self.path.exists():
+            self.path.rmdir()  # checked empty before any work
         os.replace(self.temporary, self.path)
 
     def discard(self) -> None:
         if self._parquet is not None:
             self._parquet.close()
-        self.temporary.unlink(missing_ok=True)
+        if self.kind == "folder":
+            shutil.rmtree(self.temporary, ignore_errors=True)
+        else:
+            self.temporary.unlink(missing_ok=True)

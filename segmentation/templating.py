@@ -3,7 +3,9 @@
 - Sandboxed: a template cannot reach Python internals (`''.__class__.__mro__` is refused).
 - Strict: an undefined name is an error naming the file and line, never a silent blank.
 - Overridable: `SMARTCART_TEMPLATES` names a folder searched first; a file missing there falls
-  back to the built-in one under `templates/`.
+  back to the built-in one. The built-in templates are package data of the installed
+  distribution (the package `smartcart_templates`, whose source is the repository's
+  `templates/` folder; see setup.py), found with importlib.resources from any directory.
 - Resilient: when a template that rendered before breaks (a marketer's edit), the last good
   version keeps being used and the problem is logged.
 """
@@ -14,6 +16,7 @@ import logging
 import traceback
 from collections.abc import Callable
 from functools import wraps
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +36,21 @@ from segmentation.errors import SegmentationError
 
 logger = logging.getLogger(__name__)
 
-BUILTIN_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+BUILTIN_PACKAGE = "smartcart_templates"
+TEMPLATE_EXTENSION = ".j2"
+
+
+def builtin_templates_folder() -> Path:
+    """The folder of the built-in templates: the installed package data, or (running from a
+    source tree that was not installed) the repository's `templates/`."""
+    try:
+        folder = resources.files(BUILTIN_PACKAGE)
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[1] / "templates"
+    return Path(str(folder))
+
+
+BUILTIN_TEMPLATES = builtin_templates_folder()
 
 
 class TemplateProblem(SegmentationError):
@@ -125,7 +142,8 @@ class Templates:
         self._last_good: dict[str, Template] = {}
 
     def names(self, prefix: str = "") -> list[str]:
-        return sorted(n for n in self.environment.list_templates() if n.startswith(prefix))
+        names = self.environment.list_templates(filter_func=is_template)
+        return sorted(n for n in names if n.startswith(prefix))
 
     def origin(self, name: str) -> Path:
         """Which file a template name resolves to (the deployment's or the built-in one)."""
@@ -160,6 +178,11 @@ class Templates:
         except Exception as error:
             return describe(error, self.origin(template_name))
         return None
+
+
+def is_template(name: str) -> bool:
+    """Template files end in .j2 (a folder may hold a README, the package's __init__.py...)."""
+    return name.endswith(TEMPLATE_EXTENSION) and "__pycache__" not in name
 
 
 def describe(error: Exception, path: Path) -> str:

@@ -36,6 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.digest.ledger import utc_now
 from bot.digest.runner import DigestRunner
 from bot.digest.subscriptions import settings_for
+from bot.logs import request_scope
 from bot.settings import Settings, SettingsError, require
 from segmentation.loading import DataSource
 from segmentation.service import SegmentService
@@ -68,11 +69,12 @@ class ScheduledJobs:
 
 def digest_job(runner: DigestRunner, automatic: bool = True) -> Job:
     def run_digest() -> None:
-        result = runner.run(manual=not automatic)
-        level = logging.DEBUG if result.quiet else logging.INFO
-        if result.state in ("failed", "failed_ambiguous") and not result.quiet:
-            level = logging.WARNING
-        logger.log(level, "digest %s: %s", result.period, result.message)
+        with request_scope("digest"):
+            result = runner.run(manual=not automatic)
+            level = logging.DEBUG if result.quiet else logging.INFO
+            if result.state in ("failed", "failed_ambiguous") and not result.quiet:
+                level = logging.WARNING
+            logger.log(level, "digest %s: %s", result.period, result.message)
 
     return run_digest
 
@@ -81,6 +83,10 @@ def retrain_job(
     service: SegmentService, data: str | DataSource, options: TrainingOptions | None = None
 ) -> Job:
     def retrain() -> None:
+        with request_scope("retrain"):
+            retrain_logged()
+
+    def retrain_logged() -> None:
         before = service.live_version()
         try:
             result = service.train(data, options or TrainingOptions())
