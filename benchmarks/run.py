@@ -307,6 +307,7 @@ def main() -> None:
     from benchmarks.dask_bench import dask_section
     from benchmarks.digest_bench import digest_section
     from benchmarks.export_bench import export_section
+    from benchmarks.propensity_bench import propensity_section
     from benchmarks.scoring_bench import scoring_section
     from benchmarks.training_bench import bench_training, training_section
 
@@ -335,7 +336,8 @@ def main() -> None:
         digest = digest_section(runs=args.runs)
         export = export_section(runs=args.runs)
         on_dask = dask_section()
-        extra = ["", digest, "", export, "", on_dask, "", scoring_section()]
+        propensity = propensity_section()
+        extra = ["", digest, "", export, "", on_dask, propensity, "", scoring_section()]
         write_report(args.out, facts, training, generation, latency, extra)
     print(f"wrote {args.out}", file=sys.stderr)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from segmentation.errors import SegmentationError
+from segmentation.propensity import summary_line as response_summary_line
 
 DEMO_ROWS = 2240
 DEMO_SEED = 42
@@ -285,6 +286,7 @@ def train_summary(model) -> dict:
             for s in model.segments
         ],
         "candidates": model.candidates,
+        "response_model": model.card.get("response_model"),
     }
 
 
@@ -303,6 +305,7 @@ def print_training(result) -> None:
         f"Silhouette {metrics['silhouette']}, stability {metrics['stability_ari']}, "
         f"assignment agreement {metrics['assignment_agreement']:.1%}"
     )
+    click.echo(response_summary_line(card.get("response_model")))
     print_segments(result.model.segments)
     click.echo(f"Report: {result.report}")
     for name, path in result.charts.items():
@@ -441,6 +444,7 @@ def model(as_json) -> None:
     click.echo(f"Rows: {card['rows']}")
     click.echo(f"Algorithm: {card['algorithm']}, k={card['k']} ({card['selection']})")
     click.echo("Metrics: " + ", ".join(f"{k} {v}" for k, v in metrics.items()))
+    click.echo(response_summary_line(card.get("response_model")))
     click.echo("Personas: " + ", ".join(f"{c}={p}" for c, p in card["personas"].items()))
     if card.get("missing_personas"):
         click.echo("Missing personas: " + ", ".join(card["missing_personas"]))
@@ -669,16 +673,32 @@ def playbook(persona, fmt, out) -> None:
     "--changes", is_flag=True, help="Who joined and who left the persona since the last digest."
 )
 @click.option("--user", default=None, help="User id for the audit trail (default: cli:<login>).")
+@click.option("--top", default=None, help="Keep the most likely to respond: a share (30%) or 500.")
+@click.option("--campaign", default=None, help="Record a campaign of this name (with --holdout).")
+@click.option("--holdout", default=None, help="Control group share with --campaign (default 10%).")
 @friendly_errors
 def export(
-    persona, out, fmt, contacts, contacts_table, default_country, min_confidence, changes, user
+    persona,
+    out,
+    fmt,
+    contacts,
+    contacts_table,
+    default_country,
+    min_confidence,
+    changes,
+    user,
+    top,
+    campaign,
+    holdout,
 ) -> None:
     """Write a persona's audience for a campaign tool (recorded in the audit trail)."""
     import getpass
 
     from bot.views.export import empty_message
-    from segmentation.audiences import ExportOptions, persona_export
+    from segmentation.audiences import ExportOptions
+    from segmentation.campaigns import Targeting
     from segmentation.contacts import load_contacts
+    from segmentation.exports import persona_export
     from segmentation.personas import resolve_persona
 
     config = settings()
@@ -689,6 +709,7 @@ def export(
         min_confidence=min_confidence,
         changes=changes,
         default_country=default_country or config.SMARTCART_DEFAULT_COUNTRY,
+        targeting=Targeting.parse(top=top, campaign=campaign, holdout=holdout),
     )
     source = contacts or config.SMARTCART_CONTACTS
     if source is None and fmt != "csv":
@@ -697,12 +718,12 @@ def export(
         )
     engine = service(config)
     known = load_contacts(source, contacts_table) if source else None
-    made = persona_export(engine, found, options, known)
+    user_id = user or f"cli:{getpass.getuser()}"
+    made = persona_export(engine, found, options, known, (user_id, "local"))
     rows = made.result.rows
     if rows:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(made.result.content)
-    user_id = user or f"cli:{getpass.getuser()}"
     engine.store.audit(
         user_id, "local", "export", text, True, rows=rows, detail=made.audit_detail()
     )
@@ -714,6 +735,12 @@ def export(
     click.echo(f"Wrote {rows:,} {what} of {found.name}{since} to {out} (format {fmt})")
     for line in made.result.summary_lines():
         click.echo(line)
+    if made.campaign is not None:
+        c = made.campaign
+        click.echo(
+            f"Campaign {c.name}: {c.target_size:,} target, {c.control_size:,} control "
+            f"({c.holdout:.0%} held out; the group column). Do not contact the control group."
+        )
 
 
 @main.group()
@@ -737,6 +764,64 @@ def suggest_mapping_command(file, sheet, table, query) -> None:
 
     raw = load_customers(file, table, query=query, sheet=sheet, all_columns=True)
     click.echo(suggest_mapping(raw.frame, raw.source), nl=False)
+
+
+@main.group()
+def campaign() -> None:
+    """Campaigns recorded by `export --campaign`: list them, read out their results."""
+
+
+@campaign.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the campaigns as JSON.")
+@friendly_errors
+def campaign_list(as_json) -> None:
+    """Every campaign: persona, filters, target and control sizes, when and by whom."""
+    from segmentation.campaigns import list_campaigns
+
+    found = list_campaigns(service().store)
+    if as_json:
+        emit_json([c.as_dict() for c in found])
+        return
+    if not found:
+        click.echo("No campaigns yet: export with --campaign NAME --holdout 10% to start one.")
+        return
+    click.echo(
+        f"{'campaign':<24} {'persona':<16} {'filters':<10} {'target':>7} {'control':>7}  created"
+    )
+    for c in found:
+        filters = f"top {c.filters['top']}" if c.filters.get("top") else "-"
+        click.echo(
+            f"{c.name:<24} {c.persona:<16} {filters:<10} {c.target_size:>7,} "
+            f"{c.control_size:>7,}  {c.created_at:%Y-%m-%d %H:%M} by {c.created_by}"
+            + ("" if c.responses_loaded_at else "  (no responses yet)")
+        )
+
+
+@campaign.command("readout")
+@click.argument("name")
+@click.option(
+    "--responses",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV of the customers who responded: customer_id, optionally revenue.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the readout as one JSON object.")
+@friendly_errors
+def campaign_readout(name, responses, as_json) -> None:
+    """Target vs control: response rates, lift with its 95% interval, p-value, verdict."""
+    from segmentation.campaigns import campaign_groups, get_campaign
+    from segmentation.readouts import read_responses, readout, save_responses
+
+    store = service().store
+    found = get_campaign(store, name)
+    loaded = read_responses(responses)
+    save_responses(store, found, loaded, str(responses))
+    result = readout(found.name, campaign_groups(store, found), loaded)
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    for line in result.lines():
+        click.echo(line)
 
 
 @main.group()

@@ -19,6 +19,7 @@ from sklearn.pipeline import Pipeline
 
 from segmentation.assignment import Assignment, assign
 from segmentation.errors import ModelError
+from segmentation.propensity import ResponseModel
 from segmentation.selection import SegmentClusterer
 
 # 2: the Pipeline runs from customers to personas; population and drift reference live in it.
@@ -39,10 +40,16 @@ class SegmentModel:
     segments: list[dict]
     card: dict
     candidates: list[dict] = field(default_factory=list)
+    # The response propensity model (segmentation/propensity.py); None without a Response column.
+    response: ResponseModel | None = None
 
     def assign(self, customers: pd.DataFrame) -> Assignment:
-        """Features, cluster, persona and confidence of every validated customer (same order)."""
-        return assign(self.pipeline, customers)
+        """Features, cluster, persona, confidence and (with a response model) propensity of every
+        validated customer (same order)."""
+        assignment = assign(self.pipeline, customers)
+        if self.response is not None and len(customers):
+            assignment.propensity, assignment.propensity_decile = self.response.score(customers)
+        return assignment
 
     @property
     def clusterer(self) -> SegmentClusterer:

@@ -34,10 +34,14 @@ class Assignment:
     persona: np.ndarray
     segment: np.ndarray
     confidence: np.ndarray
+    # With a response model (segmentation/propensity.py): 0..1 (3 decimals) and 1..10.
+    propensity: np.ndarray | None = None
+    propensity_decile: np.ndarray | None = None
 
     def table(self) -> pd.DataFrame:
-        """customer_id, cluster, persona, segment, confidence (one row per customer)."""
-        return pd.DataFrame(
+        """customer_id, cluster, persona, segment, confidence (one row per customer), then
+        propensity and propensity_decile when the model has a response model."""
+        table = pd.DataFrame(
             {
                 "customer_id": self.customer_id,
                 "cluster": self.cluster,
@@ -46,6 +50,10 @@ class Assignment:
                 "confidence": self.confidence,
             }
         )
+        if self.propensity is not None:
+            table["propensity"] = self.propensity
+            table["propensity_decile"] = self.propensity_decile
+        return table
 
 
 class Clustering(BaseEstimator, TransformerMixin):

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from segmentation.campaigns import CONTROL, Targeting, select_audience
 from segmentation.contacts import (
     Contacts,
     check_country,
@@ -36,10 +36,9 @@ from segmentation.contacts import (
     texts,
     trimmed_lower_email,
 )
-from segmentation.personas import Persona
 
 if TYPE_CHECKING:
-    from segmentation.service import SegmentService
+    pass
 
 FORMATS = ("csv", "meta", "google", "klaviyo")
 PLATFORM_FORMATS = ("meta", "google", "klaviyo")
@@ -63,10 +62,14 @@ CSV_COLUMNS = {
     "Teenhome": "teens_at_home",
     "Education": "education",
     "Marital_Status": "marital_status",
+    "propensity": "propensity",
+    "group": "group",
 }
 
 # Why customers were left out, in the order a summary lists them.
 BELOW_CONFIDENCE = "below the minimum confidence"
+NOT_IN_TOP = "not among the most likely to respond"
+HELD_OUT = "held out as the campaign's control group"
 OPTED_OUT_REASON = "opted out"
 NOT_IN_CONTACTS = "not in the contacts"
 NO_VALID_CONTACT = "no valid email or phone"
@@ -80,6 +83,8 @@ class ExportOptions:
     min_confidence: float | None = None
     changes: bool = False
     default_country: str | None = None
+    # The most likely to respond, and a campaign's control group (`segmentation.campaigns`).
+    targeting: Targeting = field(default_factory=Targeting)
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -98,6 +103,11 @@ class ExportOptions:
             words.append(f"min-confidence={self.min_confidence:g}")
         if self.changes:
             words.append("changes")
+        if self.targeting.top is not None:
+            words.append(f"top={self.targeting.top}")
+        if self.targeting.campaign is not None:
+            words.append(f"campaign={self.targeting.campaign}")
+            words.append(f"holdout={self.targeting.holdout:.0%}")
         return " ".join(words)
 
 
@@ -163,52 +173,6 @@ PHONE_RULES: dict[str, Callable[[str], str]] = {
 }
 
 
-# -- building an export ------------------------------------------------------------------------
-
-
-@dataclass
-class PersonaExport:
-    """A persona's export, its file name, and the digest period changes are counted from."""
-
-    persona: Persona
-    options: ExportOptions
-    result: AudienceExport
-    since_period: str | None = None
-
-    @property
-    def filename(self) -> str:
-        return export_filename(self.persona, self.options)
-
-    def audit_detail(self) -> str:
-        return self.result.audit_detail(self.persona.id, self.options)
-
-
-def persona_export(
-    service: SegmentService,
-    persona: Persona,
-    options: ExportOptions,
-    contacts: Contacts | None = None,
-) -> PersonaExport:
-    """The persona's audience (or its changes since the latest digest) as an export."""
-    period = None
-    if options.changes:
-        audience, period = service.audience_changes(persona.id)
-    else:
-        audience = service.audience(persona.id)
-    result = export_audience(audience, options, contacts, persona.name)
-    return PersonaExport(persona, options, result, period)
-
-
-def export_filename(persona: Persona, options: ExportOptions, day: date | None = None) -> str:
-    """`smartcart-premium-2024-04-01.csv`, `smartcart-premium-meta-changes-2024-04-01.csv`."""
-    parts = [persona.id]
-    if options.format != "csv":
-        parts.append(options.format)
-    if options.changes:
-        parts.append("changes")
-    return f"smartcart-{'-'.join(parts)}-{(day or date.today()).isoformat()}.csv"
-
-
 def export_audience(
     audience: pd.DataFrame,
     options: ExportOptions,
@@ -226,6 +190,7 @@ def export_audience(
         )
     left_out: dict[str, int] = {}
     table = keep_confident(audience, options.min_confidence, left_out)
+    table = targeted(table, options, left_out)
     dropped: dict[str, int] = {}
     if contacts is not None:
         table = with_contacts(table, contacts, options, left_out, dropped)
@@ -244,6 +209,20 @@ def export_audience(
         dropped={what: n for what, n in dropped.items() if n},
         without_contacts=without_contacts,
     )
+
+
+def targeted(table: pd.DataFrame, options: ExportOptions, left_out: dict[str, int]) -> pd.DataFrame:
+    """The most likely to respond (`top`), split into target and control for a campaign; a
+    platform file gets the target group only, since the control group must not be contacted."""
+    if table.empty:
+        return table
+    chosen = select_audience(table, options.targeting)
+    left_out[NOT_IN_TOP] = len(table) - len(chosen)
+    if options.format in PLATFORM_FORMATS and "group" in chosen:
+        control = chosen["group"] == CONTROL
+        left_out[HELD_OUT] = int(control.sum())
+        chosen = chosen[~control]
+    return chosen
 
 
 def keep_confident(

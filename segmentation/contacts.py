@@ -48,7 +48,7 @@ def load_contacts(source: str | Path, table: str = CONTACTS_TABLE) -> Contacts:
     optional `consent` where `0`, `false` or `no` means opted out (`1`, `true`, `yes` or empty
     mean not opted out). A customer id may appear once.
     """
-    raw = load_customers(source, table)
+    raw = load_customers(source, table, all_columns=True)
     columns = contact_columns(raw.frame, raw.source)
     frame = raw.frame
     ids = parse_ids(frame[columns["customer_id"]], raw.source, raw.line_of)
@@ -115,7 +115,7 @@ def parse_opt_outs(
 def text_or_none(frame: pd.DataFrame, column: str | None) -> list[str | None]:
     if column is None:
         return [None] * len(frame)
-    return [None if v is None or not str(v).strip() else str(v) for v in frame[column]]
+    return [None if pd.isna(v) or not str(v).strip() else str(v) for v in frame[column]]
 
 
 # -- normalisation -----------------------------------------------------------------------------

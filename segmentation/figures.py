@@ -23,6 +23,7 @@ import pandas as pd
 from segmentation import schema
 from segmentation.features import PROFILE_FEATURES
 from segmentation.personas import PERSONAS, SegmentName
+from segmentation.propensity import segment_expectations
 
 if TYPE_CHECKING:
     from segmentation.artifact import SegmentModel
@@ -127,6 +128,13 @@ def compute_figures(model: SegmentModel, customers: pd.DataFrame) -> Figures:
         None if response is None else response.reset_index(drop=True),
     )
     base = None if response is None else float(np.mean(response))
+    expectations = segment_expectations(assignment.table())
+    for segment in segments:
+        segment.update(
+            expectations.get(
+                segment["cluster"], {"expected_responders": None, "top_decile_share": None}
+            )
+        )
     present = {s["persona"] for s in segments}
     return Figures(
         model.version,
@@ -159,6 +167,18 @@ def persona_numbers(figures: Figures, persona_id: str) -> dict[str, Any] | None:
         "top_categories": combined_categories(segments),
         "preferred_channel": combined_channel(segments),
         "segments": [s["name"] for s in segments],
+        **response_numbers(segments),
+    }
+
+
+def response_numbers(segments: list[dict]) -> dict[str, float | None]:
+    """Expected responders to an offer to all of the persona, and the share of it in the top
+    propensity decile (None without a response model)."""
+    if any(s.get("expected_responders") is None for s in segments):
+        return {"expected_responders": None, "top_decile_share": None}
+    return {
+        "expected_responders": sum(s["expected_responders"] for s in segments),
+        "top_decile_share": weighted(segments, "top_decile_share"),
     }
 
 

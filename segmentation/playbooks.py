@@ -9,8 +9,12 @@ What a playbook template gets:
 - `persona`: id, name, short, study_label, description, next_action (from persona_rules.toml)
 - `numbers`: None when no segment of the live model is this persona (fewer clusters than
   personas); else size, share, revenue_share, avg_spend, avg_income, response_rate, lift,
-  top_categories [{category, share}], preferred_channel, segments [names]. With several
-  segments of the persona (more clusters than personas) the numbers are their total.
+  top_categories [{category, share}], preferred_channel, segments [names],
+  expected_responders (customers expected to accept an offer sent to all of them: the sum of
+  their propensities) and top_decile_share (share of them in the 10% of all customers most
+  likely to respond); these two are None when the model has no response model (no Response
+  column). With several segments of the persona (more clusters than personas) the numbers are
+  their total.
 - `model`: version, segments (how many the live model has), customers, base_response_rate
 - `change`: None, or the change since the last digest (issue 5 supplies it):
   {"size": int (customers gained, negative when lost), "share_points": float (percentage
@@ -114,7 +118,9 @@ def split_title(markdown: str) -> tuple[str | None, str]:
 # Checking templates
 
 
-def sample_context(persona_id: str, present: bool = True, change: bool = False) -> dict:
+def sample_context(
+    persona_id: str, present: bool = True, change: bool = False, no_response: bool = False
+) -> dict:
     """Plausible numbers for checking a playbook template without a model."""
     numbers = {
         "size": 560,
@@ -131,6 +137,8 @@ def sample_context(persona_id: str, present: bool = True, change: bool = False) 
         ],
         "preferred_channel": "catalog",
         "segments": [PERSONAS_BY_ID[persona_id].name, f"{PERSONAS_BY_ID[persona_id].name} (2)"],
+        "expected_responders": None if no_response else 173.6,
+        "top_decile_share": None if no_response else 0.27,
     }
     return {
         "persona": persona_fields(PERSONAS_BY_ID[persona_id]),
@@ -156,6 +164,9 @@ def playbook_samples() -> dict[str, dict[str, dict]]:
             "with a change since the last digest": sample_context(p.id, change=True),
             "for a persona with no segment in the model (numbers is none)": sample_context(
                 p.id, present=False
+            ),
+            "for a model without a response model (expected_responders is none)": sample_context(
+                p.id, no_response=True
             ),
         }
         for p in PERSONAS

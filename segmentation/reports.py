@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from segmentation.propensity import report_section
+
 
 def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
@@ -38,6 +40,7 @@ def write_model_report(
         lines += [f"| {r.line} | {r.ID} | {r.reason} |" for r in quarantine.head(20).itertuples()]
     lines += _candidate_section(model)
     lines += _persona_section(model)
+    lines += report_section(getattr(model, "response", None))
     lines += ["", "## Charts", ""] + [f"![{name}]({p.name})" for name, p in charts.items()]
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -8,6 +8,7 @@ import pandas as pd
 
 from segmentation.artifact import SegmentModel
 from segmentation.figures import CHANNELS
+from segmentation.propensity import likelihood_words
 
 # How each trait reads: label, the customer's value, the average customer's value, unit.
 TRAITS: dict[str, tuple[str, str, str, str]] = {
@@ -35,6 +36,15 @@ class Explanation:
     confidence: float
     drivers: list[str]
     facts: dict[str, object]
+    propensity: float | None = None
+    propensity_decile: int | None = None
+
+    @property
+    def likelihood(self) -> str | None:
+        """Likelihood to respond in plain words (None without a response model)."""
+        if self.propensity is None or self.propensity_decile is None:
+            return None
+        return likelihood_words(self.propensity, self.propensity_decile)
 
     @property
     def confidence_label(self) -> str:
@@ -44,7 +54,8 @@ class Explanation:
 
 
 def score(model: SegmentModel, customers: pd.DataFrame) -> pd.DataFrame:
-    """customer_id, cluster, persona, segment and confidence of every customer (same order)."""
+    """customer_id, cluster, persona, segment, confidence (and, with a response model,
+    propensity and propensity_decile) of every customer (same order)."""
     return model.assign(customers).table()
 
 
@@ -60,6 +71,10 @@ def explain(model: SegmentModel, customer: pd.DataFrame) -> Explanation:
         confidence=float(assignment.confidence[0]),
         drivers=drivers(features, model.population),
         facts=key_facts(features),
+        propensity=None if assignment.propensity is None else float(assignment.propensity[0]),
+        propensity_decile=None
+        if assignment.propensity_decile is None
+        else int(assignment.propensity_decile[0]),
     )
 
 

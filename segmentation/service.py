@@ -19,8 +19,9 @@ from segmentation.errors import ModelError
 from segmentation.figures import Figures, compute_figures
 from segmentation.loading import DataSource
 from segmentation.periods import Period
+from segmentation.propensity import add_propensity
 from segmentation.scoring import Explanation, explain, score
-from segmentation.store import Store
+from segmentation.store import Store, customer_frame
 from segmentation.streaming import DEFAULT_CHUNK_ROWS, ScoringRun, output_format, score_source
 from segmentation.training import TrainingOptions, TrainingResult, publish, train
 
@@ -143,7 +144,7 @@ class SegmentService:
         out["segment"] = members["cluster"].map(
             {s["cluster"]: s["name"] for s in self.model.segments}
         )
-        return out
+        return add_propensity(out, self.model.response, customer_frame(members))
 
     def audience_changes(self, persona_id: str) -> tuple[pd.DataFrame, str]:
         """Who joined and who left the persona since the latest digest, and that digest's period.

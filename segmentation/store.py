@@ -199,6 +199,11 @@ def _chunks(items: list, size: int) -> Iterable[list]:
         yield items[start : start + size]
 
 
+def customer_frame(members: pd.DataFrame) -> pd.DataFrame:
+    """Stored rows read as a frame (e.g. `Store.members`) in the validated-customer shape."""
+    return _as_frame(members.to_dict("records"))
+
+
 def _as_frame(rows: Iterable) -> pd.DataFrame:
     """Stored rows back into the validated-customer shape the model expects.
 

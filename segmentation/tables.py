@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from segmentation import schema
+from segmentation.campaign_tables import create_campaign_tables
 
 metadata = sa.MetaData()
 
@@ -175,4 +176,5 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
         _create(history_snapshots, history_segments, history_members, digest_runs, digest_events),
     ),
     (3, "digest subscriptions of channels", _create(digest_subscriptions)),
+    (4, "campaigns: holdout groups and responses", create_campaign_tables),
 ]

@@ -23,6 +23,8 @@ from segmentation.features import build_preprocessor, cluster_inputs
 from segmentation.figures import segment_figures
 from segmentation.loading import load_customers
 from segmentation.personas import missing_personas
+from segmentation.propensity import fit_response_model
+from segmentation.propensity_charts import lift_chart, reliability_chart
 from segmentation.reports import write_model_report
 from segmentation.selection import Progress, SegmentClusterer, _quiet
 from segmentation.validation import ValidatedData, validate
@@ -96,18 +98,24 @@ def train(
     names = pipeline.named_steps["personas"].names_
     response = data.customers.get("Response")
     segments = segment_figures(features, labels, names, response)
+    response_model, response_note = fit_response_model(
+        data.customers, data.as_of, options.seed, progress
+    )
 
     version = new_version()
     fitted = pipeline.named_steps["cluster"].clusterer_
     card = _model_card(version, data, options, inputs, chosen, fitted, elbow_k, names)
     card["evaluation"] = {**outcome.summary(), "final_fit": fitted.method_}
     card["base_response_rate"] = None if response is None else float(response.mean())
+    card["response_model"] = None if response_model is None else dict(response_model.metrics)
+    card["notes"] = [*card["notes"], *([response_note] if response_note else [])]
     model = SegmentModel(
         version=version,
         pipeline=pipeline,
         segments=segments,
         card=card,
         candidates=[c.as_dict() for c in candidates],
+        response=response_model,
     )
     report_dir = Path(model_dir) / "reports" / version
     chart_paths = _write_charts(model, chosen, elbow_k, report_dir)
@@ -185,10 +193,14 @@ def _write_charts(
     model: SegmentModel, chosen, elbow_k: int | None, folder: Path
 ) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    return {
+    paths = {
         "selection": charts.selection_chart(
             model.candidates, chosen.as_dict(), elbow_k, folder / "selection.png"
         ),
         "profiles": charts.profile_chart(model.segments, model.population, folder / "profiles.png"),
         "segments": charts.summary_chart(model.segments, folder / "segments.png"),
     }
+    if model.response is not None:
+        paths["lift"] = lift_chart(model.response, folder / "lift.png")
+        paths["reliability"] = reliability_chart(model.response, folder / "reliability.png")
+    return paths

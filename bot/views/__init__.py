@@ -1,6 +1,7 @@
 """Block Kit views of the engine's answers, registered as `/segment` subcommands on import."""
 
 from bot.views import (  # noqa: F401
+    campaign,
     customer,
     digest_subscriptions,
     export,

@@ -38,11 +38,13 @@ def customer(ctx: BotContext, args: list[str], request: Request) -> Answer:
     persona = PERSONAS_BY_ID[explanation.persona]
     facts = explanation.facts
     why = "\n".join(f"• {driver}" for driver in explanation.drivers)
+    likelihood = f"\n*Next offer:* {explanation.likelihood}" if explanation.likelihood else ""
     blocks = [
         header(f"Customer {customer_id}: {explanation.segment_name}"),
         section(
             f"*{explanation.segment_name}* ({persona.description.lower().rstrip('.')})\n"
             f"*Confidence:* {percent(explanation.confidence, 0)} ({explanation.confidence_label})"
+            f"{likelihood}"
         ),
         section(f"*Why this persona*\n{why}"),
         fields_section(
@@ -59,7 +61,9 @@ def customer(ctx: BotContext, args: list[str], request: Request) -> Answer:
     ]
     text = (
         f"Customer {customer_id}: {explanation.segment_name} "
-        f"(confidence {percent(explanation.confidence, 0)}). Next: {persona.next_action}"
+        f"(confidence {percent(explanation.confidence, 0)}). "
+        + (f"Next offer: {explanation.likelihood}. " if explanation.likelihood else "")
+        + f"Next: {persona.next_action}"
     )
     return Answer(text=text, blocks=blocks, audit={"rows": 1, "detail": explanation.persona})
 

@@ -21,39 +21,40 @@ from bot.answers import (
 )
 from bot.context import BotContext
 from bot.views.playbook import find_persona
-from segmentation.audiences import (
-    FORMAT_TITLES,
-    FORMATS,
-    PLATFORM_FORMATS,
-    ExportOptions,
-    PersonaExport,
-    persona_export,
-)
+from segmentation.audiences import FORMAT_TITLES, FORMATS, PLATFORM_FORMATS, ExportOptions
+from segmentation.campaigns import Campaign, CampaignError, Targeting
 from segmentation.contacts import Contacts, load_contacts
 from segmentation.errors import DataError, ModelError
+from segmentation.exports import PersonaExport, persona_export
 from segmentation.personas import Persona
 from segmentation.service import SegmentService
 
 EXAMPLE = "Try `/segment export premium format=meta min-confidence=0.5`."
 OPTIONS_HELP = (
-    f"Options: `format={'|'.join(FORMATS)}`, `min-confidence=0.5` (or `50%`), and `changes` "
-    "for who joined and who left since the last digest."
+    f"Options: `format={'|'.join(FORMATS)}`, `min-confidence=0.5` (or `50%`), `top=30%` (or "
+    "`top=500`, the most likely to respond), `campaign=NAME` with `holdout=10%` (a control "
+    "group), and `changes` for who joined and who left since the last digest."
 )
+TARGETING_OPTIONS = ("top", "campaign", "holdout")
 
 
 @handles(
     "export",
-    f"export <persona> [format={'|'.join(FORMATS)}] [min-confidence=0.5] [changes]",
+    f"export <persona> [format={'|'.join(FORMATS)}] [min-confidence=0.5] [top=30%] "
+    "[campaign=NAME holdout=10%] [changes]",
     "The persona's customers as a file for a campaign tool (CSV, Meta, Google, Klaviyo)",
 )
 def export(ctx: BotContext, args: list[str], request: Request) -> Answer:
     words, options = parse_export_args(args, ctx.settings.SMARTCART_DEFAULT_COUNTRY)
     persona = find_persona(words, "export")
     contacts = configured_contacts(ctx.settings.SMARTCART_CONTACTS, options)
+    requested_by = (request.user_id, request.channel_id)
     try:
-        made = persona_export(ctx.service, persona, options, contacts)
+        made = persona_export(ctx.service, persona, options, contacts, requested_by)
     except ModelError as error:
         raise UserError(f"Cannot export changes: {error}.") from None
+    except CampaignError as error:
+        raise UserError(str(error)) from None
     if made.result.rows == 0:
         message = empty_message(ctx.service, made)
         return Answer(text=message, blocks=[section(message)], audit=audit_facts(made))
@@ -66,10 +67,13 @@ def parse_export_args(
     """The persona's words and the options (`format=meta`, `min-confidence=0.5`, `changes`)."""
     words: list[str] = []
     chosen: dict = {"default_country": default_country}
-    for arg in args:
+    targeting: dict[str, str] = {}
+    for arg in as_key_values(args):
         key, sep, value = arg.partition("=")
         key = key.lower().replace("_", "-")
-        if not sep and key == "changes":
+        if sep and key in TARGETING_OPTIONS:
+            targeting[key] = value
+        elif not sep and key == "changes":
             chosen["changes"] = True
         elif sep and key == "format":
             chosen["format"] = known_format(value)
@@ -79,7 +83,29 @@ def parse_export_args(
             raise UserError(f"Unknown option `{shown(arg)}`. {OPTIONS_HELP}")
         else:
             words.append(arg)
+    try:
+        chosen["targeting"] = Targeting.parse(**targeting)
+    except ValueError as error:
+        raise UserError(f"{error}. {EXAMPLE}") from None
     return words, ExportOptions(**chosen)
+
+
+def as_key_values(args: list[str]) -> list[str]:
+    """`--top 30%` and `--top=30%` read as `top=30%` (the command line's spelling works too)."""
+    out: list[str] = []
+    position = 0
+    while position < len(args):
+        word = args[position]
+        name = word[2:].lower()
+        if word.startswith("--") and "=" not in word and name != "changes":
+            if position + 1 >= len(args) or args[position + 1].startswith("--"):
+                raise UserError(f"`{shown(word)}` needs a value. {EXAMPLE}")
+            out.append(f"{name}={args[position + 1]}")
+            position += 2
+            continue
+        out.append(word[2:] if word.startswith("--") else word)
+        position += 1
+    return out
 
 
 def known_format(value: str) -> str:
@@ -130,6 +156,8 @@ def configured_contacts(source: str | None, options: ExportOptions) -> Contacts 
 def file_answer(made: PersonaExport, version: str | None) -> Answer:
     persona, result = made.persona, made.result
     what = f"{result.rows:,} {'changes' if made.options.changes else 'customers'}"
+    if made.options.targeting.top is not None:
+        what += f" ({made.options.targeting.describe()})"
     title = FORMAT_TITLES[made.options.format]
     since = f" since the digest of {made.since_period}" if made.since_period else ""
     message = (
@@ -145,6 +173,8 @@ def file_answer(made: PersonaExport, version: str | None) -> Answer:
         ),
     )
     blocks = [section(message)]
+    if made.campaign is not None:
+        blocks.append(section(campaign_line(made.campaign)))
     if notes:
         blocks.append(section("\n".join(notes)))
     blocks.append(context(f"Model {version} · this export is recorded"))
@@ -153,6 +183,15 @@ def file_answer(made: PersonaExport, version: str | None) -> Answer:
         blocks=blocks,
         uploads=[upload],
         audit=audit_facts(made),
+    )
+
+
+def campaign_line(campaign: Campaign) -> str:
+    return (
+        f"Campaign `{campaign.name}`: {campaign.target_size:,} target, "
+        f"{campaign.control_size:,} control ({campaign.holdout:.0%} held out, the `group` "
+        "column). Do not contact the control group; read the result with "
+        f"`/segment campaign {campaign.name}` once responses are loaded."
     )
 
 

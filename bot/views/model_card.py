@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.answers import Answer, Request, context, escape, fields_section, handles, header, section
 from bot.context import BotContext
 from bot.views.formatting import percent
+from segmentation.propensity import summary_line as response_summary_line
 
 
 @handles("model", "model", "When the model was trained, on what, and how good it is")
@@ -32,6 +33,7 @@ def model_card(ctx: BotContext, args: list[str], request: Request) -> Answer:
             ]
         ),
         context(f"Chosen by rule: {card['selection']}"),
+        context(response_summary_line(card.get("response_model"))),
     ]
     text = (
         f"Model {card['model_version']}: {card['algorithm']} k={card['k']}, trained "

@@ -70,7 +70,18 @@ def segment_line(segment: dict) -> str:
         f"{percent(segment['revenue_share'])} of revenue\n"
         f"Average spend {money(segment['avg_spend'])} · average income "
         f"{money(segment['avg_income'])} · response {percent(segment['response_rate'])} "
-        f"({lift(segment['lift'])} the base)"
+        f"({lift(segment['lift'])} the base)" + expected_responders_line(segment)
+    )
+
+
+def expected_responders_line(segment: dict) -> str:
+    """Expected responders to an offer sent to the whole segment (with a response model)."""
+    expected = segment.get("expected_responders")
+    if expected is None:
+        return ""
+    return (
+        f"\nAn offer to all of them: about {expected:,.0f} expected responders · "
+        f"{percent(segment['top_decile_share'])} of them in our top 10% most likely to respond"
     )
 
 

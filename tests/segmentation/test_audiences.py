@@ -10,13 +10,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from segmentation.audiences import (
-    ExportOptions,
-    export_audience,
-    persona_export,
-)
+from segmentation.audiences import ExportOptions, export_audience
 from segmentation.contacts import Contacts, load_contacts
 from segmentation.errors import DataError, ModelError
+from segmentation.exports import persona_export
 from segmentation.personas import PERSONAS_BY_ID
 from segmentation.scoring import score
 from segmentation.service import SegmentService

@@ -203,7 +203,16 @@ def test_incompatible_artifact_gets_a_clear_error(generated_file, tmp_path):
         load_live_model(tmp_path / "empty")
 
 
-TRAIN_KEYS = {"model_version", "algorithm", "k", "metrics", "rows", "segments", "candidates"}
+TRAIN_KEYS = {
+    "model_version",
+    "algorithm",
+    "k",
+    "metrics",
+    "rows",
+    "segments",
+    "candidates",
+    "response_model",
+}
 
 
 def cli(tmp_path, monkeypatch, *args):

@@ -170,8 +170,8 @@ def test_the_command_takes_the_same_options(segment_bot: SlackBot, trained: Trai
     assert message["text"].endswith(".csv")
     wrong = segment_bot.ask("export premium min-confidence=abc")
     assert wrong["text"].startswith("`min-confidence` takes a number from 0 to 1")
-    unknown = segment_bot.ask("export premium top=10%")
-    assert unknown["text"].startswith("Unknown option `top=10%`.")
+    unknown = segment_bot.ask("export premium budget=5")
+    assert unknown["text"].startswith("Unknown option `budget=5`.")
 
 
 def test_a_failed_upload_is_told_in_the_dm(segment_bot: SlackBot) -> None:

@@ -44,6 +44,7 @@ HEADER = [
     "teens_at_home",
     "education",
     "marital_status",
+    "propensity",
 ]
 
 
