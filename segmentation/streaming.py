@@ -146,12 +146,12 @@ class ScoresFile:
         self._parts = 0
 
     def write(self, scores: pd.DataFrame) -> None:
-        scores = scores[SCORE_COLUMNS]
         if self.kind == "csv":
             first = self._parts == 0
             scores.to_csv(self.temporary, mode="w" if first else "a", index=False, header=first)
         elif self.kind == "folder":
-            scores.to_parquet(self.temporary / f"part.{self._parts:05d}.parquet", index=False)
+            part = self.temporary / f"part.{self._parts:05d}.parquet"
+            scores[SCORE_COLUMNS].to_parquet(part, index=False)  # the Dask engine's columns
         else:
             self._write_parquet(scores)
         self._parts += 1

@@ -201,7 +201,8 @@ def test_cli_out_follows_the_extension(trained, clean_parquet, tmp_path, monkeyp
     assert set(summary) == {"model_version", "rows", "personas"}
     table = pq.read_table(as_parquet).to_pandas()
     assert len(table) == summary["rows"]["used"] == sum(summary["personas"].values())
-    assert list(table.columns) == ["customer_id", "cluster", "persona", "segment", "confidence"]
+    scored = ["customer_id", "cluster", "persona", "segment", "confidence"]
+    assert list(table.columns[:5]) == scored  # then propensity columns with a response model
     as_csv = tmp_path / "scores.csv"
     assert cli(tmp_path, monkeypatch, *args, "--out", str(as_csv)).exit_code == 0
     assert pd.read_csv(as_csv).equals(table)
