@@ -89,6 +89,7 @@ def digest_section(sizes: tuple[int, ...] = SIZES, runs: int = 1) -> str:
             f"| {r['render_and_chart_seconds']:.2f} | {r['peak_rss_mb']:,.0f} | {r['moved']:,} "
             f"| {r['previous_snapshot_stored_seconds']:.1f} |"
         )
+    lines += ["", "Target at 1,000,000 customers: 20 s and 1.5 GB (before issue 9: 36 s, 2.2 GB)."]
     return "\n".join(lines) + "\n"
 
 

@@ -276,6 +276,9 @@ def latency_remark(latency: dict) -> str:
 def replace_section(path: Path, heading: str, section: str) -> None:
     """Put a new section in place of the one starting with heading; the others stay as they are."""
     text = path.read_text()
+    if heading not in text:  # a new section goes at the end
+        path.write_text(text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n")
+        return
     start = text.index(heading)
     following = text.find("\n## ", start + len(heading))
     end = len(text) if following < 0 else following + 1
@@ -296,7 +299,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["training"],
+        choices=["training", "scoring", "digest"],
         help="measure only this section and replace it in --out; the others stay as they are",
     )
     args = parser.parse_args()
@@ -305,8 +308,18 @@ def main() -> None:
     from benchmarks.digest_bench import digest_section
     from benchmarks.export_bench import export_section
     from benchmarks.propensity_bench import propensity_section
+    from benchmarks.scoring_bench import scoring_section
     from benchmarks.training_bench import bench_training, training_section
 
+    if args.only in ("scoring", "digest"):
+        heading, section = (
+            ("## Scoring and the store", scoring_section())
+            if args.only == "scoring"
+            else ("## Weekly digest", digest_section(runs=args.runs))
+        )
+        replace_section(args.out, heading, section)
+        print(f"wrote the {args.only} section of {args.out}", file=sys.stderr)
+        return
     sizes = [int(size) for size in args.training_sizes.split(",") if size]
     study_runs = args.runs if args.study_runs is None else args.study_runs
     with tempfile.TemporaryDirectory() as tmp:
@@ -324,7 +337,7 @@ def main() -> None:
         export = export_section(runs=args.runs)
         on_dask = dask_section()
         propensity = propensity_section()
-        extra = ["", digest, "", export, "", on_dask, propensity]
+        extra = ["", digest, "", export, "", on_dask, propensity, "", scoring_section()]
         write_report(args.out, facts, training, generation, latency, extra)
     print(f"wrote {args.out}", file=sys.stderr)
 

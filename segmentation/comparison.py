@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from segmentation.artifact import SegmentModel
@@ -19,12 +20,12 @@ from segmentation.periods import Period
 from segmentation.personas import PERSONAS_BY_ID
 from segmentation.snapshots import (
     Snapshot,
-    current_customers,
+    current_chunks,
     previous_snapshot,
     recent_history,
     save_snapshot,
+    snapshot_of_chunks,
     stored_snapshot,
-    take_snapshot,
 )
 from segmentation.store import Store
 
@@ -136,16 +137,36 @@ def migration_table(previous: Snapshot | None, current: Snapshot) -> pd.DataFram
     """Customers from each persona (rows) to each persona (columns), with NEW and GONE."""
     if previous is None or previous.members is None or current.members is None:
         return pd.DataFrame(dtype="int64")
-    joined = previous.members.merge(
-        current.members, on="customer_id", how="outer", suffixes=("_from", "_to")
+    before, now = previous.members, current.members
+    labels = ordered_personas({*before["persona"].unique(), *now["persona"].unique()})
+    width = len(labels) + 1  # the personas, then NEW (as a source) or GONE (as a target)
+    source = pd.Categorical(before["persona"], categories=labels).codes.astype("int64")
+    target = pd.Categorical(now["persona"], categories=labels).codes.astype("int64")
+    before_ids = before["customer_id"].to_numpy(dtype="int64")
+    now_ids = now["customer_id"].to_numpy(dtype="int64")
+    _, stayed_before, stayed_now = np.intersect1d(
+        before_ids, now_ids, assume_unique=True, return_indices=True
     )
-    source = joined["persona_from"].fillna(NEW)
-    target = joined["persona_to"].fillna(GONE)
-    table = pd.crosstab(source, target)
-    order = ordered_personas((set(table.index) | set(table.columns)) - {NEW, GONE})
-    rows = [p for p in order if p in table.index] + ([NEW] if NEW in table.index else [])
-    columns = [p for p in order if p in table.columns] + ([GONE] if GONE in table.columns else [])
-    return table.loc[rows, columns].astype("int64")
+    gone = np.ones(len(before_ids), dtype=bool)
+    gone[stayed_before] = False
+    new = np.ones(len(now_ids), dtype=bool)
+    new[stayed_now] = False
+    cells = np.concatenate(
+        [
+            source[stayed_before] * width + target[stayed_now],
+            source[gone] * width + len(labels),
+            len(labels) * width + target[new],
+        ]
+    )
+    counts = np.bincount(cells, minlength=width * width).reshape(width, width)
+    table = pd.DataFrame(counts, index=[*labels, NEW], columns=[*labels, GONE], dtype="int64")
+    rows = [p for p in labels if p in set(before["persona"].unique())] + (
+        [NEW] if new.any() else []
+    )
+    columns = [p for p in labels if p in set(now["persona"].unique())] + (
+        [GONE] if gone.any() else []
+    )
+    return table.loc[rows, columns]
 
 
 def drift_warnings(rows: list[dict], psi: dict[str, float]) -> list[str]:
@@ -187,8 +208,8 @@ def prepare_digest(
     """
     snapshot = stored_snapshot(store, period.key) if save else None
     if snapshot is None:
-        customers, source = current_customers(store, model, data)
-        snapshot = take_snapshot(model, customers, period, source)
+        chunks, source = current_chunks(store, model, data)
+        snapshot = snapshot_of_chunks(model, chunks, period, source)
         if save:
             snapshot = save_snapshot(store, snapshot)
     previous = previous_snapshot(store, snapshot.scheduled_at)

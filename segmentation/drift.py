@@ -33,19 +33,36 @@ def drift_reference(features: pd.DataFrame) -> dict[str, dict[str, list[float]]]
 
 
 def population_stability_index(reference: dict[str, list[float]], values: np.ndarray) -> float:
+    return psi_of_counts(reference, bin_counts(reference, values))
+
+
+def bin_counts(reference: dict[str, list[float]], values: np.ndarray) -> np.ndarray:
+    """How many values fall in each of the reference's bins (counts of chunks add up)."""
     edges = np.asarray(reference["edges"])
+    return np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
+
+
+def psi_of_counts(reference: dict[str, list[float]], counts: np.ndarray) -> float:
     expected = np.asarray(reference["shares"])
-    counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
     actual = counts / max(counts.sum(), 1)
     expected, actual = np.clip(expected, 1e-4, None), np.clip(actual, 1e-4, None)
     return float(np.sum((actual - expected) * np.log(actual / expected)))
 
 
-def feature_psi(reference: dict, features: pd.DataFrame) -> dict[str, float]:
-    """PSI of every feature with a training reference (NaNs left out)."""
+def feature_bin_counts(reference: dict, features: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Bin counts of every feature with a training reference (NaNs left out)."""
     out = {}
     for name, entry in reference.items():
         if name in features:
             values = features[name].to_numpy(dtype=float)
-            out[name] = round(population_stability_index(entry, values[~np.isnan(values)]), 4)
+            out[name] = bin_counts(entry, values[~np.isnan(values)])
     return out
+
+
+def feature_psi(reference: dict, features: pd.DataFrame) -> dict[str, float]:
+    """PSI of every feature with a training reference (NaNs left out)."""
+    return psi_of_feature_counts(reference, feature_bin_counts(reference, features))
+
+
+def psi_of_feature_counts(reference: dict, counts: dict[str, np.ndarray]) -> dict[str, float]:
+    return {name: round(psi_of_counts(reference[name], c), 4) for name, c in counts.items()}

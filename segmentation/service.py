@@ -17,13 +17,13 @@ from segmentation.artifact import SegmentModel, live_version, load_live_model
 from segmentation.comparison import Comparison, prepare_digest
 from segmentation.errors import ModelError
 from segmentation.figures import Figures, compute_figures
-from segmentation.loading import DataSource, load_customers
+from segmentation.loading import DataSource
 from segmentation.periods import Period
 from segmentation.propensity import add_propensity
 from segmentation.scoring import Explanation, explain, score
 from segmentation.store import Store, customer_frame
+from segmentation.streaming import DEFAULT_CHUNK_ROWS, ScoringRun, output_format, score_source
 from segmentation.training import TrainingOptions, TrainingResult, publish, train
-from segmentation.validation import validate
 
 AUDIENCE_COLUMNS = [
     "customer_id",
@@ -70,13 +70,27 @@ class SegmentService:
         publish(result, self.model_dir)
         return result
 
-    def score_file(self, source: str | Path, replace: bool = False, table: str = "customers"):
-        """Score a customer file with the live model and store the result."""
-        model = self.model
-        data = validate(load_customers(source, table), model.as_of)
-        scores = score(model, data.customers)
-        self.store.save_customers(data.customers, scores, model.version, replace=replace)
-        return data, scores
+    def score_file(
+        self,
+        source: str | Path | DataSource,
+        replace: bool = False,
+        table: str = "customers",
+        out: Path | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    ) -> ScoringRun:
+        """Score a customer file or table with the live model, chunk by chunk, and store the
+        result (one transaction); with `out`, also write the scores (.csv or .parquet)."""
+        if out is not None:
+            output_format(out)  # a bad name fails before any work
+        return score_source(
+            self.model,
+            self.store,
+            source,
+            table=table,
+            replace=replace,
+            out=out,
+            chunk_rows=chunk_rows,
+        )
 
     def explain(self, customer_id: int) -> Explanation | None:
         found = self.store.customer(customer_id)

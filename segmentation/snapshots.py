@@ -20,19 +20,19 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from segmentation.artifact import SegmentModel
-from segmentation.drift import feature_psi
+from segmentation.bulk import insert_rows
+from segmentation.chunks import iter_customer_chunks, source_label
+from segmentation.drift import feature_bin_counts, psi_of_feature_counts
 from segmentation.errors import ModelError
 from segmentation.figures import ordered_personas, persona_figures
-from segmentation.loading import DataSource, load_customers
+from segmentation.loading import DataSource
 from segmentation.periods import Period
 from segmentation.store import (
-    INSERT_CHUNK,
     Store,
     history_members,
     history_segments,
     history_snapshots,
 )
-from segmentation.validation import validate
 
 CHART_PERIODS = 8  # periods on the history chart, the current one included
 KEEP_MEMBER_SNAPSHOTS = 12  # snapshots whose customer-level rows are kept (figures kept forever)
@@ -57,39 +57,64 @@ class Snapshot:
         return sum(s["customers"] for s in self.segments)
 
 
-def current_customers(store: Store, model: SegmentModel, data: str | DataSource | None) -> tuple:
-    """(validated customers, where they came from): `data` when given, else the store."""
+def current_chunks(
+    store: Store, model: SegmentModel, data: str | DataSource | None
+) -> tuple[Iterable[pd.DataFrame], str]:
+    """(validated customers chunk by chunk, where they came from): `data` when given, else the
+    store."""
     if data:
-        raw = load_customers(data)
-        return validate(raw, model.as_of).customers, raw.source
+        chunks = (c.customers for c in iter_customer_chunks(data, model.as_of))
+        return chunks, source_label(data)
     customers = store.all_customers()
     if customers.empty:
         raise ModelError("no customers: set SMARTCART_DATA or run `smartcart score` first")
-    return customers, "store"
+    return [customers], "store"
 
 
 def take_snapshot(
     model: SegmentModel, customers: pd.DataFrame, period: Period, source: str
 ) -> Snapshot:
     """Score the customers with the model; figures per persona, members, PSI per feature."""
-    assignment = model.assign(customers)
-    features = assignment.features
-    response = customers.get("Response")
-    personas = [s["persona"] for s in model.segments]
+    return snapshot_of_chunks(model, [customers], period, source)
+
+
+def snapshot_of_chunks(
+    model: SegmentModel, chunks: Iterable[pd.DataFrame], period: Period, source: str
+) -> Snapshot:
+    """`take_snapshot` over customers that come in chunks: per customer only its ID, persona,
+    spend and response are kept; the PSI adds up bin counts chunk by chunk."""
+    ids, personas, spend, response = [], [], [], []
+    counts: dict[str, np.ndarray] = {}
+    for customers in chunks:
+        if customers.empty:
+            continue
+        assignment = model.assign(customers)
+        ids.append(assignment.customer_id.astype("int64"))
+        personas.append(assignment.persona)
+        spend.append(assignment.features["TotalSpending"].to_numpy(dtype=float))
+        if "Response" in customers:
+            response.append(customers["Response"].to_numpy(dtype=float))
+        for name, found in feature_bin_counts(model.reference, assignment.features).items():
+            counts[name] = counts.get(name, 0) + found
+    if not ids:
+        raise ModelError(f"{source}: no usable customers to take a snapshot of")
     members = pd.DataFrame(
-        {
-            "customer_id": assignment.customer_id.astype("int64"),
-            "persona": assignment.persona,
-        }
+        {"customer_id": np.concatenate(ids), "persona": np.concatenate(personas)}
     )
+    responses = pd.Series(np.concatenate(response)) if len(response) == len(ids) else None
     return Snapshot(
         period=period.key,
         scheduled_at=period.scheduled.astimezone(UTC),
         taken_at=datetime.now(UTC),
         model_version=model.version,
         source=str(source)[:300],
-        segments=persona_figures(members["persona"], features["TotalSpending"], response, personas),
-        psi=feature_psi(model.reference, features),
+        segments=persona_figures(
+            members["persona"],
+            pd.Series(np.concatenate(spend)),
+            responses,
+            [s["persona"] for s in model.segments],
+        ),
+        psi=psi_of_feature_counts(model.reference, counts),
         members=members,
     )
 
@@ -142,22 +167,14 @@ def _insert_snapshot(connection: sa.Connection, snapshot: Snapshot) -> int:
             for s in snapshot.segments
         ],
     )
-    for chunk in _member_chunks(snapshot_id, snapshot.members):
-        connection.execute(history_members.insert(), chunk)
+    if snapshot.members is not None:
+        values = {
+            "snapshot_id": int(snapshot_id),
+            "customer_id": snapshot.members["customer_id"].to_numpy(dtype="int64"),
+            "persona": snapshot.members["persona"].to_numpy(dtype=object),
+        }
+        insert_rows(connection, history_members, list(values), values)
     return int(snapshot_id)
-
-
-def _member_chunks(snapshot_id: int, members: pd.DataFrame | None) -> Iterable[list[dict]]:
-    if members is None:
-        return
-    ids = members["customer_id"].to_numpy(dtype="int64")
-    personas = members["persona"].to_numpy(dtype=object)
-    for start in range(0, len(ids), INSERT_CHUNK):
-        stop = start + INSERT_CHUNK
-        yield [
-            {"snapshot_id": snapshot_id, "customer_id": int(c), "persona": p}
-            for c, p in zip(ids[start:stop], personas[start:stop], strict=True)
-        ]
 
 
 def _prune_members(connection: sa.Connection, keep: int) -> None:

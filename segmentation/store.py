@@ -6,7 +6,8 @@ migrations (`MIGRATIONS`), each applied once, in order, in its own transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from segmentation import schema
+from segmentation.bulk import CustomerWriter
 from segmentation.tables import (  # noqa: F401  (re-exported: the store's tables)
     MIGRATIONS,
     assignments,
@@ -77,28 +79,20 @@ class Store:
                 connection.execute(sa.select(sa.func.max(schema_versions.c.version))).scalar() or 0
             )
 
+    @contextmanager
+    def customer_writer(self, model_version: str, replace: bool) -> Iterator[CustomerWriter]:
+        """Writes customers and their segments chunk by chunk in one transaction: committed when
+        the block ends, rolled back (the stored customers untouched) if it raises."""
+        with self.engine.begin() as connection:
+            tables = (customers, assignments)
+            yield CustomerWriter(connection, tables, model_version, now(), replace)
+
     def save_customers(
         self, rows: pd.DataFrame, scores: pd.DataFrame, model_version: str, replace: bool
     ) -> None:
         """Customers and their segments in one transaction: all of it is written or none."""
-        stamp = now()
-        customer_rows = _customer_records(rows, stamp)
-        assignment_rows = _assignment_records(scores, model_version, stamp)
-        ids = [r["customer_id"] for r in customer_rows]
-        with self.engine.begin() as connection:
-            if replace:
-                connection.execute(assignments.delete())
-                connection.execute(customers.delete())
-            else:
-                for chunk in _chunks(ids, INSERT_CHUNK):
-                    connection.execute(
-                        assignments.delete().where(assignments.c.customer_id.in_(chunk))
-                    )
-                    connection.execute(customers.delete().where(customers.c.customer_id.in_(chunk)))
-            for chunk in _chunks(customer_rows, INSERT_CHUNK):
-                connection.execute(customers.insert(), chunk)
-            for chunk in _chunks(assignment_rows, INSERT_CHUNK):
-                connection.execute(assignments.insert(), chunk)
+        with self.customer_writer(model_version, replace) as writer:
+            writer.write(rows, scores)
 
     def customer(self, customer_id: int) -> tuple[pd.DataFrame, dict] | None:
         """The customer's row (validated columns, as a one-row frame) and current assignment."""
@@ -203,32 +197,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _chunks(items: list, size: int) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _customer_records(rows: pd.DataFrame, stamp: datetime) -> list[dict]:
-    present = [c for c in schema.ALL_COLUMNS if c in rows.columns and c != schema.ID]
-    frame = rows[[schema.ID, *present]].rename(columns={schema.ID: "customer_id"})
-    frame = frame.astype(object).where(frame.notna(), None)
-    records = frame.to_dict("records")
-    for record in records:
-        record["customer_id"] = int(record["customer_id"])
-        record["Dt_Customer"] = pd.Timestamp(record["Dt_Customer"]).date()
-        record["loaded_at"] = stamp
-    return records
-
-
-def _assignment_records(scores: pd.DataFrame, model_version: str, stamp: datetime) -> list[dict]:
-    return [
-        {
-            "customer_id": int(s.customer_id),
-            "model_version": model_version,
-            "cluster": int(s.cluster),
-            "persona": str(s.persona),
-            "confidence": float(s.confidence),
-            "scored_at": stamp,
-        }
-        for s in scores.itertuples(index=False)
-    ]
 
 
 def customer_frame(members: pd.DataFrame) -> pd.DataFrame:

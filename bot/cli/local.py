@@ -37,9 +37,9 @@ def demo(rows) -> None:
     result = engine.train(str(data_file), TrainingOptions(), progress=progress)
     print_training(result)
     click.echo("3. Scoring the same export again (as a weekly refresh would)")
-    _, scores = engine.score_file(str(data_file), replace=True)
-    click.echo(f"   {len(scores)} customers scored with model {engine.model.version}")
-    first = int(scores.sort_values("confidence", ascending=False)["customer_id"].iloc[0])
+    run = engine.score_file(str(data_file), replace=True)
+    click.echo(f"   {run.rows['used']} customers scored with model {run.model_version}")
+    first = run.most_confident
     explanation = engine.explain(first)
     click.echo(
         f"4. Customer {first}: {explanation.segment_name} "

@@ -189,14 +189,23 @@ def print_segments(segments: list[dict]) -> None:
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    help="Also write the scores: FILE as CSV, or a FOLDER as partitioned Parquet "
-    "(required with --engine dask).",
+    help="Also write the scores, by the name: FILE.csv, FILE.parquet, or a FOLDER as "
+    "partitioned Parquet (required with --engine dask).",
+)
+@click.option(
+    "--chunk-rows",
+    default=100_000,
+    show_default=True,
+    type=click.IntRange(1000),
+    help="Customers read, scored and stored at a time (memory grows with it, not the data).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print counts per persona as JSON.")
 @read_options
 @engine_options
 @friendly_errors
-def score(data, table, replace, out, as_json, query, sheet, mapping, engine, scheduler) -> None:
+def score(
+    data, table, replace, out, chunk_rows, as_json, query, sheet, mapping, engine, scheduler
+) -> None:
     """Place customers in segments with the live model and store the result."""
     check_engine(engine, scheduler)
     config = settings()
@@ -204,7 +213,7 @@ def score(data, table, replace, out, as_json, query, sheet, mapping, engine, sch
     if engine == "dask":
         summary = score_on_dask(dask_location(source), out, replace, scheduler, config)
     else:
-        summary = score_locally(source, out, replace, table, config)
+        summary = score_locally(source, out, replace, table, chunk_rows, config)
     if as_json:
         emit_json(summary.as_dict())
         return
@@ -221,17 +230,14 @@ def score(data, table, replace, out, as_json, query, sheet, mapping, engine, sch
         click.echo("The bot's store is not changed by --engine dask (score locally to fill it).")
 
 
-def score_locally(source, out: Path | None, replace: bool, table: str, config):
-    from segmentation.distributed import ScoreSummary, persona_totals, write_scores_folder
+def score_locally(source, out: Path | None, replace: bool, table: str, chunk_rows: int, config):
+    """Chunk by chunk (memory bounded by --chunk-rows), stored in one transaction."""
+    from segmentation.distributed import ScoreSummary
 
-    engine = service(config)
-    validated, scores = engine.score_file(source, replace=replace, table=table)
-    if out and (out.is_dir() or not out.suffix):
-        write_scores_folder(scores, out)
-    elif out:
-        scores.to_csv(out, index=False)
-    personas = persona_totals(scores["persona"].value_counts())
-    return ScoreSummary(engine.model.version, validated.rows, personas)
+    run = service(config).score_file(
+        source, replace=replace, table=table, out=out, chunk_rows=chunk_rows
+    )
+    return ScoreSummary(run.model_version, run.rows, run.personas)
 
 
 def score_on_dask(source: str, out: Path | None, replace: bool, scheduler: str | None, config):
