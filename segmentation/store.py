@@ -152,6 +152,19 @@ digest_events = sa.Table(
 )
 
 
+# Leases (migration "leases", issue 9): who holds a role that exactly one process may have at a
+# time (the scheduler). `expires_at` is Unix time in seconds; the holder renews it by heartbeat
+# and anyone may take the row over once it has expired (bot/lease.py).
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("acquired_at", sa.Float, nullable=False),
+)
+
+
 def _create(*tables: sa.Table) -> Callable[[Connection], None]:
     def migrate(connection: Connection) -> None:
         metadata.create_all(connection, tables=list(tables))
@@ -167,6 +180,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
         "digest history: snapshots, segments, members, runs and their events",
         _create(history_snapshots, history_segments, history_members, digest_runs, digest_events),
     ),
+    # issue 9 (serve --workers): renumber when merging beside other migrations 3.
+    (3, "leases: the one scheduler across workers and replicas", _create(leases)),
 ]
 
 INSERT_CHUNK = 5000

@@ -11,9 +11,11 @@
 
 Every job has an explicit id, `replace_existing=True`, `coalesce=True` (a backlog of missed
 fires runs once), `max_instances=1` and a misfire grace time. The digest is once-per-period
-through the store, so two schedulers cannot post twice; still, run exactly one scheduler per
-deployment (in `smartcart serve`, or `smartcart scheduler` beside replicas started with
-`smartcart serve --no-scheduler`), or every replica would load the data for nothing.
+through the store, so two schedulers cannot post twice. On top of that, exactly one scheduler
+runs across all workers and replicas: `LeasedScheduler` (used by `smartcart serve` and
+`smartcart scheduler`) runs the jobs only while it holds the `scheduler` lease in the store's
+database (bot/lease.py); another process takes over within `SMARTCART_LEASE_SECONDS` when the
+holder dies.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.digest.runner import DigestRunner
+from bot.lease import Lease, LeaseKeeper
 from bot.settings import Settings, SettingsError, require
 from segmentation.service import SegmentService
 from segmentation.training import TrainingOptions
@@ -146,15 +149,83 @@ def start_scheduler(
     return scheduler
 
 
+class LeasedScheduler:
+    """The scheduler, running its jobs only while this process holds the scheduler lease.
+
+    Contends for the lease from `start()`; on acquiring it builds and starts a fresh
+    BackgroundScheduler, on losing it shuts that down (a job running then finishes; each job also
+    checks the lease before it starts). `shutdown()` releases the lease for the next holder.
+    """
+
+    def __init__(self, settings: Settings, service: SegmentService, jobs: ScheduledJobs) -> None:
+        self.settings = settings
+        self.jobs = ScheduledJobs(
+            digest=self.guarded(jobs.digest, "digest"),
+            retrain=self.guarded(jobs.retrain, "retrain"),
+        )
+        self.scheduler: BackgroundScheduler | None = None
+        self.lock = threading.Lock()
+        lease = Lease(service.store.engine, ttl=settings.SMARTCART_LEASE_SECONDS)
+        self.keeper = LeaseKeeper(lease, self.resume, self.pause)
+
+    def guarded(self, job: Job | None, name: str) -> Job | None:
+        if job is None:
+            return None
+
+        def run_if_holding() -> None:
+            if not self.keeper.held:
+                logger.info("%s skipped: this process no longer holds the scheduler lease", name)
+                return
+            job()
+
+        return run_if_holding
+
+    @property
+    def holding(self) -> bool:
+        return self.keeper.held
+
+    def start(self) -> LeasedScheduler:
+        self.keeper.start()
+        return self
+
+    def resume(self) -> None:
+        with self.lock:
+            self.scheduler = build_scheduler(self.settings, self.jobs)
+            self.scheduler.start()
+            for line in describe_jobs(self.scheduler):
+                logger.info("scheduled %s", line)
+
+    def pause(self) -> None:
+        with self.lock:
+            if self.scheduler is not None:
+                self.scheduler.shutdown(wait=False)
+                self.scheduler = None
+                logger.info("scheduler stopped: the lease is not held here")
+
+    def shutdown(self, wait: bool = False) -> None:
+        self.keeper.stop()
+
+
+def start_leased_scheduler(
+    settings: Settings, service: SegmentService, runner: DigestRunner | None = None
+) -> LeasedScheduler | None:
+    """Contend for the scheduler lease in the background; None (logged) when nothing is set."""
+    jobs = scheduled_jobs(settings, service, runner)
+    if not jobs:
+        logger.warning("nothing scheduled: set SMARTCART_DIGEST_CHANNEL or SMARTCART_RETRAIN_CRON")
+        return None
+    return LeasedScheduler(settings, service, jobs).start()
+
+
 def describe_jobs(scheduler: BackgroundScheduler) -> list[str]:
     return [
         f"{job.id}: next at {job.next_run_time} ({job.trigger})" for job in scheduler.get_jobs()
     ]
 
 
-def start_standalone(settings: Settings, service: SegmentService) -> BackgroundScheduler:
+def start_standalone(settings: Settings, service: SegmentService) -> LeasedScheduler:
     """`smartcart scheduler`: like in `serve`, but having nothing to schedule is an error."""
-    scheduler = start_scheduler(settings, service)
+    scheduler = start_leased_scheduler(settings, service)
     if scheduler is None:
         raise SettingsError(
             "SMARTCART_DIGEST_CHANNEL and SMARTCART_RETRAIN_CRON are not set: nothing to schedule"
@@ -162,7 +233,9 @@ def start_standalone(settings: Settings, service: SegmentService) -> BackgroundS
     return scheduler
 
 
-def wait_until_stopped(scheduler: BackgroundScheduler, stop: threading.Event | None = None) -> None:
+def wait_until_stopped(
+    scheduler: BackgroundScheduler | LeasedScheduler, stop: threading.Event | None = None
+) -> None:
     """Block until SIGINT/SIGTERM (or `stop` is set), then shut the scheduler down."""
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
