@@ -1,6 +1,7 @@
 """One measured piece of work in a fresh process, so its peak memory is its own.
 
-`python -m benchmarks.once train FILE MODEL_DIR` or `generate ROWS OUT`; prints one JSON line.
+`python -m benchmarks.once train FILE MODEL_DIR`, `study FILE` (the study's one-hot + scaling + PCA
++ Ward, benchmarks/study.py) or `generate ROWS OUT`; prints one JSON line.
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ def train(source: str, model_dir: str) -> dict:
     }
 
 
+def study(source: str) -> dict:
+    from benchmarks.study import study_segments
+
+    started = time.perf_counter()
+    labels = study_segments(source)
+    return {"seconds": time.perf_counter() - started, "rows": len(labels)}
+
+
 def generate(rows: str, out: str) -> dict:
     from segmentation.generate import generate_customers
 
@@ -44,7 +53,7 @@ def generate(rows: str, out: str) -> dict:
 
 def main() -> None:
     task, *args = sys.argv[1:]
-    result = {"train": train, "generate": generate}[task](*args)
+    result = {"train": train, "study": study, "generate": generate}[task](*args)
     result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
 

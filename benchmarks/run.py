@@ -1,6 +1,7 @@
 """`make bench`: measure training, generation and `/segment customer` latency; write BENCHMARKS.md.
 
 Every figure is the median of several runs made in this one invocation, on this machine.
+`--only training` measures the training section alone and replaces it in BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -56,29 +57,6 @@ def run_once(*args: str) -> dict:
 
 def medians(results: list[dict], keys: tuple[str, ...]) -> dict:
     return {key: statistics.median(r[key] for r in results) for key in keys}
-
-
-def bench_training(folder: Path, runs: int) -> list[dict]:
-    from segmentation.generate import generate_customers, write_customers
-
-    generated = folder / "generated-2240.csv"
-    write_customers(generate_customers(2240, seed=3), generated)
-    sources = [("generated, 2,240 rows", generated)]
-    if REAL_DATA.exists():
-        sources.insert(0, ("real marketing_campaign.csv, 2,240 rows", REAL_DATA))
-    rows = []
-    for label, source in sources:
-        results = [run_once("train", str(source), str(folder / f"models-{i}")) for i in range(runs)]
-        rows.append(
-            {
-                "data": label,
-                **medians(results, ("seconds", "peak_rss_mb")),
-                "runs": runs,
-                "chosen": f"{results[0]['algorithm']} k={results[0]['k']}",
-            }
-        )
-        print(f"training on {label}: {rows[-1]}", file=sys.stderr)
-    return rows
 
 
 def bench_generate(runs: int, rows: int = 1_000_000) -> dict:
@@ -244,6 +222,7 @@ def ack_profile(folder: Path, standin) -> dict:
         text=True,
     ).stdout
     profile = json.loads(output.strip().splitlines()[-1])
+    profile["load"] = os.getloadavg()[0]
     print(f"ack profile: {profile}", file=sys.stderr)
     return profile
 
@@ -270,7 +249,12 @@ def latency_with_workers(folder: Path, standin, workers: int, rounds: int) -> di
 
 
 def write_report(
-    path: Path, facts: dict, training: list[dict], generation: dict, latency: dict, extra: list[str]
+    path: Path,
+    facts: dict,
+    training: str,
+    generation: dict,
+    latency: tuple[dict, dict],
+    extra: list[str],
 ) -> None:
     lines = [
         "# Benchmarks",
@@ -284,17 +268,7 @@ def write_report(
         f"- CPU: {facts['cpu']}, {facts['cores']} cores, {facts['memory_gib']} GiB memory",
         f"- {facts['os']}, Python {facts['python']}",
         "",
-        "## Training (`smartcart train`, model selection with stability: 3 algorithms x k=2..10, "
-        "20 refits each)",
-        "",
-        "| data | runs | chosen | median seconds | median peak RSS (MiB) |",
-        "|---|---|---|---|---|",
-        *[
-            f"| {r['data']} | {r['runs']} | {r['chosen']} | {r['seconds']:.2f} | {r['peak_rss_mb']:.0f} |"
-            for r in training
-        ],
-        "",
-        "Target: under 10 s at 2,240 rows.",
+        training,
         "",
         "## Generating customers (`smartcart generate`)",
         "",
@@ -318,8 +292,10 @@ def latency_section(latency: dict, profile: dict) -> list[str]:
     return [
         f"{LATENCY_HEADING} (`smartcart serve --workers N`, signed requests, SQLite store)",
         "",
-        "Sent by a load generator in a process of its own (benchmarks/burst_client.py: asyncio, "
-        "one connection per command, bodies signed before the clock starts). Ack: the HTTP round "
+        "The burst is sent by a load generator in a process of its own "
+        "(benchmarks/burst_client.py: asyncio, one connection per command, bodies signed before "
+        "the clock starts); one at a time, each command waits for the previous answer. Ack: the "
+        "HTTP round "
         "trip Slack waits for (must be under 3 s). Answer: from sending until the answer reaches "
         "the response_url (the local Slack stand-in, in the benchmark's process). 100 commands "
         "per round; median of 3 rounds' percentiles, in milliseconds.",
@@ -363,18 +339,19 @@ def latency_remark(latency: dict, profile: dict) -> str:
         "same two cores also run the load generator (100 connections), the Slack stand-in "
         "receiving the answers, and each worker's answer threads, which start computing answers "
         "as soon as the first acks are out and take the interpreter lock from the acks; and "
-        "this machine is shared (load average above 6 while measuring). With a second worker "
+        f"this machine is shared (load average {profile['load']:.1f} on its 2 cores when "
+        "measured). With a second worker "
         "the acks spread over two interpreters, but the cores they need are already busy."
     )
 
 
-def replace_latency_section(path: Path, latency: dict, profile: dict) -> None:
-    """Rewrite only the /segment latency section of an existing BENCHMARKS.md."""
+def replace_section(path: Path, heading: str, section: str) -> None:
+    """Put a new section in place of the one starting with heading; the others stay as they are."""
     text = path.read_text()
-    start = text.index(LATENCY_HEADING)
-    following = text.find("\n## ", start + 1)
+    start = text.index(heading)
+    following = text.find("\n## ", start + len(heading))
     end = len(text) if following < 0 else following + 1
-    path.write_text(text[:start] + "\n".join(latency_section(latency, profile)) + text[end:])
+    path.write_text(text[:start] + section + "\n" + ("\n" if following >= 0 else "") + text[end:])
 
 
 def main() -> None:
@@ -382,24 +359,41 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
-        "--only-latency",
-        action="store_true",
-        help="Measure only /segment latency and replace that section of --out.",
+        "--study-runs", type=int, help="runs of the study's approach (default: --runs)"
+    )
+    parser.add_argument(
+        "--training-sizes",
+        default="20000,100000,1000000",
+        help="generated customers to train on, besides the real data",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["training", "latency"],
+        help="measure only this section and replace it in --out; the others stay as they are",
     )
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
-    if args.only_latency:
+    if args.only == "latency":
         with tempfile.TemporaryDirectory() as tmp:
-            replace_latency_section(args.out, *bench_latency(Path(tmp), args.runs))
+            section = "\n".join(latency_section(*bench_latency(Path(tmp), args.runs)))
+        replace_section(args.out, LATENCY_HEADING, section.rstrip("\n"))
         print(f"wrote the latency section of {args.out}", file=sys.stderr)
         return
     from benchmarks.digest_bench import digest_section
     from benchmarks.export_bench import export_section
+    from benchmarks.training_bench import bench_training, training_section
 
+    sizes = [int(size) for size in args.training_sizes.split(",") if size]
+    study_runs = args.runs if args.study_runs is None else args.study_runs
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        load = os.getloadavg()
+        training = training_section(bench_training(folder, args.runs, study_runs, sizes), load)
+        if args.only == "training":
+            replace_section(args.out, "## Training", training)
+            print(f"wrote the training section of {args.out}", file=sys.stderr)
+            return
         facts = machine()
-        training = bench_training(folder, args.runs)
         generation = bench_generate(args.runs)
         latency = bench_latency(folder, args.runs)  # (figures, profile)
         digest = digest_section(runs=args.runs)

@@ -63,6 +63,8 @@ class Upload:
     content: bytes
     title: str
     initial_comment: str | None = None
+    # An image Slack may show inside the answer (an image block) rather than as a file.
+    inline: bool = False
 
 
 @dataclass
@@ -75,6 +77,8 @@ class Answer:
     uploads: list[Upload] = field(default_factory=list)
     # Facts for the audit trail (e.g. {"rows": 120}); never sent to Slack.
     audit: dict[str, Any] = field(default_factory=dict)
+    # A result worth posting in the channel: Slack adds a "Share in channel" button to it.
+    shareable: bool = False
 
     def payload(self) -> dict[str, Any]:
         """The message as Slack gets it (what `smartcart ask --json` prints)."""

@@ -72,13 +72,44 @@ def service(config=None):
     return SegmentService(config.SMARTCART_MODEL_DIR, store)
 
 
-def data_source(given: str | None, config) -> str:
+def data_source(
+    given: str | None,
+    config,
+    table: str = "customers",
+    query: str | None = None,
+    sheet: str | None = None,
+    mapping: Path | None = None,
+):
+    """Where and how to read customers: --data (else SMARTCART_DATA) with the read options,
+    through --mapping (else SMARTCART_MAPPING)."""
+    from segmentation.loading import DataSource, is_sql_url
+
     source = given or config.SMARTCART_DATA
     if not source:
         raise click.UsageError(
             "no data: pass --data FILE (or an SQLAlchemy URL) or set SMARTCART_DATA"
         )
-    return source
+    if query and not is_sql_url(source):
+        raise click.UsageError("--query reads from a database: --data must be an SQLAlchemy URL")
+    return DataSource(
+        source, table=table, query=query, sheet=sheet, mapping=mapping or config.SMARTCART_MAPPING
+    )
+
+
+def read_options(command: Callable) -> Callable:
+    """--query, --sheet and --mapping: how --data is read (handed to the loader as they are)."""
+    command = click.option(
+        "--mapping",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="TOML file naming your columns and values for the contract's. "
+        "Default: SMARTCART_MAPPING.",
+    )(command)
+    command = click.option("--sheet", help="Sheet of an Excel workbook. Default: the first.")(
+        command
+    )
+    return click.option(
+        "--query", help='SQL query when --data is a SQL URL, e.g. "SELECT * FROM crm_export".'
+    )(command)
 
 
 def emit_json(payload: object) -> None:
@@ -120,8 +151,9 @@ def main(verbose: bool) -> None:
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
 @click.option("--refits", default=20, show_default=True, help="Subsample refits for stability.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@read_options
 @friendly_errors
-def train(data, table, algorithm, k, as_of, seed, refits, as_json) -> None:
+def train(data, table, algorithm, k, as_of, seed, refits, as_json, query, sheet, mapping) -> None:
     """Train a model on customer data; it goes live only if training succeeds."""
     from segmentation.training import TrainingOptions
 
@@ -136,7 +168,8 @@ def train(data, table, algorithm, k, as_of, seed, refits, as_json) -> None:
         refits=refits,
         table=table,
     )
-    result = service(config).train(data_source(data, config), options, progress=progress)
+    source = data_source(data, config, table, query, sheet, mapping)
+    result = service(config).train(source, options, progress=progress)
     if as_json:
         emit_json(train_summary(result.model))
         return
@@ -223,12 +256,14 @@ def print_segments(segments: list[dict]) -> None:
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the scores as CSV."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print counts per persona as JSON.")
+@read_options
 @friendly_errors
-def score(data, table, replace, out, as_json) -> None:
+def score(data, table, replace, out, as_json, query, sheet, mapping) -> None:
     """Place customers in segments with the live model and store the result."""
     config = settings()
     engine = service(config)
-    validated, scores = engine.score_file(data_source(data, config), replace=replace, table=table)
+    source = data_source(data, config, table, query, sheet, mapping)
+    validated, scores = engine.score_file(source, replace=replace, table=table)
     if out:
         scores.to_csv(out, index=False)
     counts = scores["persona"].value_counts().to_dict()
@@ -580,6 +615,29 @@ def export(
 
 
 @main.group()
+def mapping() -> None:
+    """Your columns and values to the data contract (a TOML mapping file)."""
+
+
+@mapping.command("suggest")
+@click.argument("file")
+@click.option("--sheet", help="Sheet of an Excel workbook. Default: the first.")
+@click.option("--table", default="customers", show_default=True, help="Table, for a SQL URL.")
+@click.option("--query", help="SQL query, for a SQL URL.")
+@friendly_errors
+def suggest_mapping_command(file, sheet, table, query) -> None:
+    """Print a draft mapping of FILE's columns and values.
+
+    smartcart mapping suggest FILE > mapping.toml, then read and complete it.
+    """
+    from segmentation.loading import load_customers
+    from segmentation.suggest import suggest_mapping
+
+    raw = load_customers(file, table, query=query, sheet=sheet, all_columns=True)
+    click.echo(suggest_mapping(raw.frame, raw.source), nl=False)
+
+
+@main.group()
 def templates() -> None:
     """The Jinja templates (playbooks, digest), built-in or from SMARTCART_TEMPLATES."""
 
@@ -620,14 +678,19 @@ def check_templates_command() -> None:
     help="Where --dry-run writes the chart. Default: var/digest/digest-<period>.png",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.option(
+    "--mapping",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML mapping for SMARTCART_DATA's columns and values. Default: SMARTCART_MAPPING.",
+)
 @friendly_errors
-def digest(now, dry_run, chart, as_json) -> None:
+def digest(now, dry_run, chart, as_json, mapping) -> None:
     """The segment digest: --now posts this period's (once), --dry-run previews it; else status."""
     from bot.digest.runner import DigestRunner
 
     if now and dry_run:
         raise click.UsageError("choose --now or --dry-run, not both")
-    config = settings()
+    config = with_mapping(settings(), mapping)
     runner = DigestRunner(config, service(config))
     if dry_run:
         preview = runner.dry_run(chart_path=chart)
@@ -648,6 +711,16 @@ def digest(now, dry_run, chart, as_json) -> None:
             sys.exit(1)
         return
     print_digest_status(runner.status(), as_json)
+
+
+def with_mapping(config, mapping: Path | None):
+    """The settings with --mapping as SMARTCART_MAPPING (checked like the setting)."""
+    if mapping is None:
+        return config
+    from segmentation.mapping import read_mapping
+
+    read_mapping(mapping)
+    return config.model_copy(update={"SMARTCART_MAPPING": mapping.absolute()})
 
 
 def print_digest_status(status: dict, as_json: bool) -> None:

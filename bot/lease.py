@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from segmentation.store import leases
+from segmentation.tables import leases
 
 logger = logging.getLogger(__name__)
 

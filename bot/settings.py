@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from segmentation.loading import DataSource
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 SECRET_SETTINGS = frozenset({"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"})
@@ -73,6 +76,7 @@ class Settings(BaseSettings):
     SMARTCART_DATABASE_URL: str = Field(default_factory=default_database_url)
     SMARTCART_MODEL_DIR: Path = Path("var/models")
     SMARTCART_DATA: str | None = None
+    SMARTCART_MAPPING: Path | None = None
     SMARTCART_TEMPLATES: Path | None = None
     # Contact details for exports (file or SQLAlchemy URL, table `contacts`): Slack users cannot
     # pass a file, so `/segment export` joins these; phones without a country code are read as
@@ -90,6 +94,8 @@ class Settings(BaseSettings):
 
     SMARTCART_ALLOWED_CHANNELS: CommaSeparated = Field(default_factory=list)
     SMARTCART_ALLOWED_USERS: CommaSeparated = Field(default_factory=list)
+    # Who may subscribe channels to the digest from Slack (empty: nobody).
+    SMARTCART_ADMIN_USERS: CommaSeparated = Field(default_factory=list)
 
     @field_validator("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", mode="before")
     @classmethod
@@ -140,6 +146,21 @@ class Settings(BaseSettings):
 
         return check_country(value.strip())
 
+    @field_validator("SMARTCART_MAPPING")
+    @classmethod
+    def _mapping_is_readable(cls, value: Path | None) -> Path | None:
+        if value is None or str(value).strip() in ("", "."):
+            return None
+        from segmentation.errors import DataError
+        from segmentation.mapping import read_mapping
+
+        path = absolute_path(value)
+        try:
+            read_mapping(path)
+        except DataError as error:
+            raise ValueError(str(error)) from None
+        return path
+
     @field_validator("SMARTCART_TEMPLATES")
     @classmethod
     def _templates_is_a_folder(cls, value: Path | None) -> Path | None:
@@ -170,7 +191,12 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a known time zone") from None
         return name
 
-    @field_validator("SMARTCART_ALLOWED_CHANNELS", "SMARTCART_ALLOWED_USERS", mode="before")
+    @field_validator(
+        "SMARTCART_ALLOWED_CHANNELS",
+        "SMARTCART_ALLOWED_USERS",
+        "SMARTCART_ADMIN_USERS",
+        mode="before",
+    )
     @classmethod
     def _split_lists(cls, value: Any) -> list[str]:
         return split_comma_separated(value)
@@ -183,6 +209,14 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         """True when an app-level token is set: the bot then connects through Socket Mode."""
         return self.SLACK_APP_TOKEN is not None
+
+    def data_source(self) -> DataSource | None:
+        """SMARTCART_DATA read through SMARTCART_MAPPING (a `DataSource`), or None."""
+        from segmentation.loading import DataSource
+
+        if self.SMARTCART_DATA is None:
+            return None
+        return DataSource(self.SMARTCART_DATA, mapping=self.SMARTCART_MAPPING)
 
     def require_slack_http(self) -> None:
         """Raise SettingsError naming what HTTP mode needs and is missing."""

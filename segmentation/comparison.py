@@ -14,6 +14,7 @@ import pandas as pd
 
 from segmentation.artifact import SegmentModel
 from segmentation.figures import ordered_personas
+from segmentation.loading import DataSource
 from segmentation.periods import Period
 from segmentation.personas import PERSONAS_BY_ID
 from segmentation.snapshots import (
@@ -177,7 +178,7 @@ def persona_short(persona: str) -> str:
 
 
 def prepare_digest(
-    store: Store, model: SegmentModel, period: Period, data: str | None, save: bool
+    store: Store, model: SegmentModel, period: Period, data: str | DataSource | None, save: bool
 ) -> Comparison:
     """Snapshot the period (reusing a stored one when `save`), compare with the previous one.
 

@@ -1,162 +1,113 @@
-"""Read customer exports from CSV (any of the dialects in circulation), Parquet or a SQL table.
+"""Read customer exports: CSV (any dialect in circulation, as Excel writes it too), Excel
+workbooks, Parquet, or an SQL table or query; whole, or in chunks of bounded size.
 
-Everything is read as text first so that validation can name the row and column of a bad value
-instead of letting a parser guess or fail halfway.
+Columns keep their own types where the source has them (Parquet, SQL, Excel); CSV is read by
+pyarrow's reader (`segmentation.csv_reader`). A mapping file (`segmentation.mapping`) renames
+your columns to the contract's as they are read: the frame handed to validation always uses
+contract names. The readers share `segmentation.sources`.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
-
+from segmentation.csv_reader import CsvReader
 from segmentation.errors import DataError
+from segmentation.mapping import DataMapping, read_mapping
+from segmentation.sources import (
+    DEFAULT_CHUNK_ROWS,
+    SNIFF_BYTES,
+    DataSource,
+    RawData,
+    Reader,
+    is_sql_url,
+)
+from segmentation.typed_readers import ExcelReader, ParquetReader, SqlReader
 
-DELIMITERS = ("\t", ",", ";")
-DELIMITER_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon"}
-BINARY_SNIFF_BYTES = 8192
+__all__ = [
+    "DEFAULT_CHUNK_ROWS",
+    "DataSource",
+    "RawData",
+    "is_sql_url",
+    "iter_customers",
+    "load_customers",
+]
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+PARQUET_MAGIC = b"PAR1"
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
-@dataclass
-class RawData:
-    """Customer rows exactly as read, every cell a string (or None), plus where they came from."""
-
-    frame: pd.DataFrame
-    source: str
-    sha256: str
-    dialect: str
-    first_line: int = 2  # file line of the first data row, used to name rows in messages
-
-    def line_of(self, position: int) -> int:
-        return self.first_line + position
-
-
-def is_sql_url(source: str) -> bool:
-    return "://" in source and not source.startswith("file://")
+def load_customers(
+    source: str | Path | DataSource,
+    table: str = "customers",
+    *,
+    query: str | None = None,
+    sheet: str | None = None,
+    mapping: str | Path | DataMapping | None = None,
+    all_columns: bool = False,
+) -> RawData:
+    """Load customer rows from a file path, an SQLAlchemy URL or a DataSource (whose own
+    settings are used). `all_columns` keeps columns the contract does not know."""
+    reader = _reader(_as_source(source, table, query, sheet, mapping), all_columns)
+    return reader.read()
 
 
-def load_customers(source: str | Path, table: str = "customers") -> RawData:
-    """Load raw customer rows from a file path or an SQLAlchemy URL."""
-    text_source = str(source)
-    if is_sql_url(text_source):
-        return _load_sql(text_source, table)
-    path = Path(text_source)
+def iter_customers(
+    source: str | Path | DataSource,
+    table: str = "customers",
+    *,
+    query: str | None = None,
+    sheet: str | None = None,
+    mapping: str | Path | DataMapping | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> Iterator[RawData]:
+    """The same rows as `load_customers`, in chunks of at most `chunk_rows`; each chunk's
+    `first_line` is the file line of its first row, so messages name the right line."""
+    if chunk_rows < 1:
+        raise ValueError("chunk_rows must be at least 1")
+    reader = _reader(_as_source(source, table, query, sheet, mapping), all_columns=False)
+    return reader.chunks(chunk_rows)
+
+
+def _as_source(source, table, query, sheet, mapping) -> DataSource:
+    if isinstance(source, DataSource):
+        return source
+    return DataSource(str(source), table=table, query=query, sheet=sheet, mapping=mapping)
+
+
+def _reader(source: DataSource, all_columns: bool) -> Reader:
+    mapping = source.mapping
+    if mapping is not None and not isinstance(mapping, DataMapping):
+        mapping = read_mapping(mapping)
+    if is_sql_url(source.location):
+        return SqlReader(source, mapping, all_columns)
+    path = Path(source.location)
     if not path.exists():
         raise DataError(f"{path}: file not found")
     if path.is_dir():
         raise DataError(f"{path}: is a folder, not a customer file")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return _load_parquet(path)
-    return _load_csv(path)
-
-
-def _load_csv(path: Path) -> RawData:
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    if not data.strip():
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if not head.strip():
         raise DataError(f"{path}: file is empty")
-    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
-        raise DataError(f"{path}: not a text file (binary content); expected CSV or Parquet")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    header = text.splitlines()[0]
-    delimiter = _sniff_delimiter(header)
-    frame = _read_delimited(path, text, delimiter)
-    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
-    if frame.empty:
-        raise DataError(f"{path}: has a header but no customer rows")
-    return RawData(frame, str(path), digest, f"csv ({DELIMITER_NAMES[delimiter]}-separated)")
+    kind = _file_kind(path, head, source.sheet)
+    return kind(path, head, source, mapping, all_columns)
 
 
-def _sniff_delimiter(header: str) -> str:
-    counts = {d: header.count(d) for d in DELIMITERS}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
-
-
-def _read_delimited(path: Path, text: str, delimiter: str) -> pd.DataFrame:
-    try:
-        return pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[],
-            quoting=csv.QUOTE_MINIMAL,
-            skipinitialspace=True,
+def _file_kind(path: Path, head: bytes, sheet: str | None) -> type[Reader]:
+    suffix = path.suffix.lower()
+    if head.startswith(ZIP_MAGIC) or suffix in EXCEL_SUFFIXES:
+        return ExcelReader
+    if head.startswith(OLE_MAGIC) or suffix == ".xls":
+        raise DataError(
+            f"{path}: an old Excel .xls workbook; save it as .xlsx (Excel workbook) or CSV"
         )
-    except pd.errors.ParserError as error:
-        raise DataError(
-            f"{path}: cannot be read as delimited text ({_first_line(error)})"
-        ) from None
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-
-
-def _load_parquet(path: Path) -> RawData:
-    data = path.read_bytes()
-    if not data:
-        raise DataError(f"{path}: file is empty")
-    try:
-        frame = pd.read_parquet(io.BytesIO(data))
-    except Exception as error:  # pyarrow raises several unrelated types for a bad file
-        raise DataError(f"{path}: not a readable Parquet file ({_first_line(error)})") from None
-    if frame.empty:
-        raise DataError(f"{path}: has columns but no customer rows")
-    return RawData(_as_text(frame), str(path), hashlib.sha256(data).hexdigest(), "parquet")
-
-
-def _load_sql(url: str, table: str) -> RawData:
-    import sqlalchemy as sa
-
-    try:
-        engine = sa.create_engine(url)
-        with engine.connect() as connection:
-            frame = pd.read_sql_table(table, connection)
-    except ValueError as error:
-        raise DataError(f"{_safe_url(url)}: {_first_line(error)}") from None
-    except Exception as error:
-        raise DataError(
-            f"{_safe_url(url)}: cannot read table {table!r} ({_first_line(error)})"
-        ) from None
-    if frame.empty:
-        raise DataError(f"{_safe_url(url)}: table {table!r} has no customer rows")
-    text = frame.to_csv(index=False).encode()
-    return RawData(
-        _as_text(frame), f"{_safe_url(url)}#{table}", hashlib.sha256(text).hexdigest(), "sql"
-    )
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its password, so it can be shown and logged."""
-    import sqlalchemy as sa
-
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url.split("@")[-1]
-
-
-def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Typed columns from Parquet or SQL become text, so one validator serves every source."""
-    out = pd.DataFrame(index=frame.index)
-    for column in frame.columns:
-        values = frame[column]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            text = values.dt.strftime("%Y-%m-%d")
-        elif pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
-            text = values.map(lambda v: "" if pd.isna(v) else str(int(v)))
-        else:
-            text = values.map(
-                lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
-            )
-        out[str(column)] = text.fillna("").astype(object)
-    return out.reset_index(drop=True)
+    if head.startswith(PARQUET_MAGIC) or suffix in PARQUET_SUFFIXES:
+        return ParquetReader
+    if sheet:
+        raise DataError(f"{path}: --sheet is for Excel workbooks (.xlsx), not this file")
+    return CsvReader

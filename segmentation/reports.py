@@ -66,6 +66,34 @@ def _candidate_section(model) -> list[str]:
             f"| {_number(c['stability_ari'])} | {_number(c['stability_min'])} "
             f"| {_percent(c['smallest_share'])} | {_percent(c['noise_share'])} |"
         )
+    return lines + _evaluation_lines(card.get("evaluation"))
+
+
+def _evaluation_lines(evaluation: dict | None) -> list[str]:
+    """What was done at which size: the sample, the refits, the final fit, what was skipped."""
+    if not evaluation:
+        return []
+    sampled = (
+        f"all {evaluation['rows']:,} customers"
+        if evaluation["sample_rows"] >= evaluation["rows"]
+        else f"a random {evaluation['sample_rows']:,} of the {evaluation['rows']:,} customers"
+    )
+    lines = [
+        "",
+        "### What was done at which size",
+        "",
+        f"- Candidates were fitted and measured on {sampled}; each stability refit on "
+        f"{evaluation['refit_rows']:,} of them ({evaluation['refits']} refits, "
+        f"{evaluation['jobs']} worker process(es) for Ward's trees).",
+        f"- Final model: {evaluation['final_fit']}.",
+    ]
+    skipped = evaluation["stability_skipped"]
+    if skipped:
+        lines.append(
+            f"- Stability was measured where the rule needs it ({evaluation['stability_measured']})"
+            "; not for the others (n/a above):"
+        )
+        lines += [f"  - {names}: {reason}" for reason, names in skipped.items()]
     return lines
 
 

@@ -70,3 +70,52 @@ YOUNGEST_PLAUSIBLE_AGE = 16
 INCOME_CAP = 250_000
 
 DATE_FORMATS = ("%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d")
+
+# What each column means and holds: the README's table of the contract is generated from this
+# (`python -m segmentation.schema`), and a test keeps the README equal to it.
+COLUMN_MEANINGS = {
+    ID: ("whole number, unique", "customer id"),
+    "Year_Birth": ("whole number", "year of birth (age 16-100 at the as-of date)"),
+    "Education": ("text", "Basic, 2n Cycle, Graduation, Master or PhD"),
+    "Marital_Status": (
+        "text",
+        "Married, Together, Single, Divorced, Widow, Alone (Absurd, YOLO: living alone)",
+    ),
+    "Income": ("number, may be empty", "yearly household income (under 250,000)"),
+    "Kidhome": ("whole number", "small children at home"),
+    "Teenhome": ("whole number", "teenagers at home"),
+    "Dt_Customer": ("date", "enrolment date: dd-mm-yyyy, dd/mm/yyyy, yyyy-mm-dd, or [dates]"),
+    "Recency": ("whole number", "days since the last purchase"),
+    **{
+        column: ("whole number", f"spent on {what} in the last 2 years")
+        for column, what in zip(
+            SPENDING_COLUMNS,
+            ["wine", "fruit", "meat", "fish", "sweets", "gold products"],
+            strict=True,
+        )
+    },
+    "NumDealsPurchases": ("whole number", "purchases made with a discount"),
+    "NumWebPurchases": ("whole number", "purchases on the website"),
+    "NumCatalogPurchases": ("whole number", "purchases from the catalogue"),
+    "NumStorePurchases": ("whole number", "purchases in stores"),
+    "NumWebVisitsMonth": ("whole number", "website visits last month"),
+    "Response": ("0 or 1", "accepted the last campaign (reported per segment, never clustered)"),
+    "Complain": ("0 or 1", "complained in the last 2 years"),
+    **{c: ("0 or 1", f"accepted campaign {c[-1]}") for c in CAMPAIGN_COLUMNS},
+    "Z_CostContact": ("ignored", "a constant in the published data"),
+    "Z_Revenue": ("ignored", "a constant in the published data"),
+}
+
+
+def contract_markdown() -> str:
+    """The data contract as a Markdown table: each column, required or optional, what it holds."""
+    lines = ["| column | required | holds | meaning |", "|---|---|---|---|"]
+    for column in [*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *IGNORED_COLUMNS]:
+        holds, meaning = COLUMN_MEANINGS[column]
+        needed = "required" if column in REQUIRED_COLUMNS else "optional"
+        lines.append(f"| `{column}` | {needed} | {holds} | {meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(contract_markdown(), end="")

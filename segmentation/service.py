@@ -17,7 +17,7 @@ from segmentation.artifact import SegmentModel, live_version, load_live_model
 from segmentation.comparison import Comparison, prepare_digest
 from segmentation.errors import ModelError
 from segmentation.figures import Figures, compute_figures
-from segmentation.loading import load_customers
+from segmentation.loading import DataSource, load_customers
 from segmentation.periods import Period
 from segmentation.scoring import Explanation, explain, score
 from segmentation.store import Store
@@ -106,7 +106,9 @@ class SegmentService:
         share = sum(s["share"] for s in segments)
         return snapshots.change_since_last_digest(self.store, persona_id, size, share)
 
-    def digest(self, period: Period, data: str | None = None, save: bool = True) -> Comparison:
+    def digest(
+        self, period: Period, data: str | DataSource | None = None, save: bool = True
+    ) -> Comparison:
         """The period's snapshot (taken, or reused when stored) against the previous period's.
 
         `data` is a customer file or URL (else the stored customers); `save=False` (a dry run)

@@ -23,7 +23,7 @@ from segmentation.artifact import SegmentModel
 from segmentation.drift import feature_psi
 from segmentation.errors import ModelError
 from segmentation.figures import ordered_personas, persona_figures
-from segmentation.loading import load_customers
+from segmentation.loading import DataSource, load_customers
 from segmentation.periods import Period
 from segmentation.store import (
     INSERT_CHUNK,
@@ -57,7 +57,7 @@ class Snapshot:
         return sum(s["customers"] for s in self.segments)
 
 
-def current_customers(store: Store, model: SegmentModel, data: str | None) -> tuple:
+def current_customers(store: Store, model: SegmentModel, data: str | DataSource | None) -> tuple:
     """(validated customers, where they came from): `data` when given, else the store."""
     if data:
         raw = load_customers(data)

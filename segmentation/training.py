@@ -73,21 +73,21 @@ def train(
     preprocessor = build_preprocessor(data.as_of, inputs)
     X = preprocessor.fit_transform(data.customers)
 
-    candidates = selection.evaluate_candidates(
+    outcome = selection.select(
         X,
         algorithms=_algorithms_to_evaluate(options),
+        k=options.k,
+        algorithm=options.algorithm,
         refits=options.refits,
         seed=options.seed,
         progress=progress,
     )
-    elbow_k = (
-        selection.elbow_k(candidates) if any(c.algorithm == "kmeans" for c in candidates) else None
-    )
-    k = elbow_k if options.k == "auto" else int(options.k)
-    chosen = selection.choose_candidate(candidates, k, options.algorithm)
+    candidates, chosen, elbow_k = outcome.candidates, outcome.chosen, outcome.elbow_k
     progress(f"chosen {chosen.algorithm} with k={chosen.k}; fitting on all customers")
 
-    clusterer = SegmentClusterer(chosen.algorithm, chosen.k, options.seed, eps=chosen.eps)
+    clusterer = SegmentClusterer(
+        chosen.algorithm, chosen.k, options.seed, eps=chosen.eps, init=chosen.centers
+    )
     pipeline = segment_pipeline(data.as_of, inputs, clusterer)
     with threadpool_limits(limits=1 if len(X) < PARALLEL_FIT_ROWS else None):
         pipeline.fit(data.customers)
@@ -100,6 +100,7 @@ def train(
     version = new_version()
     fitted = pipeline.named_steps["cluster"].clusterer_
     card = _model_card(version, data, options, inputs, chosen, fitted, elbow_k, names)
+    card["evaluation"] = {**outcome.summary(), "final_fit": fitted.method_}
     card["base_response_rate"] = None if response is None else float(response.mean())
     model = SegmentModel(
         version=version,

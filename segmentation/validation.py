@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from segmentation import schema
+from segmentation import checks, schema
 from segmentation.errors import DataError
-from segmentation.loading import RawData
+from segmentation.loading import DEFAULT_CHUNK_ROWS, DataSource, RawData, iter_customers
 
 
 @dataclass
@@ -38,164 +39,150 @@ class ValidatedData:
         }
 
 
-# A reason for every failing row: one text, a Series by row, or a function of the failing mask
-# that words the reason for those rows only.
-Messages = pd.Series | str | Callable[[pd.Series], pd.Series]
+def validate(
+    raw: RawData, as_of: date | None = None, *, seen_ids: SeenIds | None = None
+) -> ValidatedData:
+    """Typed customers and the quarantine of failing rows, each with its line and reason.
+
+    `seen_ids` carries the IDs of earlier chunks when validating chunk by chunk, so a repeated
+    ID is caught across chunks too (see `iter_validated`)."""
+    return _validate(raw, as_of, seen_ids, allow_empty=False)
 
 
-class _Reasons:
-    """Collects, per row, the first reason it fails."""
+def iter_validated(
+    source: str | Path | DataSource,
+    as_of: date,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    **load_options,
+) -> Iterator[ValidatedData]:
+    """Validated customers chunk by chunk, with bounded memory (the as-of date is needed up
+    front: it cannot be the latest enrolment of data not read yet). Quarantine lines are file
+    lines and IDs repeated across chunks are quarantined as in one piece; a chunk may have no
+    usable rows, but a source with none at all is a DataError at the end."""
+    if as_of is None:
+        raise ValueError("validating in chunks needs the as-of date")
+    seen, used, first_reason = SeenIds(), 0, None
+    for raw in iter_customers(source, chunk_rows=chunk_rows, **load_options):
+        data = _validate(raw, as_of, seen, allow_empty=True)
+        used += len(data.customers)
+        if first_reason is None and len(data.quarantine):
+            first_reason = data.quarantine.iloc[0]
+        yield data
+    if not used:
+        where = (
+            f"line {first_reason['line']}: {first_reason['reason']}"
+            if first_reason is not None
+            else "no rows"
+        )
+        raise DataError(f"{source}: no usable customer rows ({where})")
 
-    def __init__(self, index: pd.Index) -> None:
-        self.reason = pd.Series("", index=index, dtype=object)
 
-    def add(self, failing: pd.Series, messages: Messages) -> None:
-        failing = failing.fillna(False).astype(bool) & (self.reason == "")
-        if not failing.any():
-            return
-        if callable(messages):  # worded for the failing rows only (most rows pass)
-            self.reason[failing] = messages(failing)
-        elif isinstance(messages, str):
-            self.reason[failing] = messages
-        else:
-            self.reason[failing] = messages[failing]
-
-
-def validate(raw: RawData, as_of: date | None = None) -> ValidatedData:
+def _validate(
+    raw: RawData, as_of: date | None, seen_ids: SeenIds | None, allow_empty: bool
+) -> ValidatedData:
     frame = raw.frame
     _check_columns(raw)
-    reasons = _Reasons(frame.index)
-    typed = pd.DataFrame(index=frame.index)
+    reasons = checks.Reasons(frame.index)
+    typed: dict[str, pd.Series] = {}
+    label = raw.label
 
-    typed[schema.ID] = _integers(frame, schema.ID, reasons, required=True)
-    typed["Year_Birth"] = _integers(frame, "Year_Birth", reasons, required=True)
-    typed["Income"] = _numbers(frame, "Income", reasons, required=False)
-    reasons.add(typed["Income"] < 0, _show(typed["Income"], "Income: negative value {}"))
+    typed[schema.ID] = checks.integers(frame, schema.ID, label, reasons, required=True)
+    typed["Year_Birth"] = checks.integers(frame, "Year_Birth", label, reasons, required=True)
+    income = checks.numbers(frame, "Income", label, reasons, required=False)
+    typed["Income"] = income.astype(float)
+    reasons.add(income < 0, checks.show(income, f"{label('Income')}: negative value {{}}"))
     reasons.add(
-        typed["Income"] > schema.INCOME_CAP,
-        _show(typed["Income"], f"Income: {{}} is above the plausible cap of {schema.INCOME_CAP:,}"),
+        income > schema.INCOME_CAP,
+        checks.show(
+            income, f"{label('Income')}: {{}} is above the plausible cap of {schema.INCOME_CAP:,}"
+        ),
     )
     for column in schema.CATEGORY_COLUMNS:
-        typed[column] = _categories(frame, column, reasons)
-    typed["Dt_Customer"] = _dates(frame, "Dt_Customer", reasons)
+        typed[column] = checks.categories(raw, column, reasons)
+    typed["Dt_Customer"] = checks.dates(raw, "Dt_Customer", reasons)
     for column in schema.COUNT_COLUMNS:
-        typed[column] = _integers(frame, column, reasons, required=True)
-        reasons.add(typed[column] < 0, _show(typed[column], f"{column}: negative value {{}}"))
+        typed[column] = checks.integers(frame, column, label, reasons, required=True)
+        reasons.add(
+            typed[column] < 0, checks.show(typed[column], f"{label(column)}: negative value {{}}")
+        )
     present_optional = [c for c in schema.OPTIONAL_COLUMNS if c in frame.columns]
     for column in present_optional:
-        typed[column] = _flags(frame, column, reasons)
+        typed[column] = checks.flags(raw, column, reasons)
 
     as_of = as_of or _latest_date(typed["Dt_Customer"], reasons, raw)
-    _check_ages(typed, as_of, reasons)
-    _check_duplicate_ids(typed, raw, reasons)
+    _check_ages(typed, as_of, label, reasons)
+    _check_duplicate_ids(typed, raw, reasons, seen_ids)
 
-    bad = reasons.reason != ""
+    bad = reasons.failed
+    positions = np.flatnonzero(bad)
     quarantine = pd.DataFrame(
         {
-            "line": [raw.line_of(i) for i in np.flatnonzero(bad.to_numpy())],
-            "ID": frame.loc[bad, schema.ID].to_numpy(),
-            "reason": reasons.reason[bad].to_numpy(),
+            "line": np.array([raw.line_of(i) for i in positions], dtype="int64"),
+            "ID": pd.array(checks.as_text(frame[schema.ID].iloc[positions]), dtype="str"),
+            "reason": pd.array(reasons.reason[positions], dtype="str"),
         }
     )
-    customers = _finish_types(typed.loc[~bad], present_optional)
-    if customers.empty:
+    customers = _finish_types(typed, ~bad, present_optional)
+    if customers.empty and not allow_empty:
         first = quarantine["reason"].iloc[0] if len(quarantine) else "no rows"
-        raise DataError(f"{raw.source}: no usable customer rows (line 2: {first})")
-    notes = _notes(customers, raw, present_optional)
+        raise DataError(f"{raw.source}: no usable customer rows (line {raw.first_line}: {first})")
+    notes = [*raw.notes, *_notes(customers, raw, present_optional)] if len(customers) else []
     return ValidatedData(
         customers, quarantine, as_of, raw.source, raw.sha256, raw.dialect, len(frame), notes
     )
+
+
+class SeenIds:
+    """IDs of earlier chunks with the line each first appeared on: sorted runs, merged as they
+    grow (so finding a chunk's IDs costs a few binary searches, not a Python dict of millions)."""
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def lines_of(self, ids: np.ndarray) -> np.ndarray:
+        """The first line of each ID seen before, NaN for new ones."""
+        found = np.full(len(ids), np.nan)
+        for keys, lines in self._runs:
+            at = np.minimum(np.searchsorted(keys, ids), len(keys) - 1)
+            hit = (keys[at] == ids) & np.isnan(found)
+            found[hit] = lines[at[hit]]
+        return found
+
+    def add(self, ids: np.ndarray, lines: np.ndarray) -> None:
+        order = np.argsort(ids, kind="stable")
+        keys, first_lines = ids[order], lines[order]
+        while self._runs and len(self._runs[-1][0]) <= len(keys):
+            old_keys, old_lines = self._runs.pop()
+            keys = np.concatenate([old_keys, keys])
+            first_lines = np.concatenate([old_lines, first_lines])
+            order = np.argsort(keys, kind="stable")
+            keys, first_lines = keys[order], first_lines[order]
+        if len(keys):
+            self._runs.append((keys, first_lines))
 
 
 def _check_columns(raw: RawData) -> None:
     present = set(raw.frame.columns)
     missing = [c for c in schema.REQUIRED_COLUMNS if c not in present]
     if len(missing) == len(schema.REQUIRED_COLUMNS):
-        found = ", ".join(list(raw.frame.columns)[:5])
+        found = ", ".join(list(raw.file_columns or raw.frame.columns)[:5])
         raise DataError(
             f"{raw.source}: none of the required customer columns found "
-            f"(first columns: {found}); is this a customer export?"
+            f"(first columns: {found}); is this a customer export? If it is, "
+            f"`smartcart mapping suggest {raw.source}` drafts a mapping of your columns"
         )
     if missing:
-        raise DataError(f"{raw.source}: missing required column(s): {', '.join(missing)}")
+        hint = (
+            f"; name your column for each in [columns] of {raw.mapping.path}"
+            if raw.mapping
+            else "; a mapping file (--mapping) can name your columns for them"
+        )
+        raise DataError(f"{raw.source}: missing required column(s): {', '.join(missing)}{hint}")
 
 
-def _show(values: pd.Series, pattern: str) -> Callable[[pd.Series], pd.Series]:
-    return lambda rows: values[rows].map(lambda v: pattern.format(_plain(v)))
-
-
-def _plain(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _text(frame: pd.DataFrame, column: str) -> pd.Series:
-    return frame[column].astype(str).str.strip()
-
-
-def _numbers(frame: pd.DataFrame, column: str, reasons: _Reasons, required: bool) -> pd.Series:
-    text = _text(frame, column)
-    values = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
-    empty = text == ""
-    reasons.add(~empty & values.isna(), _quoted(text, f"{column}: {{}} is not a number"))
-    if required:
-        reasons.add(empty, f"{column}: empty")
-    return values.astype(float)
-
-
-def _integers(frame: pd.DataFrame, column: str, reasons: _Reasons, required: bool) -> pd.Series:
-    values = _numbers(frame, column, reasons, required)
-    fractional = values.notna() & (values % 1 != 0)
-    reasons.add(fractional, _show(values, f"{column}: {{}} is not a whole number"))
-    return values
-
-
-def _quoted(text: pd.Series, pattern: str) -> Callable[[pd.Series], pd.Series]:
-    return lambda rows: text[rows].map(lambda v: pattern.format(repr(v[:40])))
-
-
-def _categories(frame: pd.DataFrame, column: str, reasons: _Reasons) -> pd.Series:
-    text = _text(frame, column)
-    allowed = (
-        set(schema.EDUCATION_LEVELS)
-        if column == "Education"
-        else schema.PARTNER_STATUSES | schema.SINGLE_STATUSES | schema.ODD_STATUSES
-    )
-    reasons.add(text == "", f"{column}: empty")
-    choices = ", ".join(sorted(allowed))
-    reasons.add(
-        (text != "") & ~text.isin(allowed),
-        _quoted(text, f"{column}: {{}} is not one of {choices}"),
-    )
-    return text
-
-
-def _dates(frame: pd.DataFrame, column: str, reasons: _Reasons) -> pd.Series:
-    text = _text(frame, column)
-    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    for fmt in schema.DATE_FORMATS:
-        todo = parsed.isna()
-        if not todo.any():
-            break
-        parsed[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-    reasons.add(text == "", f"{column}: empty")
-    reasons.add(
-        (text != "") & parsed.isna(),
-        _quoted(text, f"{column}: {{}} is not a date (dd-mm-yyyy, dd/mm/yyyy or yyyy-mm-dd)"),
-    )
-    return parsed
-
-
-def _flags(frame: pd.DataFrame, column: str, reasons: _Reasons) -> pd.Series:
-    text = _text(frame, column)
-    values = pd.to_numeric(text, errors="coerce")
-    reasons.add(~values.isin([0, 1]), _quoted(text, f"{column}: {{}} is not 0 or 1"))
-    return values
-
-
-def _latest_date(dates: pd.Series, reasons: _Reasons, raw: RawData) -> date:
-    valid = dates[reasons.reason == ""].dropna()
+def _latest_date(dates: pd.Series, reasons: checks.Reasons, raw: RawData) -> date:
+    valid = dates[~reasons.failed].dropna()
     if valid.empty:
         valid = dates.dropna()
     if valid.empty:
@@ -203,15 +190,18 @@ def _latest_date(dates: pd.Series, reasons: _Reasons, raw: RawData) -> date:
     return valid.max().date()
 
 
-def _check_ages(typed: pd.DataFrame, as_of: date, reasons: _Reasons) -> None:
+def _check_ages(
+    typed: dict[str, pd.Series], as_of: date, label: Callable, reasons: checks.Reasons
+) -> None:
     ages = as_of.year - typed["Year_Birth"]
     implausible = (ages > schema.OLDEST_PLAUSIBLE_AGE) | (ages < schema.YOUNGEST_PLAUSIBLE_AGE)
+    name = label("Year_Birth")
 
     def messages(rows: pd.Series) -> pd.Series:
-        years, row_ages = typed.loc[rows, "Year_Birth"], ages[rows]
+        years, row_ages = typed["Year_Birth"][rows], ages[rows]
         return pd.Series(
             [
-                f"Year_Birth: {_plain(year)} means age {_plain(age)} on {as_of}, not plausible"
+                f"{name}: {checks.plain(year)} means age {checks.plain(age)} on {as_of}, not plausible"
                 for year, age in zip(years, row_ages, strict=True)
             ],
             index=years.index,
@@ -219,30 +209,47 @@ def _check_ages(typed: pd.DataFrame, as_of: date, reasons: _Reasons) -> None:
 
     reasons.add(implausible, messages)
     future = typed["Dt_Customer"] > pd.Timestamp(as_of)
-    reasons.add(future, f"Dt_Customer: after the as-of date {as_of}")
+    reasons.add(future, f"{label('Dt_Customer')}: after the as-of date {as_of}")
 
 
-def _check_duplicate_ids(typed: pd.DataFrame, raw: RawData, reasons: _Reasons) -> None:
+def _check_duplicate_ids(
+    typed: dict[str, pd.Series], raw: RawData, reasons: checks.Reasons, seen: SeenIds | None
+) -> None:
     ids = typed[schema.ID]
-    repeated = ids.notna() & ids.duplicated(keep="first")
+    known = ids.notna().to_numpy()
+    values = ids.to_numpy(dtype=float)
+    lines = raw.first_line + np.arange(len(ids))
+    earlier = seen.lines_of(values) if seen is not None else np.full(len(ids), np.nan)
+    first_here = known & ~ids.duplicated(keep="first").to_numpy() & np.isnan(earlier)
+    first_line = pd.Series(lines[first_here], index=values[first_here])
+    if seen is not None:
+        seen.add(values[first_here], lines[first_here])
+    repeated = known & ~first_here
     if not repeated.any():
         return
-    first_position = {}
-    for position, value in enumerate(ids.to_numpy()):
-        first_position.setdefault(value, position)
-    messages = ids.map(
-        lambda v: (
-            f"ID {_plain(v)} appears again (first on line {raw.line_of(first_position.get(v, 0))})"
-        )
+    from_here = pd.Series(values).map(first_line).to_numpy()
+    earlier = np.where(np.isnan(earlier), from_here, earlier)
+    name = raw.label(schema.ID)
+    messages = pd.Series(
+        [
+            f"{name} {checks.plain(v)} appears again (first on line {int(line)})"
+            for v, line in zip(values[repeated], earlier[repeated], strict=True)
+        ],
+        index=ids.index[repeated],
     )
-    reasons.add(repeated, messages)
+    reasons.add(repeated, messages.reindex(ids.index))
 
 
-def _finish_types(typed: pd.DataFrame, optional: list[str]) -> pd.DataFrame:
-    out = typed.copy()
-    integer_columns = [schema.ID, "Year_Birth", *schema.COUNT_COLUMNS, *optional]
-    out[integer_columns] = out[integer_columns].astype("int64")
-    return out.reset_index(drop=True)
+def _finish_types(
+    typed: dict[str, pd.Series], good: np.ndarray, optional: list[str]
+) -> pd.DataFrame:
+    """The good rows, in one frame: whole-number columns as int64."""
+    integer_columns = {schema.ID, "Year_Birth", *schema.COUNT_COLUMNS, *optional}
+    columns = {}
+    for column, values in typed.items():
+        kept = values.array[good]  # keeps the dtype (text stays str), even for no rows
+        columns[column] = kept.astype("int64") if column in integer_columns else kept
+    return pd.DataFrame(columns)
 
 
 def _notes(customers: pd.DataFrame, raw: RawData, optional: list[str]) -> list[str]:
@@ -260,7 +267,8 @@ def _notes(customers: pd.DataFrame, raw: RawData, optional: list[str]) -> list[s
         )
     if "Response" not in optional:
         notes.append("no Response column: response rates cannot be reported")
-    twins = int(customers.drop(columns=[schema.ID]).duplicated().sum())
+    rows = pd.util.hash_pandas_object(customers.drop(columns=[schema.ID]), index=False)
+    twins = int(rows.duplicated().sum())  # 64-bit row hashes: a note's count, not a key
     if twins:
         notes.append(f"{twins} customers duplicate another in everything but ID: kept")
     return notes

@@ -93,6 +93,82 @@ def block_actions_body(
     return urlencode({"payload": json.dumps(payload)})
 
 
+def home_block_actions_body(action_id: str, value: str, *, user_id: str = "U0MARKETER") -> str:
+    """A button click in the App Home tab: a view container, a trigger id, no response_url."""
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user_id, "username": "maria", "name": "maria", "team_id": "T0STANDIN"},
+        "api_app_id": "A0SMARTCART",
+        "token": "verification-token-unused",
+        "container": {"type": "view", "view_id": "V0HOME"},
+        "trigger_id": "1234567890.1234567890.home",
+        "team": {"id": "T0STANDIN", "domain": "standin"},
+        "view": {"id": "V0HOME", "type": "home", "callback_id": "smartcart_home"},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "home",
+                "value": value,
+                "text": {"type": "plain_text", "text": value, "emoji": True},
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def view_submission_body(
+    callback_id: str,
+    values: dict[str, dict[str, dict[str, Any]]],
+    *,
+    private_metadata: str = "",
+    user_id: str = "U0MARKETER",
+) -> str:
+    """A modal's submission (`view_submission`) with its state values, as Slack posts it."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0STANDIN", "domain": "standin"},
+        "user": {"id": user_id, "username": "maria", "name": "maria", "team_id": "T0STANDIN"},
+        "api_app_id": "A0SMARTCART",
+        "token": "verification-token-unused",
+        "trigger_id": "1234567890.1234567890.submit",
+        "view": {
+            "id": "V0MODAL",
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": private_metadata,
+            "state": {"values": values},
+            "hash": "1700000000.abcdef",
+        },
+        "response_urls": [],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def function_executed_event(
+    callback_id: str, inputs: dict[str, Any], *, execution_id: str = "Fx0EXECUTION1"
+) -> dict[str, Any]:
+    """The `function_executed` event Slack sends when a workflow runs the app's custom step."""
+    return {
+        "type": "function_executed",
+        "function": {
+            "id": "Fn0SEGMENTLOOKUP",
+            "callback_id": callback_id,
+            "title": "Look up a customer's segment",
+            "type": "app",
+            "app_id": "A0SMARTCART",
+            "date_created": 1700000000,
+            "date_updated": 1700000000,
+        },
+        "inputs": inputs,
+        "function_execution_id": execution_id,
+        "workflow_execution_id": "Wx0WORKFLOWRUN1",
+        "event_ts": f"{time.time():.6f}",
+        "bot_access_token": "xwfp-0000-test-workflow-token",
+    }
+
+
 def event_body(event: dict[str, Any]) -> str:
     """An Events API `event_callback` envelope around `event`, as JSON."""
     return json.dumps(

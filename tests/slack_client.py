@@ -16,8 +16,10 @@ from tests.signing import (
     block_actions_body,
     event_body,
     get,
+    home_block_actions_body,
     post_signed,
     slash_command_body,
+    view_submission_body,
 )
 from tests.slack_standin import SlackStandIn
 
@@ -59,6 +61,16 @@ class SlackBot:
         body = block_actions_body(
             action_id, value, response_url or self.new_response_url(), **fields
         )
+        return post_signed(self.events_url, body, self.secret)
+
+    def click_in_home(self, action_id: str, value: str, **fields: str) -> Reply:
+        """Post a signed block_actions payload for a button of the App Home tab."""
+        body = home_block_actions_body(action_id, value, **fields)
+        return post_signed(self.events_url, body, self.secret)
+
+    def submit(self, callback_id: str, values: dict, **fields: str) -> Reply:
+        """Post a signed view_submission; the reply's JSON (if any) is the modal's answer."""
+        body = view_submission_body(callback_id, values, **fields)
         return post_signed(self.events_url, body, self.secret)
 
     def event(self, event: dict[str, Any]) -> Reply:

@@ -9,6 +9,11 @@ Socket Mode too: `apps.connections.open` (with an `xapp-` token) hands out a Web
 the same server; `send_envelope(...)` pushes an envelope to the connected client and every frame
 the client sends back is recorded as a `"socket_mode"` call (its JSON in `body`).
 
+Views (`views.publish`, `views.open`) are checked with slack_sdk's view models and kept in
+`published` / `opened`; `functions.completeSuccess` / `completeError` accept the workflow token
+a `function_executed` event carries (`xwfp-...`). A `response_url` post whose image block names a
+`slack_file` id that was never uploaded is refused with `invalid_blocks`, as Slack does.
+
 Failures can be scripted per kind: `fail_next("chat.postMessage", status=429, times=2,
 retry_after=1)` answers 429 with Retry-After twice before answering normally again.
 """
@@ -31,6 +36,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
 BOT_USER_ID = "U0SMARTBOT"
 BOT_ID = "B0SMARTBOT"
@@ -78,6 +84,8 @@ class StandInState:
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     posted: list[dict[str, Any]] = field(default_factory=list)  # chat.postMessage, oldest first
     websockets: list[WebSocket] = field(default_factory=list)
+    published: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> home view
+    opened: list[dict[str, Any]] = field(default_factory=list)  # modals, oldest first
     condition: threading.Condition = field(default_factory=threading.Condition)
     counter: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -178,6 +186,22 @@ class SlackStandIn:
         with self.state.condition:
             return dict(self.state.uploads[file_id])
 
+    def published_view(self, user_id: str, timeout: float = 5.0) -> dict[str, Any] | None:
+        """The Home view published for a user (views.publish), waiting for it up to `timeout`."""
+        deadline = time.monotonic() + timeout
+        with self.state.condition:
+            while user_id not in self.state.published and time.monotonic() < deadline:
+                self.state.condition.wait(deadline - time.monotonic())
+            return self.state.published.get(user_id)
+
+    def opened_views(self, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """The modals opened with views.open, oldest first, once there are `count` (or timeout)."""
+        deadline = time.monotonic() + timeout
+        with self.state.condition:
+            while len(self.state.opened) < count and time.monotonic() < deadline:
+                self.state.condition.wait(deadline - time.monotonic())
+            return list(self.state.opened)
+
     def send_envelope(self, envelope: dict[str, Any], timeout: float = 5.0) -> None:
         """Push a Socket Mode envelope to the connected client (waits for it to connect)."""
         deadline = time.monotonic() + timeout
@@ -254,12 +278,12 @@ def message_payload(call: Call) -> dict[str, Any]:
     return payload
 
 
-def invalid_blocks(payload: dict[str, Any]) -> list[str]:
+def invalid_blocks(payload: dict[str, Any], limit: int = 50) -> list[str]:
     """Why each block of a message payload is invalid by slack_sdk's block models (empty: ok)."""
     problems = []
     blocks = payload.get("blocks") or []
-    if len(blocks) > 50:
-        problems.append(f"{len(blocks)} blocks (Slack allows 50)")
+    if len(blocks) > limit:
+        problems.append(f"{len(blocks)} blocks (Slack allows {limit})")
     if blocks and not str(payload.get("text") or "").strip():
         problems.append("blocks without a plain-text fallback `text`")
     for index, block in enumerate(blocks):
@@ -351,7 +375,7 @@ class StandInRequestHandler(BaseHTTPRequestHandler):
 
     def answer(self, call: Call) -> tuple[int, Any]:
         if call.kind == RESPONSE_URL:
-            return 200, "ok"
+            return answer_response_url(self.owner, call)
         if call.kind == UPLOAD:
             return self.accept_upload(call)
         if not call.path.startswith("/api/"):
@@ -361,7 +385,8 @@ class StandInRequestHandler(BaseHTTPRequestHandler):
         if call.kind == "apps.connections.open":
             return 200, open_socket_mode_connection(self.owner, call)
         expected = self.owner.expected_token
-        if expected is not None and call.token != expected:
+        workflow_token = call.kind.startswith("functions.") and call.token.startswith("xwfp-")
+        if expected is not None and call.token != expected and not workflow_token:
             return 200, {"ok": False, "error": "invalid_auth"}
         method = WEB_API.get(call.kind)
         if method is None:
@@ -540,6 +565,98 @@ def complete_upload(standin: SlackStandIn, call: Call) -> dict[str, Any]:
     return {"ok": True, "files": completed}
 
 
+def answer_response_url(standin: SlackStandIn, call: Call) -> tuple[int, Any]:
+    """`ok`, unless an image block references a Slack file that was never uploaded."""
+    blocks = message_payload(call).get("blocks") or []
+    with standin.state.condition:
+        known = {key for key, upload in standin.state.uploads.items() if "title" in upload}
+    for block in blocks if isinstance(blocks, list) else []:
+        file_id = (block.get("slack_file") or {}).get("id") if isinstance(block, dict) else None
+        if block.get("type") == "image" and file_id is not None and file_id not in known:
+            return 404, {"ok": False, "error": "invalid_blocks"}
+    return 200, "ok"
+
+
+def files_info(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    """A file uploaded (and completed) here: its name, title and image mimetype."""
+    file_id = call.body.get("file", "")
+    with standin.state.condition:
+        upload = standin.state.uploads.get(file_id)
+    if upload is None or "title" not in upload:
+        return {"ok": False, "error": "file_not_found"}
+    name = upload["filename"]
+    mimetype = "image/png" if name.endswith(".png") else "text/plain"
+    return {"ok": True, "file": {"id": file_id, "name": name, "mimetype": mimetype}}
+
+
+def invalid_view(view: Any, kind: str) -> list[str]:
+    """Why a view is not one Slack would accept as `kind` ("home" or "modal"); empty: valid."""
+    if not isinstance(view, dict):
+        return ["the view is not a JSON object"]
+    if view.get("type") != kind:
+        return [f"view type {view.get('type')!r}, expected {kind!r}"]
+    problems = invalid_blocks({"blocks": view.get("blocks"), "text": "view"}, limit=100)
+    try:
+        View(**view).validate_json()
+    except Exception as error:
+        problems.append(str(error))
+    if kind == "modal" and not (view.get("title") or {}).get("text"):
+        problems.append("a modal needs a title")
+    return problems
+
+
+def views_publish(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    user_id, view = call.body.get("user_id"), call.body.get("view")
+    if not user_id:
+        return {"ok": False, "error": "invalid_arguments"}
+    problems = invalid_view(view, "home")
+    if problems:
+        return {
+            "ok": False,
+            "error": "invalid_arguments",
+            "response_metadata": {"messages": problems},
+        }
+    with standin.state.condition:
+        standin.state.published[user_id] = view
+        standin.state.condition.notify_all()
+    return {"ok": True, "view": {"id": standin.next_id("V"), **view}}
+
+
+def views_open(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    if not call.body.get("trigger_id"):
+        return {"ok": False, "error": "invalid_trigger_id"}
+    view = call.body.get("view")
+    problems = invalid_view(view, "modal")
+    if problems:
+        return {
+            "ok": False,
+            "error": "invalid_arguments",
+            "response_metadata": {"messages": problems},
+        }
+    with standin.state.condition:
+        standin.state.opened.append(view)
+        standin.state.condition.notify_all()
+    return {"ok": True, "view": {"id": standin.next_id("V"), **view}}
+
+
+def functions_complete_success(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    if not call.body.get("function_execution_id"):
+        return {"ok": False, "error": "invalid_arguments"}
+    try:
+        outputs = json.loads(call.body.get("outputs") or "")
+    except json.JSONDecodeError:
+        return {"ok": False, "error": "invalid_arguments"}
+    return (
+        {"ok": True} if isinstance(outputs, dict) else {"ok": False, "error": "invalid_arguments"}
+    )
+
+
+def functions_complete_error(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    if not call.body.get("function_execution_id") or not call.body.get("error"):
+        return {"ok": False, "error": "invalid_arguments"}
+    return {"ok": True}
+
+
 def open_socket_mode_connection(standin: SlackStandIn, call: Call) -> dict[str, Any]:
     if not (call.token or "").startswith("xapp-"):
         return {"ok": False, "error": "invalid_auth"}
@@ -555,4 +672,9 @@ WEB_API: dict[str, Callable[[SlackStandIn, Call], dict[str, Any]]] = {
     "conversations.history": conversations_history,
     "files.getUploadURLExternal": get_upload_url,
     "files.completeUploadExternal": complete_upload,
+    "files.info": files_info,
+    "views.publish": views_publish,
+    "views.open": views_open,
+    "functions.completeSuccess": functions_complete_success,
+    "functions.completeError": functions_complete_error,
 }

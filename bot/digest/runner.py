@@ -384,7 +384,7 @@ class DigestRunner:
     def dry_run(self, at: datetime | None = None, chart_path: Path | None = None) -> DryRun:
         """The digest as it would be posted now; writes the chart, stores and claims nothing."""
         period = self.period(at)
-        comparison = self.service.digest(period, self.settings.SMARTCART_DATA, save=False)
+        comparison = self.service.digest(period, self.settings.data_source(), save=False)
         path = (chart_path or Path("var") / "digest" / f"digest-{period.key}.png").absolute()
         message = render_digest(comparison, period, self.templates, path)
         return DryRun(period, comparison, message, path)
@@ -465,7 +465,7 @@ class Attempt:
 
     def build(self) -> DigestMessage:
         runner = self.runner
-        comparison = runner.service.digest(self.period, runner.settings.SMARTCART_DATA, save=True)
+        comparison = runner.service.digest(self.period, runner.settings.data_source(), save=True)
         with tempfile.TemporaryDirectory(prefix="smartcart-digest-") as folder:
             path = Path(folder) / f"segment-sizes-{self.period.key}.png"
             return render_digest(comparison, self.period, runner.templates, path)

@@ -6,6 +6,9 @@
   current period. It posts nothing when the period is posted or being posted; it retries a failed
   period after a backoff, finishes a crashed one, and catches up a tick missed while the process
   was down, all only within the digest's grace window (`bot.digest.runner.GRACE`).
+- `smartcart-digest-subscriptions` (whenever the bot has a token): every minute, the digest of
+  each channel subscribed from Slack (`/segment digest subscribe`), on that channel's schedule,
+  with the same once-per-(channel, period) claim, retries and grace window.
 - `smartcart-retrain` (when `SMARTCART_RETRAIN_CRON` is set): retrains from `SMARTCART_DATA`;
   the live model changes only when training succeeded (`SegmentService.train`).
 
@@ -32,10 +35,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.digest.ledger import utc_now
 from bot.digest.runner import DigestRunner
+from bot.digest.subscriptions import settings_for
 from bot.lease import Lease, LeaseKeeper
 from bot.settings import Settings, SettingsError, require
+from segmentation.loading import DataSource
 from segmentation.service import SegmentService
+from segmentation.subscriptions import stored_subscriptions
 from segmentation.training import TrainingOptions
 
 logger = logging.getLogger(__name__)
@@ -43,6 +50,8 @@ logger = logging.getLogger(__name__)
 DIGEST_JOB = "smartcart-digest"
 DIGEST_RETRY_JOB = "smartcart-digest-retry"
 RETRAIN_JOB = "smartcart-retrain"
+SUBSCRIPTIONS_JOB = "smartcart-digest-subscriptions"
+SUBSCRIPTIONS_EVERY = timedelta(minutes=1)
 MISFIRE_GRACE_SECONDS = 3600
 RETRY_EVERY = timedelta(minutes=5)
 FIRST_RETRY_AFTER = timedelta(seconds=30)
@@ -54,9 +63,10 @@ Job = Callable[[], Any]
 class ScheduledJobs:
     digest: Job | None = None
     retrain: Job | None = None
+    subscriptions: Job | None = None
 
     def __bool__(self) -> bool:
-        return self.digest is not None or self.retrain is not None
+        return any(job is not None for job in (self.digest, self.retrain, self.subscriptions))
 
 
 def digest_job(runner: DigestRunner, automatic: bool = True) -> Job:
@@ -70,7 +80,9 @@ def digest_job(runner: DigestRunner, automatic: bool = True) -> Job:
     return run_digest
 
 
-def retrain_job(service: SegmentService, data: str, options: TrainingOptions | None = None) -> Job:
+def retrain_job(
+    service: SegmentService, data: str | DataSource, options: TrainingOptions | None = None
+) -> Job:
     def retrain() -> None:
         before = service.live_version()
         try:
@@ -85,6 +97,35 @@ def retrain_job(service: SegmentService, data: str, options: TrainingOptions | N
     return retrain
 
 
+def run_subscribed_digests(
+    settings: Settings,
+    service: SegmentService,
+    at: datetime | None = None,
+    manual: bool = False,
+    clock: Callable[[], datetime] = utc_now,
+) -> list:
+    """One digest run per stored subscription (the environment's channel has its own jobs)."""
+    outcomes = []
+    for subscription in stored_subscriptions(service.store):
+        if subscription.channel == settings.SMARTCART_DIGEST_CHANNEL:
+            continue
+        runner = DigestRunner(settings_for(settings, subscription), service, clock=clock)
+        try:
+            outcomes.append(runner.run(at=at, manual=manual))
+        except Exception:
+            logger.exception("digest for %s failed", subscription.channel)
+    return outcomes
+
+
+def subscriptions_job(settings: Settings, service: SegmentService) -> Job:
+    def run_subscriptions() -> None:
+        for result in run_subscribed_digests(settings, service):
+            if not result.quiet:
+                logger.info("digest %s for %s: %s", result.period, result.channel, result.message)
+
+    return run_subscriptions
+
+
 def scheduled_jobs(
     settings: Settings, service: SegmentService, runner: DigestRunner | None = None
 ) -> ScheduledJobs:
@@ -95,7 +136,9 @@ def scheduled_jobs(
         jobs.digest = digest_job(runner or DigestRunner(settings, service))
     if settings.SMARTCART_RETRAIN_CRON:
         require(settings, ("SMARTCART_DATA",), "by SMARTCART_RETRAIN_CRON (it retrains from it)")
-        jobs.retrain = retrain_job(service, settings.SMARTCART_DATA)
+        jobs.retrain = retrain_job(service, settings.data_source())
+    if settings.SLACK_BOT_TOKEN is not None:
+        jobs.subscriptions = subscriptions_job(settings, service)
     return jobs
 
 
@@ -125,6 +168,15 @@ def add_jobs(scheduler: BackgroundScheduler, settings: Settings, jobs: Scheduled
             next_run_time=datetime.now(zone) + FIRST_RETRY_AFTER,
             **options,
         )
+    if jobs.subscriptions is not None:
+        scheduler.add_job(
+            jobs.subscriptions,
+            IntervalTrigger(seconds=SUBSCRIPTIONS_EVERY.total_seconds(), timezone=zone),
+            id=SUBSCRIPTIONS_JOB,
+            name="digests of subscribed channels",
+            next_run_time=datetime.now(zone) + FIRST_RETRY_AFTER,
+            **options,
+        )
     if jobs.retrain is not None:
         retrain = CronTrigger.from_crontab(settings.SMARTCART_RETRAIN_CRON, timezone=zone)
         scheduler.add_job(jobs.retrain, retrain, id=RETRAIN_JOB, name="retraining", **options)
@@ -140,7 +192,9 @@ def start_scheduler(
     """Start the scheduler in the background; None (with a log line) when nothing is set."""
     jobs = scheduled_jobs(settings, service, runner)
     if not jobs:
-        logger.warning("nothing scheduled: set SMARTCART_DIGEST_CHANNEL or SMARTCART_RETRAIN_CRON")
+        logger.warning(
+            "nothing scheduled: set SLACK_BOT_TOKEN, SMARTCART_DIGEST_CHANNEL or SMARTCART_RETRAIN_CRON"
+        )
         return None
     scheduler = build_scheduler(settings, jobs)
     scheduler.start()
@@ -228,7 +282,8 @@ def start_standalone(settings: Settings, service: SegmentService) -> LeasedSched
     scheduler = start_leased_scheduler(settings, service)
     if scheduler is None:
         raise SettingsError(
-            "SMARTCART_DIGEST_CHANNEL and SMARTCART_RETRAIN_CRON are not set: nothing to schedule"
+            "SLACK_BOT_TOKEN, SMARTCART_DIGEST_CHANNEL and SMARTCART_RETRAIN_CRON are not set: "
+            "nothing to schedule"
         )
     return scheduler
 

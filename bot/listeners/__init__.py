@@ -2,11 +2,13 @@
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, events
+from bot.listeners import actions, commands, events, functions, views
 
 
 def register_listeners(app: App) -> None:
-    """Register every listener of the bot on `app`."""
+    """Register every listener of the bot on `app` (catch-alls of a kind come last)."""
     commands.register(app)
     actions.register(app)
+    views.register(app)
+    functions.register(app)
     events.register(app)

@@ -8,6 +8,7 @@ uploaded to a channel is visible to everyone there and an ephemeral answer is pr
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from urllib.error import URLError
 
 from slack_bolt.context.respond import Respond
@@ -15,7 +16,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.answers import Answer, Request, escape, section
+from bot.listeners.inline_images import send_with_images
 from bot.requests import BotServices, answer_request
+from bot.sharing import for_slack
 
 logger = logging.getLogger(__name__)
 
@@ -28,19 +31,25 @@ def answer_in_slack(
     replace_original: bool | None = None,
 ) -> None:
     """Answer a request (after its ack): the message at the response_url, then the files."""
-    answer = answer_request(services, request)
-    send_answer(respond, answer, replace_original)
-    deliver_uploads(client, respond, request, answer)
-
-
-def send_answer(respond: Respond, answer: Answer, replace_original: bool | None = None) -> None:
-    """Post the answer to the request's response_url."""
-    respond(
-        response_type=answer.response_type,
-        text=answer.text,
-        blocks=answer.blocks,
-        replace_original=replace_original,
+    send_in_slack(
+        for_slack(answer_request(services, request), request),
+        request,
+        respond,
+        client,
+        replace_original,
     )
+
+
+def send_in_slack(
+    answer: Answer,
+    request: Request,
+    respond: Respond,
+    client: WebClient,
+    replace_original: bool | None = None,
+) -> None:
+    """The answer at the response_url (charts inside it where Slack allows), then its files."""
+    files = send_with_images(client, respond, answer, replace_original)
+    deliver_uploads(client, respond, request, replace(answer, uploads=files))
 
 
 def deliver_uploads(client: WebClient, respond: Respond, request: Request, answer: Answer) -> None:

@@ -37,4 +37,4 @@ def model_card(ctx: BotContext, args: list[str], request: Request) -> Answer:
         f"Model {card['model_version']}: {card['algorithm']} k={card['k']}, trained "
         f"{card['trained_at']}, silhouette {metrics['silhouette']}, stability {metrics['stability_ari']}"
     )
-    return Answer(text=text, blocks=blocks)
+    return Answer(text=text, blocks=blocks, shareable=True)

@@ -26,4 +26,4 @@ def personas(ctx: BotContext, args: list[str], request: Request) -> Answer:
         actions([playbook_button(p.id, f"{p.short} playbook") for p in PERSONAS]),
         context(f"Model {figures.model_version}"),
     ]
-    return Answer(text="Personas: " + " ".join(lines), blocks=blocks)
+    return Answer(text="Personas: " + " ".join(lines), blocks=blocks, shareable=True)

@@ -54,6 +54,7 @@ def playbook(ctx: BotContext, args: list[str], request: Request) -> Answer:
         text=f"{persona.name} playbook. Next best action: {persona.next_action}",
         blocks=blocks,
         response_type="in_channel" if shared else "ephemeral",
+        shareable=True,
     )
 
 

@@ -60,6 +60,7 @@ def summary(ctx: BotContext, args: list[str], request: Request) -> Answer:
         blocks=blocks,
         response_type="in_channel" if shared else "ephemeral",
         uploads=[chart_upload(figures.segments)],
+        shareable=True,
     )
 
 
@@ -79,4 +80,4 @@ def chart_upload(segments: list[dict]) -> Upload:
             segments, Path(folder) / "segments.png", "Share of customers and revenue"
         )
         content = path.read_bytes()
-    return Upload(filename="segments.png", content=content, title="Customer segments")
+    return Upload(filename="segments.png", content=content, title="Customer segments", inline=True)

@@ -18,6 +18,10 @@ ANY_ACTION = re.compile(r".*")
 
 
 def register(app: App) -> None:
+    from bot.listeners.actions import home, share
+
+    share.register(app)
+    home.register(app)
     app.action(OPEN_PLAYBOOK)(handle_open_playbook)
     app.action(ANY_ACTION)(acknowledge_only)
 

@@ -6,9 +6,10 @@ from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
-from bot.answers import SLASH_COMMAND, Request, unescape_slack
+from bot.answers import SLASH_COMMAND, Request, parse, unescape_slack
 from bot.listeners.replies import answer_in_slack
-from bot.requests import after_ack, services_of
+from bot.listeners.views.export_form import may_export, open_export_form
+from bot.requests import BotServices, after_ack, services_of
 
 
 def register(app: App) -> None:
@@ -21,7 +22,22 @@ def handle_segment_command(
     """Acknowledge at once; then answer at the response_url and upload any files."""
     ack()
     request = request_from_command(command)
-    after_ack(context, answer_in_slack, services_of(context), request, respond, client)
+    services = services_of(context)
+    if parse(request.text) == ("export", []):
+        trigger_id = command.get("trigger_id", "")
+        after_ack(context, offer_export_form, services, request, trigger_id, respond, client)
+        return
+    after_ack(context, answer_in_slack, services, request, respond, client)
+
+
+def offer_export_form(
+    services: BotServices, request: Request, trigger_id: str, respond: Respond, client: WebClient
+) -> None:
+    """`/segment export` alone: the export form; refused (and audited) like the command."""
+    if not may_export(services, request) or open_export_form(
+        client, trigger_id, request.channel_id
+    ):
+        answer_in_slack(services, request, respond, client)
 
 
 def request_from_command(command: dict) -> Request:

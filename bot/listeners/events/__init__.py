@@ -18,6 +18,9 @@ ANY_EVENT = re.compile(r".*")
 
 
 def register(app: App) -> None:
+    from bot.listeners.events import home
+
+    home.register(app)
     app.event("app_mention")(answer_mention)
     app.event(ANY_EVENT)(ignore_event)
 

@@ -122,8 +122,11 @@ def test_the_scheduler_runs_the_digest_job_and_its_retries_post_nothing_more(
 
 def test_scheduled_jobs_follow_the_settings(settings_env, monkeypatch):
     service = SegmentService(settings_env.SMARTCART_MODEL_DIR, Store("sqlite://"))
-    assert not scheduled_jobs(settings_env, service)
-    assert start_scheduler(settings_env, service) is None
+    no_token = settings_env.model_copy(update={"SLACK_BOT_TOKEN": None})
+    assert not scheduled_jobs(no_token, service)
+    assert start_scheduler(no_token, service) is None
+    token_only = scheduled_jobs(settings_env, service)  # channels may subscribe from Slack
+    assert token_only.subscriptions is not None and token_only.digest is None
     digest_only = settings_with(monkeypatch, SMARTCART_DIGEST_CHANNEL="C1")
     jobs = scheduled_jobs(digest_only, service)
     assert jobs.digest is not None and jobs.retrain is None
@@ -152,7 +155,8 @@ def test_scheduled_retraining_switches_models_only_when_it_succeeds(trained, tmp
     store.engine.dispose()
 
 
-def test_the_standalone_scheduler_needs_something_to_schedule(settings_env):
+def test_the_standalone_scheduler_needs_something_to_schedule(settings_env, monkeypatch):
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
     result = CliRunner().invoke(main, ["scheduler"])
     assert result.exit_code != 0
     assert "nothing to schedule" in result.output

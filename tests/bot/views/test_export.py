@@ -94,7 +94,7 @@ def test_export_takes_a_persona_by_name_prefix_or_label(segment_bot: SlackBot, t
     assert {int(r["customer_id"]) for r in rows} == expected_ids(trained, "family_budget")
 
 
-@pytest.mark.parametrize("text", ["export", "export nobody", "export <!here>"])
+@pytest.mark.parametrize("text", ["export nobody", "export <!here>", "export --format csv"])
 def test_export_of_no_or_an_unknown_persona_lists_the_choices(segment_bot: SlackBot, text):
     body = all_text(segment_bot.ask(text))
     assert "hoose one of: premium, family_budget, digital_active, moderate_loyal" in body

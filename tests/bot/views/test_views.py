@@ -92,7 +92,7 @@ def test_lookups_outside_allowed_channels_are_refused_and_audited(
     ]
 
 
-def test_summary_lists_every_segment_and_uploads_a_chart(segment_bot: SlackBot, trained):
+def test_summary_lists_every_segment_and_shows_its_chart_inside(segment_bot: SlackBot, trained):
     message = segment_bot.ask("summary")
     text = all_text(message)
     assert message["response_type"] == "ephemeral"
@@ -100,11 +100,16 @@ def test_summary_lists_every_segment_and_uploads_a_chart(segment_bot: SlackBot, 
         assert segment["name"] in text
     assert "of revenue" in text and "the base" in text
     buttons = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert {b["value"] for b in buttons} == {s["persona"] for s in trained.model.segments}
+    playbooks = [b for b in buttons if b["action_id"].startswith("open_playbook")]
+    assert {b["value"] for b in playbooks} == {s["persona"] for s in trained.model.segments}
     upload = segment_bot.standin.wait_for(UPLOAD, 1)[0]
     assert PNG in upload.raw
-    complete = segment_bot.standin.wait_for("files.completeUploadExternal", 1)
-    assert complete
+    (complete,) = segment_bot.standin.calls("files.completeUploadExternal")
+    assert "channel_id" not in complete.body  # uploaded to no channel: no separate file message
+    file_id = json.loads(complete.body["files"])[0]["id"]
+    (image,) = [b for b in message["blocks"] if b["type"] == "image"]
+    assert image["slack_file"] == {"id": file_id}
+    assert segment_bot.standin.calls("conversations.open") == []
 
 
 def test_summary_share_posts_in_channel(segment_bot: SlackBot):

@@ -1,0 +1,127 @@
+"""Draw the App Home tab as the bot publishes it, for the README (`docs/home-tab.png`).
+
+Run after `make demo` (it reads the live model and the store under `var/`):
+
+    .venv/bin/python docs/render_home_tab.py [--user U0MARKETER] [--out docs/home-tab.png]
+
+A rough rendering of the Block Kit view (headers, text, fields, buttons), not Slack's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import FancyBboxPatch  # noqa: E402
+
+from bot.context import build_context, context_factory  # noqa: E402
+from bot.listeners.events.home import home_for  # noqa: E402
+from bot.requests import BotServices  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+
+WIDTH_CHARS = 96
+LINE = 0.26  # inches per text line
+
+
+def plain(text: str) -> str:
+    """mrkdwn as readable text: no `*`, `` ` ``, entities or <#channel> markup."""
+    text = re.sub(r"<#(\w+)>", r"#\1", text)
+    text = text.replace("*", "").replace("`", "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def rows_of(view: dict) -> list[tuple[str, object]]:
+    """(kind, content) rows to draw, top to bottom."""
+    rows: list[tuple[str, object]] = []
+    for block in view["blocks"]:
+        kind = block["type"]
+        if kind == "header":
+            rows.append(("header", block["text"]["text"]))
+        elif kind == "divider":
+            rows.append(("divider", None))
+        elif kind == "actions":
+            rows.append(("buttons", [e["text"]["text"] for e in block["elements"]]))
+        elif kind == "context":
+            rows += [("small", plain(e.get("text", ""))) for e in block["elements"]]
+        elif "fields" in block:
+            fields = [plain(f["text"]).split("\n", 1) for f in block["fields"]]
+            for pair in range(0, len(fields), 2):
+                rows.append(("fields", fields[pair : pair + 2]))
+        else:
+            for line in block["text"]["text"].split("\n"):
+                style = "bold" if re.fullmatch(r"\*[^*]+\*", line) else "text"
+                wrapped = textwrap.wrap(plain(line), WIDTH_CHARS) or [""]
+                rows += [(style, part) for part in wrapped]
+    return rows
+
+
+def height_of(kind: str) -> float:
+    return {"header": 1.6, "divider": 0.8, "buttons": 1.7, "fields": 2.1}.get(kind, 1.0)
+
+
+def draw(view: dict, out: Path) -> Path:
+    rows = rows_of(view)
+    total = sum(height_of(kind) for kind, _ in rows) + 1
+    fig = plt.figure(figsize=(9, total * LINE))
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_xlim(0, 100)
+    ax.set_ylim(total, 0)
+    ax.axis("off")
+    y = 0.8
+    for kind, content in rows:
+        if kind == "header":
+            ax.text(3, y + 0.6, content, fontsize=15, weight="bold", va="center")
+        elif kind == "divider":
+            ax.plot([3, 97], [y + 0.4, y + 0.4], color="#dddddd", lw=1)
+        elif kind in ("text", "bold"):
+            weight = "bold" if kind == "bold" else "normal"
+            ax.text(3, y + 0.5, content, fontsize=10, weight=weight, va="center")
+        elif kind == "small":
+            ax.text(3, y + 0.5, content, fontsize=8, color="#616061", va="center")
+        elif kind == "fields":
+            for column, field in enumerate(content):
+                x = 3 + column * 47
+                ax.text(x, y + 0.5, field[0], fontsize=9.5, weight="bold", va="center")
+                value = field[1] if len(field) > 1 else ""
+                ax.text(x, y + 1.5, value[:56], fontsize=9.5, va="center")
+        elif kind == "buttons":
+            x = 3
+            for label in content:
+                width = 1.3 * len(label) + 4
+                box = FancyBboxPatch(
+                    (x, y + 0.2),
+                    width,
+                    1.2,
+                    boxstyle="round,pad=0.1",
+                    fc="white",
+                    ec="#bbbbbb",
+                )
+                ax.add_patch(box)
+                ax.text(x + width / 2, y + 0.8, label, fontsize=9, ha="center", va="center")
+                x += width + 2
+        y += height_of(kind)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--user", default="U0MARKETER")
+    parser.add_argument("--out", type=Path, default=Path("docs/home-tab.png"))
+    args = parser.parse_args()
+    settings = load_settings()
+    context = build_context(settings)
+    services = BotServices(settings, context_factory(context), workers=None)  # type: ignore[arg-type]
+    print(draw(home_for(services, args.user), args.out))
+
+
+if __name__ == "__main__":
+    main()
