@@ -27,7 +27,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -214,10 +214,10 @@ class LeasedScheduler:
     def __init__(self, settings: Settings, service: SegmentService, jobs: ScheduledJobs) -> None:
         self.settings = settings
         self.jobs = ScheduledJobs(
-            digest=self.guarded(jobs.digest, "digest"),
-            retrain=self.guarded(jobs.retrain, "retrain"),
+            **{f.name: self.guarded(getattr(jobs, f.name), f.name) for f in fields(ScheduledJobs)}
         )
         self.scheduler: BackgroundScheduler | None = None
+        self.wait_for_jobs = False  # on pausing: True only when shutting down for good
         self.lock = threading.Lock()
         lease = Lease(service.store.engine, ttl=settings.SMARTCART_LEASE_SECONDS)
         self.keeper = LeaseKeeper(lease, self.resume, self.pause)
@@ -252,11 +252,13 @@ class LeasedScheduler:
     def pause(self) -> None:
         with self.lock:
             if self.scheduler is not None:
-                self.scheduler.shutdown(wait=False)
+                self.scheduler.shutdown(wait=self.wait_for_jobs)
                 self.scheduler = None
                 logger.info("scheduler stopped: the lease is not held here")
 
     def shutdown(self, wait: bool = False) -> None:
+        """Stop contending; stop the jobs (waiting for a running one if `wait`); release."""
+        self.wait_for_jobs = wait
         self.keeper.stop()
 
 

@@ -156,3 +156,35 @@ def test_two_scheduler_processes_one_holds_and_the_other_takes_over_after_sigkil
             if process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+def test_only_the_lease_holder_runs_scheduled_jobs(settings_env, store, monkeypatch):
+    from bot.digest.scheduler import RETRAIN_JOB, LeasedScheduler, ScheduledJobs
+    from bot.settings import load_settings
+    from segmentation.service import SegmentService
+
+    monkeypatch.setenv("SMARTCART_RETRAIN_CRON", "0 3 * * sun")
+    monkeypatch.setenv("SMARTCART_LEASE_SECONDS", "1")
+    settings = load_settings()
+    service = SegmentService(settings.SMARTCART_MODEL_DIR, store)
+    ran: list[str] = []
+
+    def scheduler(name: str) -> LeasedScheduler:
+        return LeasedScheduler(settings, service, ScheduledJobs(retrain=lambda: ran.append(name)))
+
+    first = scheduler("first").start()
+    wait_for(lambda: first.holding)
+    second = scheduler("second").start()
+    time.sleep(0.5)
+    try:
+        assert first.scheduler is not None and first.scheduler.get_job(RETRAIN_JOB)
+        assert second.scheduler is None and not second.holding
+        first.jobs.retrain()
+        second.jobs.retrain()  # a job that fires where the lease is not held does nothing
+        assert ran == ["first"]
+        first.shutdown(wait=True)
+        wait_for(lambda: second.holding and second.scheduler is not None)
+        assert first.scheduler is None
+    finally:
+        first.shutdown()
+        second.shutdown()
