@@ -15,6 +15,7 @@ import json
 import pstats
 import sys
 import time
+from pathlib import Path
 
 from slack_bolt.request import BoltRequest
 
@@ -31,6 +32,7 @@ from tests.signing import (
 )
 
 TOP = 8
+REPO = Path(__file__).resolve().parents[1]
 
 
 def requests(ids: list[int], response_url: str) -> list[BoltRequest]:
@@ -46,7 +48,7 @@ def top_functions(profile: cProfile.Profile, calls: int) -> list[dict]:
     stats = pstats.Stats(profile)
     rows = []
     for (file, line, name), (_, _, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
-        module = file.split("site-packages/")[-1].split("/work/")[-1]
+        module = file.split("site-packages/")[-1].removeprefix(f"{REPO}/")
         rows.append(
             {"function": f"{module}:{line}({name})", "ms_per_ack": cumulative * 1000 / calls}
         )
