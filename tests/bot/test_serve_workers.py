@@ -83,10 +83,14 @@ def test_serve_with_two_workers_answers_through_both_and_stops_cleanly(
         wait_for(lambda: health(base))
         workers: set[int] = set()
         with ThreadPoolExecutor(8) as pool:  # concurrent connections reach both workers
-            for _ in range(20):
-                workers |= {h["process"] for h in pool.map(lambda _: health(base), range(8)) if h}
-                if len(workers) == 2:
-                    break
+
+            def both_seen() -> bool:  # the second worker may still be loading the model
+                workers.update(
+                    h["process"] for h in pool.map(lambda _: health(base), range(8)) if h
+                )
+                return len(workers) >= 2
+
+            wait_for(both_seen)
         assert len(workers) == 2 and server.pid not in workers
 
         ids = [int(i) for i in trained.data.customers["ID"].head(6)]
