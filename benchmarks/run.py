@@ -15,11 +15,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_DATA = REPO.parent / "shared" / "data" / "marketing_campaign.csv"
@@ -72,8 +72,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_bot(folder: Path, standin_url: str) -> tuple[subprocess.Popen, str, list[int]]:
-    """Train on generated data, then run `smartcart serve` as a user would, against the stand-in."""
+def start_bot(
+    folder: Path, standin_url: str, workers: int
+) -> tuple[subprocess.Popen, str, list[int]]:
+    """Train on generated data, then run `smartcart serve --workers N` as a user would."""
     from segmentation.generate import generate_customers, write_customers
     from tests.signing import TEST_BOT_TOKEN, TEST_SIGNING_SECRET
 
@@ -90,26 +92,12 @@ def start_bot(folder: Path, standin_url: str) -> tuple[subprocess.Popen, str, li
         "SMARTCART_DIGEST_CHANNEL": "",
     }
     smartcart = str(Path(PYTHON).parent / "smartcart")
-    subprocess.run(
-        [
-            smartcart,
-            "train",
-            "--data",
-            str(data),
-            "--algorithm",
-            "kmeans",
-            "--refits",
-            "3",
-            "--json",
-        ],
-        env=env,
-        check=True,
-        cwd=folder,
-        capture_output=True,
-    )
+    if not (folder / "bot-models").exists():
+        train = [smartcart, "train", "--data", str(data), "--algorithm", "kmeans", "--refits", "3"]
+        subprocess.run([*train, "--json"], env=env, check=True, cwd=folder, capture_output=True)
     port = free_port()
     server = subprocess.Popen(
-        [smartcart, "serve", "--port", str(port), "--host", "127.0.0.1"],
+        [smartcart, "serve", "--port", str(port), "--host", "127.0.0.1", "--workers", str(workers)],
         env=env,
         cwd=folder,
         stdout=subprocess.DEVNULL,
@@ -130,7 +118,7 @@ def http_ok(url: str) -> bool:
         return False
 
 
-def wait_until(ready: Callable[[], bool], timeout: float = 30) -> None:
+def wait_until(ready: Callable[[], bool], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not ready():
         if time.monotonic() > deadline:
@@ -138,49 +126,58 @@ def wait_until(ready: Callable[[], bool], timeout: float = 30) -> None:
         time.sleep(0.1)
 
 
-def one_command(base: str, standin, text: str, name: str, barrier) -> tuple[float, float]:
-    """Ack latency (HTTP round trip) and answer latency (until the response_url post arrives)."""
-    from tests.signing import post_signed, slash_command_body
-
-    response_url = standin.response_url(name)
-    body = slash_command_body(text, response_url)
-    if barrier is not None:
-        barrier.wait()
-    started = time.perf_counter()
-    reply = post_signed(f"{base}/slack/events", body)
-    acked = time.perf_counter()
-    if reply.status != 200:
-        raise RuntimeError(f"status {reply.status}")
-    standin.wait_for_response(response_url, timeout=30)
-    return acked - started, time.perf_counter() - started
-
-
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def burst(base: str, standin, ids: list[int], round_no: int, concurrent: bool) -> dict:
-    results: list[tuple[float, float]] = []
-    barrier = threading.Barrier(len(ids)) if concurrent else None
-    lock = threading.Lock()
+def one_at_a_time(base: str, standin, ids: list[int], round_name: str) -> dict:
+    """Each command alone: the next is sent once the answer to the last has arrived."""
+    from tests.signing import post_signed, slash_command_body
 
-    def send(i: int, customer_id: int) -> None:
-        outcome = one_command(base, standin, f"customer {customer_id}", f"b{round_no}-{i}", barrier)
-        with lock:
-            results.append(outcome)
+    acks, answers = [], []
+    for i, customer_id in enumerate(ids):
+        response_url = standin.response_url(f"{round_name}-{i}")
+        body = slash_command_body(f"customer {customer_id}", response_url)
+        started = time.perf_counter()
+        reply = post_signed(f"{base}/slack/events", body)
+        acks.append((time.perf_counter() - started) * 1000)
+        if reply.status != 200:
+            raise RuntimeError(f"status {reply.status}")
+        standin.wait_for_response(response_url, timeout=30)
+        answers.append((time.perf_counter() - started) * 1000)
+    return summary(acks, answers)
 
-    if concurrent:
-        threads = [threading.Thread(target=send, args=(i, c)) for i, c in enumerate(ids)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    else:
-        for i, c in enumerate(ids):
-            send(i, c)
-    acks = [a * 1000 for a, _ in results]
-    answers = [b * 1000 for _, b in results]
+
+def burst(base: str, standin, ids: list[int], round_name: str) -> dict:
+    """All commands at once from a load-generator process; answers timed at the Slack stand-in."""
+    from tests.slack_standin import RESPONSE_URL
+
+    commands = [
+        {"text": f"customer {c}", "response_url": standin.response_url(f"{round_name}-{i}")}
+        for i, c in enumerate(ids)
+    ]
+    job = {"url": f"{base}/slack/events", "commands": commands, "concurrent": True}
+    output = subprocess.run(
+        [PYTHON, "-m", "benchmarks.burst_client"],
+        input=json.dumps(job),
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    sent = json.loads(output)
+    if any(s["status"] != 200 for s in sent):
+        raise RuntimeError(f"statuses {sorted({s['status'] for s in sent})}")
+    answers = []
+    for s in sent:
+        path = urlsplit(s["response_url"]).path
+        call = standin.wait_for(RESPONSE_URL, 1, 60, where=lambda c, p=path: c.path == p)[0]
+        answers.append((call.received_at - s["sent_at"]) * 1000)
+    return summary([s["ack_ms"] for s in sent], answers)
+
+
+def summary(acks: list[float], answers: list[float]) -> dict:
     return {
         "ack_p50": percentile(acks, 0.5),
         "ack_p99": percentile(acks, 0.99),
@@ -189,30 +186,75 @@ def burst(base: str, standin, ids: list[int], round_no: int, concurrent: bool) -
     }
 
 
-def bench_latency(folder: Path, rounds: int) -> dict:
+def bench_latency(
+    folder: Path, rounds: int, worker_counts: tuple[int, ...] = (1, 2)
+) -> tuple[dict, dict]:
+    """Latency per worker count and load, and a profile of one ack's CPU in the server."""
     from tests.signing import TEST_BOT_TOKEN
     from tests.slack_standin import SlackStandIn
 
+    out = {}
     standin = SlackStandIn(expected_token=TEST_BOT_TOKEN).start()
-    server, base, ids = start_bot(folder, standin.url)
     try:
-        burst(base, standin, ids[:10], -1, concurrent=False)  # warm-up
-        out = {}
-        for mode, concurrent in (("one at a time", False), ("100 at once", True)):
-            runs = [
-                burst(base, standin, ids, r + 10 * concurrent, concurrent) for r in range(rounds)
-            ]
-            out[mode] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-            print(f"latency {mode}: {out[mode]}", file=sys.stderr)
-        return out
+        for workers in worker_counts:
+            out.update(latency_with_workers(folder, standin, workers, rounds))
+        return out, ack_profile(folder, standin)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
         standin.stop()
 
 
+def ack_profile(folder: Path, standin) -> dict:
+    from segmentation.generate import generate_customers
+
+    job = {
+        "api_url": standin.api_url,
+        "response_url": standin.response_url("profile"),
+        "model_dir": str(folder / "bot-models"),
+        "database_url": f"sqlite:///{folder / 'bot.db'}",
+        "ids": [int(i) for i in generate_customers(2240, seed=5)["ID"].head(100)],
+    }
+    output = subprocess.run(
+        [PYTHON, "-m", "benchmarks.ack_profile"],
+        input=json.dumps(job),
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    profile = json.loads(output.strip().splitlines()[-1])
+    profile["load"] = os.getloadavg()[0]
+    print(f"ack profile: {profile}", file=sys.stderr)
+    return profile
+
+
+def latency_with_workers(folder: Path, standin, workers: int, rounds: int) -> dict:
+    server, base, ids = start_bot(folder, standin.url, workers)
+    try:
+        for w in range(3 * workers):  # warm every worker up
+            burst(base, standin, ids[:10], f"w{workers}-warm{w}")
+        label = f"{workers} worker{'s' if workers > 1 else ''}"
+        modes = {
+            "one at a time": lambda r: one_at_a_time(base, standin, ids, f"w{workers}-one-{r}"),
+            "100 at once": lambda r: burst(base, standin, ids, f"w{workers}-burst-{r}"),
+        }
+        out = {}
+        for mode, measure in modes.items():
+            runs = [measure(r) for r in range(rounds)]
+            out[f"{label}, {mode}"] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            print(f"latency {label}, {mode}: {out[f'{label}, {mode}']}", file=sys.stderr)
+        return out
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
 def write_report(
-    path: Path, facts: dict, training: str, generation: dict, latency: dict, extra: list[str]
+    path: Path,
+    facts: dict,
+    training: str,
+    generation: dict,
+    latency: tuple[dict, dict],
+    extra: list[str],
 ) -> None:
     lines = [
         "# Benchmarks",
@@ -235,13 +277,30 @@ def write_report(
         f"| {generation['rows']:,} | {generation['runs']} | {generation['seconds']:.2f} "
         f"| {generation['peak_rss_mb']:.0f} |",
         "",
-        "## `/segment customer <id>` over HTTP (`smartcart serve`, signed requests, SQLite store)",
+        *latency_section(*latency),
+        *extra,
         "",
-        "Ack: the HTTP round trip Slack waits for (must be under 3 s). Answer: until the answer "
-        "reaches the response_url (the local Slack stand-in). 100 commands per round; median of "
-        "the rounds' percentiles, in milliseconds.",
+    ]
+    path.write_text("\n".join(lines))
+
+
+LATENCY_HEADING = "## `/segment customer <id>` over HTTP"
+BURST_TARGET_MS = 50
+
+
+def latency_section(latency: dict, profile: dict) -> list[str]:
+    return [
+        f"{LATENCY_HEADING} (`smartcart serve --workers N`, signed requests, SQLite store)",
         "",
-        "| load | ack p50 | ack p99 | answer p50 | answer p99 |",
+        "The burst is sent by a load generator in a process of its own "
+        "(benchmarks/burst_client.py: asyncio, one connection per command, bodies signed before "
+        "the clock starts); one at a time, each command waits for the previous answer. Ack: the "
+        "HTTP round "
+        "trip Slack waits for (must be under 3 s). Answer: from sending until the answer reaches "
+        "the response_url (the local Slack stand-in, in the benchmark's process). 100 commands "
+        "per round; median of 3 rounds' percentiles, in milliseconds.",
+        "",
+        "| workers, load | ack p50 | ack p99 | answer p50 | answer p99 |",
         "|---|---|---|---|---|",
         *[
             f"| {mode} | {v['ack_p50']:.1f} | {v['ack_p99']:.1f} | {v['answer_p50']:.1f} "
@@ -249,27 +308,42 @@ def write_report(
             for mode, v in latency.items()
         ],
         "",
-        "Target: p99 under 50 ms for a burst of 100 concurrent commands.",
+        f"Target: ack p99 under {BURST_TARGET_MS} ms for a burst of 100 concurrent commands "
+        "(before issue 9: 196-244 ms, one worker, 100 client threads in the benchmark's process).",
         "",
-        latency_remark(latency),
-        *extra,
+        latency_remark(latency, profile),
+        "",
+        f"Profile of the ack path (benchmarks/ack_profile.py: 100 commands dispatched through "
+        f"Bolt in one thread, that thread's CPU only): {profile['cpu_ms_per_ack']:.2f} ms of CPU "
+        "per ack. Most cumulative time per ack:",
+        "",
+        "| function | ms per ack |",
+        "|---|---|",
+        *[f"| `{row['function']}` | {row['ms_per_ack']:.3f} |" for row in profile["top"]],
         "",
     ]
-    path.write_text("\n".join(lines))
 
 
-def latency_remark(latency: dict) -> str:
-    burst_p99 = latency["100 at once"]["ack_p99"]
-    alone = latency["one at a time"]["ack_p50"]
-    if burst_p99 <= 50:
-        return f"The burst's ack p99 ({burst_p99:.0f} ms) meets the target."
+def latency_remark(latency: dict, profile: dict) -> str:
+    bursts = {mode: v["ack_p99"] for mode, v in latency.items() if "100 at once" in mode}
+    best_mode, best = min(bursts.items(), key=lambda item: item[1])
+    workers = best_mode.split(",")[0]
+    if best <= BURST_TARGET_MS:
+        return f"The target is met with {workers}: ack p99 {best:.0f} ms."
+    cpu = profile["cpu_ms_per_ack"]
     return (
-        f"The burst's ack p99 ({burst_p99:.0f} ms) misses the target on this machine. One ack "
-        f"alone takes {alone:.1f} ms (p50 above), mostly the signature check and Bolt's "
-        "middleware in Python, and all 100 requests share one interpreter lock, so the last of "
-        "them waits roughly 100 times that. The 100 client threads also run in one Python "
-        "process on the same two cores. Answers are worked on by two threads "
-        "(bot/app.py ANSWER_THREADS), so that acks aren't starved."
+        f"The target is missed: the best burst ack p99 is {best:.0f} ms ({workers}), "
+        f"{best / BURST_TARGET_MS:.1f}x the target. One ack costs {cpu:.2f} ms of server CPU "
+        f"(profile below), so 100 of them are {100 * cpu:.0f} ms of CPU. In one worker its "
+        "dispatch threads share one interpreter lock, so the acks finish nearly together, near "
+        "the end of that work (p50 close to p99). Two workers on two free cores would halve it. "
+        "But during the burst the "
+        "same two cores also run the load generator (100 connections), the Slack stand-in "
+        "receiving the answers, and each worker's answer threads, which start computing answers "
+        "as soon as the first acks are out and take the interpreter lock from the acks; and "
+        f"this machine is shared (load average {profile['load']:.1f} on its 2 cores when "
+        "measured). With a second worker "
+        "the acks spread over two interpreters, but the cores they need are already busy."
     )
 
 
@@ -299,11 +373,17 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["training", "scoring", "digest"],
+        choices=["training", "scoring", "digest", "latency"],
         help="measure only this section and replace it in --out; the others stay as they are",
     )
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
+    if args.only == "latency":
+        with tempfile.TemporaryDirectory() as tmp:
+            section = "\n".join(latency_section(*bench_latency(Path(tmp), args.runs)))
+        replace_section(args.out, LATENCY_HEADING, section.rstrip("\n"))
+        print(f"wrote the latency section of {args.out}", file=sys.stderr)
+        return
     from benchmarks.dask_bench import dask_section
     from benchmarks.digest_bench import digest_section
     from benchmarks.export_bench import export_section
@@ -332,7 +412,7 @@ def main() -> None:
             return
         facts = machine()
         generation = bench_generate(args.runs)
-        latency = bench_latency(folder, args.runs)
+        latency = bench_latency(folder, args.runs)  # (figures, profile)
         digest = digest_section(runs=args.runs)
         export = export_section(runs=args.runs)
         on_dask = dask_section()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 
 from bot.access import may_see_customers, write_audit
@@ -52,6 +53,7 @@ def context_factory(context: BotContext):
 def health(context: BotContext):
     def report() -> dict:
         version = context.service.live_version()
-        return {"status": "ok" if version else "no model", "model_version": version}
+        status = "ok" if version else "no model"
+        return {"status": status, "model_version": version, "process": os.getpid()}
 
     return report

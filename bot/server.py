@@ -3,6 +3,11 @@
 HTTP routes: `POST /slack/events` (slash commands, interactivity, events, url_verification,
 ssl_check: all Bolt's, signature-checked) and `GET /healthz` (200 with `health()` as JSON, 503
 when it raises); anything else is 404.
+
+With `workers > 1` (`smartcart serve --workers N`), uvicorn binds the port once and runs N worker
+processes on it (the kernel spreads connections among them); each worker builds its own app from
+the environment with `worker_asgi()` (the import string `WORKER_APP`). The scheduler is not in
+the workers: `smartcart serve` runs it in the supervising process, under the lease.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import socket
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+WORKER_APP = "bot.server:worker_asgi"
+WORKER_LOG_LEVEL = "SMARTCART_WORKER_LOG_LEVEL"  # set by `serve` for its worker processes
 DISPATCH_THREADS = 32
 
 Scope = dict[str, Any]
@@ -125,6 +133,41 @@ def serve_http(
     settings.require_slack_http()
     server = http_server(app, health, port=port, host=host)
     server.run(sockets=[sock] if sock is not None else None)
+
+
+def serve_http_workers(
+    settings: Settings, workers: int, port: int = 3000, host: str = "0.0.0.0"
+) -> None:
+    """Serve over HTTP with `workers` processes on one port, until SIGINT/SIGTERM stops them all."""
+    settings.require_slack_http()
+    os.environ.setdefault(WORKER_LOG_LEVEL, logging.getLevelName(logging.getLogger().level))
+    uvicorn.run(
+        WORKER_APP,
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        lifespan="on",
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+def worker_asgi() -> ASGIApp:
+    """One worker process's ASGI app: settings from the environment, its own engine and app."""
+    import bot.views  # noqa: F401  (registers the subcommands)
+    from bot.app import create_app
+    from bot.context import build_context, context_factory, health
+    from bot.settings import load_settings
+
+    logging.basicConfig(
+        level=os.environ.get(WORKER_LOG_LEVEL, "WARNING"),
+        format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
+    )
+    settings = load_settings()
+    context = build_context(settings)
+    return create_asgi(create_app(settings, context_factory(context)), health(context))
 
 
 def socket_mode_handler(settings: Settings, app: App) -> SocketModeHandler:

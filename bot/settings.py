@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     SMARTCART_DIGEST_CRON: str = "0 9 * * mon"
     SMARTCART_TIMEZONE: str = "UTC"
     SMARTCART_RETRAIN_CRON: str | None = None
+    # Seconds a scheduler's lease lasts without renewal (renewed every third of it): the longest
+    # a dead scheduler's jobs wait before another process takes over (bot/lease.py).
+    SMARTCART_LEASE_SECONDS: float = Field(default=30.0, gt=0)
 
     SMARTCART_ALLOWED_CHANNELS: CommaSeparated = Field(default_factory=list)
     SMARTCART_ALLOWED_USERS: CommaSeparated = Field(default_factory=list)

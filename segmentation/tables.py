@@ -159,6 +159,18 @@ digest_subscriptions = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# Leases (migration 4, issue 9): who holds a role that exactly one process may have at a time
+# (the scheduler). `expires_at` is Unix time in seconds (0 once released); the holder renews it
+# by heartbeat and anyone may take the row over once it has expired (bot/lease.py).
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("acquired_at", sa.Float, nullable=False),
+)
+
 
 def _create(*tables: sa.Table) -> Callable[[Connection], None]:
     def migrate(connection: Connection) -> None:
@@ -177,4 +189,5 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     ),
     (3, "digest subscriptions of channels", _create(digest_subscriptions)),
     (4, "campaigns: holdout groups and responses", create_campaign_tables),
+    (5, "leases: the one scheduler across workers and replicas", _create(leases)),
 ]

@@ -59,6 +59,7 @@ class Call:
     headers: dict[str, str]
     body: dict[str, Any]  # form fields or JSON object; {} for uploads
     raw: bytes
+    received_at: float = field(default_factory=time.time)  # wall clock, for benchmarks
 
     @property
     def token(self) -> str | None:

@@ -14,9 +14,11 @@
 
 Every job has an explicit id, `replace_existing=True`, `coalesce=True` (a backlog of missed
 fires runs once), `max_instances=1` and a misfire grace time. The digest is once-per-period
-through the store, so two schedulers cannot post twice; still, run exactly one scheduler per
-deployment (in `smartcart serve`, or `smartcart scheduler` beside replicas started with
-`smartcart serve --no-scheduler`), or every replica would load the data for nothing.
+through the store, so two schedulers cannot post twice. On top of that, exactly one scheduler
+runs across all workers and replicas: `LeasedScheduler` (used by `smartcart serve` and
+`smartcart scheduler`) runs the jobs only while it holds the `scheduler` lease in the store's
+database (bot/lease.py); another process takes over within `SMARTCART_LEASE_SECONDS` when the
+holder dies.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +38,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.digest.ledger import utc_now
 from bot.digest.runner import DigestRunner
 from bot.digest.subscriptions import settings_for
+from bot.lease import Lease, LeaseKeeper
 from bot.logs import request_scope
 from bot.settings import Settings, SettingsError, require
 from segmentation.loading import DataSource
@@ -206,15 +209,91 @@ def start_scheduler(
     return scheduler
 
 
+class LeasedScheduler:
+    """The scheduler, running its jobs only while this process holds the scheduler lease.
+
+    Contends for the lease from `start()`; on acquiring it builds and starts a fresh
+    BackgroundScheduler, on losing it shuts that down (a job running then finishes; each job also
+    checks the lease before it starts). `shutdown()` releases the lease for the next holder.
+    """
+
+    def __init__(self, settings: Settings, service: SegmentService, jobs: ScheduledJobs) -> None:
+        self.settings = settings
+        self.jobs = ScheduledJobs(
+            **{f.name: self.guarded(getattr(jobs, f.name), f.name) for f in fields(ScheduledJobs)}
+        )
+        self.scheduler: BackgroundScheduler | None = None
+        self.wait_for_jobs = False  # on pausing: True only when shutting down for good
+        self.lock = threading.Lock()
+        lease = Lease(service.store.engine, ttl=settings.SMARTCART_LEASE_SECONDS)
+        self.keeper = LeaseKeeper(lease, self.resume, self.pause)
+
+    def guarded(self, job: Job | None, name: str) -> Job | None:
+        if job is None:
+            return None
+
+        def run_if_holding() -> None:
+            if not self.keeper.held:
+                logger.info("%s skipped: this process no longer holds the scheduler lease", name)
+                return
+            job()
+
+        return run_if_holding
+
+    @property
+    def holding(self) -> bool:
+        return self.keeper.held
+
+    @property
+    def running(self) -> bool:
+        """Alive: waiting for the lease, or holding it with its jobs' scheduler running."""
+        with self.lock:
+            return not self.holding or (self.scheduler is not None and self.scheduler.running)
+
+    def start(self) -> LeasedScheduler:
+        self.keeper.start()
+        return self
+
+    def resume(self) -> None:
+        with self.lock:
+            self.scheduler = build_scheduler(self.settings, self.jobs)
+            self.scheduler.start()
+            for line in describe_jobs(self.scheduler):
+                logger.info("scheduled %s", line)
+
+    def pause(self) -> None:
+        with self.lock:
+            if self.scheduler is not None:
+                self.scheduler.shutdown(wait=self.wait_for_jobs)
+                self.scheduler = None
+                logger.info("scheduler stopped: the lease is not held here")
+
+    def shutdown(self, wait: bool = False) -> None:
+        """Stop contending; stop the jobs (waiting for a running one if `wait`); release."""
+        self.wait_for_jobs = wait
+        self.keeper.stop()
+
+
+def start_leased_scheduler(
+    settings: Settings, service: SegmentService, runner: DigestRunner | None = None
+) -> LeasedScheduler | None:
+    """Contend for the scheduler lease in the background; None (logged) when nothing is set."""
+    jobs = scheduled_jobs(settings, service, runner)
+    if not jobs:
+        logger.warning("nothing scheduled: set SMARTCART_DIGEST_CHANNEL or SMARTCART_RETRAIN_CRON")
+        return None
+    return LeasedScheduler(settings, service, jobs).start()
+
+
 def describe_jobs(scheduler: BackgroundScheduler) -> list[str]:
     return [
         f"{job.id}: next at {job.next_run_time} ({job.trigger})" for job in scheduler.get_jobs()
     ]
 
 
-def start_standalone(settings: Settings, service: SegmentService) -> BackgroundScheduler:
+def start_standalone(settings: Settings, service: SegmentService) -> LeasedScheduler:
     """`smartcart scheduler`: like in `serve`, but having nothing to schedule is an error."""
-    scheduler = start_scheduler(settings, service)
+    scheduler = start_leased_scheduler(settings, service)
     if scheduler is None:
         raise SettingsError(
             "SLACK_BOT_TOKEN, SMARTCART_DIGEST_CHANNEL and SMARTCART_RETRAIN_CRON are not set: "
@@ -223,7 +302,9 @@ def start_standalone(settings: Settings, service: SegmentService) -> BackgroundS
     return scheduler
 
 
-def wait_until_stopped(scheduler: BackgroundScheduler, stop: threading.Event | None = None) -> None:
+def wait_until_stopped(
+    scheduler: BackgroundScheduler | LeasedScheduler, stop: threading.Event | None = None
+) -> None:
     """Block until SIGINT/SIGTERM (or `stop` is set), then shut the scheduler down."""
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():

@@ -14,7 +14,7 @@ from segmentation.store import MIGRATIONS, Store, digest_runs
 
 def test_migrations_apply_on_a_fresh_database_and_are_idempotent(database_url):
     fresh = Store(database_url)
-    assert fresh.migrate() == [1, 2, 3, 4]
+    assert fresh.migrate() == [1, 2, 3, 4, 5]
     assert fresh.migrate() == []
     assert Store(database_url).migrate() == []
     tables = set(sa.inspect(fresh.engine).get_table_names())
@@ -29,8 +29,8 @@ def test_migration_2_upgrades_a_version_1_store(database_url, monkeypatch):
     assert old.migrate() == [1]
     assert "digest_runs" not in sa.inspect(old.engine).get_table_names()
     monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS)
-    assert old.migrate() == [2, 3, 4]
-    assert old.schema_version() == 4
+    assert old.migrate() == [2, 3, 4, 5]
+    assert old.schema_version() == 5
     old.engine.dispose()
 
 
