@@ -6,8 +6,10 @@ import logging
 import os
 from dataclasses import dataclass
 
-from bot.answers import Answer, Request, UserError, is_allowed, parse
+from bot.access import may_see_customers, write_audit
+from bot.answers import Answer, Request, UserError
 from bot.settings import Settings
+from segmentation.contacts import Contacts
 from segmentation.service import SegmentService
 from segmentation.store import Store
 
@@ -20,25 +22,15 @@ NO_MODEL = "No segments yet: an analyst needs to run `smartcart train` first."
 class BotContext:
     service: SegmentService
     settings: Settings
+    # Contacts given for this context instead of SMARTCART_CONTACTS (`smartcart export --contacts`).
+    contacts: Contacts | None = None
 
     def audit(self, request: Request, answer: Answer, allowed: bool | None = None) -> None:
-        """Write a customer-level lookup (allowed or refused) to the audit trail."""
-        name, args = parse(request.text)
+        """Write a request (allowed or refused) to the audit trail; `allowed` defaults to the
+        settings' allow-lists (`bot.access`)."""
         if allowed is None:
-            allowed = is_allowed(
-                request,
-                self.settings.SMARTCART_ALLOWED_CHANNELS,
-                self.settings.SMARTCART_ALLOWED_USERS,
-            )
-        self.service.store.audit(
-            user_id=request.user_id or "unknown",
-            channel_id=request.channel_id or "unknown",
-            action=name or "unknown",
-            target=" ".join(args),
-            allowed=allowed,
-            rows=answer.audit.get("rows"),
-            detail=answer.audit.get("detail"),
-        )
+            allowed = may_see_customers(self.settings, request)
+        write_audit(self.service.store, request, answer, allowed)
 
 
 def build_context(settings: Settings) -> BotContext:

@@ -4,10 +4,9 @@ Listeners import this module (never `bot.app`, which registers them): `services_
 gives the `BotServices` a global middleware put in Bolt's context, `after_ack` runs the slow
 part on a worker thread, and `answer_request` answers: access check, dispatch, audit.
 
-Customer-level lookups (`customer`, `export`) are allowed only in the channels and for the users
-of `SMARTCART_ALLOWED_CHANNELS` / `SMARTCART_ALLOWED_USERS` (an empty list allows everyone).
-For each such request, allowed or refused, `ctx.audit(request, answer)` is called when the ctx
-has an `audit` attribute: the engine side writes the audit trail there.
+Who may look up customers, and the audit trail of each such request (allowed or refused), are
+`bot.access`'s: this module only applies them, for Slack and the local CLI alike
+(`answer_with(..., apply_allow_lists=False)` is the CLI's path).
 """
 
 from __future__ import annotations
@@ -21,22 +20,19 @@ from typing import Any
 
 from slack_bolt import BoltContext
 
+from bot.access import REFUSAL, looks_up_customers, may_see_customers, record
 from bot.answers import (
     Answer,
     Request,
     UserError,
     dispatch,
     internal_error_answer,
-    is_allowed,
-    looks_up_customers,
     refusal_answer,
     user_error_answer,
 )
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-REFUSAL = "Customer lookups aren't enabled here. Ask an admin, or try in an allowed channel."
 
 
 @dataclass
@@ -79,41 +75,36 @@ def run_logged(work: Callable[..., None], *args: Any) -> None:
 
 def answer_request(services: BotServices, request: Request) -> Answer:
     """The answer to a Slack request: access check, dispatch, audit. Never raises."""
-    ctx, failure = engine_context(services, request)
+    return answer_with(services.ctx_factory, services.settings, request)
+
+
+def answer_with(
+    ctx_factory: Callable[[], Any],
+    settings: Settings,
+    request: Request,
+    apply_allow_lists: bool = True,
+) -> Answer:
+    """Access check (unless `apply_allow_lists` is False: the local CLI), dispatch, audit."""
+    ctx, failure = engine_context(ctx_factory, request)
     if failure is not None:
         return failure
     if not looks_up_customers(request.text):
         return dispatch(ctx, request)
-    answer = guarded_lookup(services.settings, ctx, request)
-    record_lookup(ctx, request, answer)
+    allowed = not apply_allow_lists or may_see_customers(settings, request)
+    if allowed:
+        answer = dispatch(ctx, request)
+    else:
+        logger.info("refused a customer lookup by %s in %s", request.user_id, request.channel_id)
+        answer = refusal_answer(REFUSAL)
+    record(ctx, request, answer, None if apply_allow_lists else True)
     return answer
 
 
-def engine_context(services: BotServices, request: Request) -> tuple[Any, Answer | None]:
+def engine_context(ctx_factory: Callable[[], Any], request: Request) -> tuple[Any, Answer | None]:
     """`(ctx, None)`, or `(None, friendly answer)` when the engine cannot give one now."""
     try:
-        return services.ctx_factory(), None
+        return ctx_factory(), None
     except UserError as error:
         return None, user_error_answer(error.message)
     except Exception:
         return None, internal_error_answer(request)
-
-
-def guarded_lookup(settings: Settings, ctx: Any, request: Request) -> Answer:
-    channels = settings.SMARTCART_ALLOWED_CHANNELS
-    users = settings.SMARTCART_ALLOWED_USERS
-    if not is_allowed(request, channels, users):
-        logger.info("refused a customer lookup by %s in %s", request.user_id, request.channel_id)
-        return refusal_answer(REFUSAL)
-    return dispatch(ctx, request)
-
-
-def record_lookup(ctx: Any, request: Request, answer: Answer) -> None:
-    """Hand a customer lookup to the engine's audit trail, if it keeps one."""
-    audit = getattr(ctx, "audit", None)
-    if audit is None:
-        return
-    try:
-        audit(request, answer)
-    except Exception:
-        logger.exception("audit of a customer lookup by %s failed", request.user_id)

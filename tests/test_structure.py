@@ -13,10 +13,7 @@ MAX_LINES = 400
 # Still over the limit, to be split (issue 8, not done yet). The list may only shrink: a module
 # that gets under the limit must leave it, and no other module may join it.
 TOO_LONG_FOR_NOW = {
-    "bot/answers.py",
-    "bot/cli.py",
     "bot/digest/runner.py",
-    "segmentation/generate.py",
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from bot.access import audit, is_admin
 from bot.answers import Answer, Request, UserError, context, escape, handles, header, section
 from bot.context import BotContext
 from bot.digest.subscriptions import all_subscriptions, digest_schedules
@@ -61,7 +62,7 @@ def digest(ctx: BotContext, args: list[str], request: Request) -> Answer:
         return status_answer(ctx, request)
     if action not in ("subscribe", "unsubscribe"):
         raise UserError(f"`digest` takes {USAGE}.")
-    if request.user_id not in ctx.settings.SMARTCART_ADMIN_USERS:
+    if not is_admin(ctx.settings, request.user_id):
         answer = Answer(text=NOT_ADMIN, blocks=[section(NOT_ADMIN)], audit={"detail": "not admin"})
         audit(ctx, request, answer, allowed=False)
         return answer
@@ -172,9 +173,3 @@ def status_answer(ctx: BotContext, request: Request) -> Answer:
 def sharer(request: Request) -> str:
     user = request.user_id
     return f"<@{user}>" if re.fullmatch(r"[UW][A-Z0-9]{2,20}", user or "") else "An admin"
-
-
-def audit(ctx: BotContext, request: Request, answer: Answer, allowed: bool) -> None:
-    record = getattr(ctx, "audit", None)
-    if record is not None:
-        record(request, answer, allowed=allowed)

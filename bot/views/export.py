@@ -4,7 +4,8 @@ The file goes to the person who asked (a DM, since the answer is ephemeral); the
 access and records every export (who, where, which persona, format, how many rows) in the audit
 trail. Contact details come from `SMARTCART_CONTACTS` (Slack users cannot pass a file); they
 are only ever in the file, never in a message: the answer gives counts. The engine side (formats,
-consent, hashing) is `segmentation.audiences`; `smartcart export` uses it too.
+consent, hashing) is `segmentation.audiences`. `smartcart export` asks this same handler (its
+options become these words; its `--contacts` and `--default-country` are the context's).
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ TARGETING_OPTIONS = ("top", "campaign", "holdout")
 def export(ctx: BotContext, args: list[str], request: Request) -> Answer:
     words, options = parse_export_args(args, ctx.settings.SMARTCART_DEFAULT_COUNTRY)
     persona = find_persona(words, "export")
-    contacts = configured_contacts(ctx.settings.SMARTCART_CONTACTS, options)
+    contacts = ctx.contacts
+    if contacts is None:
+        contacts = configured_contacts(ctx.settings.SMARTCART_CONTACTS, options)
     requested_by = (request.user_id, request.channel_id)
     try:
         made = persona_export(ctx.service, persona, options, contacts, requested_by)
@@ -57,7 +60,7 @@ def export(ctx: BotContext, args: list[str], request: Request) -> Answer:
         raise UserError(str(error)) from None
     if made.result.rows == 0:
         message = empty_message(ctx.service, made)
-        return Answer(text=message, blocks=[section(message)], audit=audit_facts(made))
+        return Answer(text=message, blocks=[section(message)], audit=audit_facts(made), result=made)
     return file_answer(made, ctx.service.live_version())
 
 
@@ -183,6 +186,7 @@ def file_answer(made: PersonaExport, version: str | None) -> Answer:
         blocks=blocks,
         uploads=[upload],
         audit=audit_facts(made),
+        result=made,
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from segmentation.generate import generate_customers, write_customers
+from segmentation.store import Store
 from tests.support import REAL_DATA
 
 
@@ -22,3 +23,12 @@ def real_file() -> Path:
     if not REAL_DATA.exists():
         pytest.skip(f"reference data not found at {REAL_DATA}")
     return REAL_DATA
+
+
+@pytest.fixture
+def store(database_url) -> Store:
+    """A migrated store on the test's database (SQLite or PostgreSQL)."""
+    store = Store(database_url)
+    store.migrate()
+    yield store
+    store.engine.dispose()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
-
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -148,34 +146,6 @@ def test_real_data_as_excel_saves_it_trains_to_the_same_result(tmp_path, kind, o
     assert result.model.card["rows"] == {"read": 2240, "used": 2236, "quarantined": 4}
 
 
-@needs_real_data
-def test_suggest_proposes_every_renamed_column_and_the_values(tmp_path):
-    crm = crm_export(REAL_DATA, tmp_path / "crm.csv")
-    result = CliRunner().invoke(main, ["mapping", "suggest", str(crm)])
-    assert result.exit_code == 0, result.output
-    draft = tomllib.loads(result.stdout)
-    assert {c: draft["columns"][c] for c in RENAMED} == RENAMED
-    assert draft["values"]["Education"] == {v: k for k, v in EDUCATION.items()}
-    assert draft["values"]["Marital_Status"] == {v: k for k, v in MARITAL.items()}
-    assert draft["values"]["Response"] == {v: k for k, v in RESPONSE.items()}
-    assert draft["dates"] == {"Dt_Customer": "%m/%d/%Y"}
-    (tmp_path / "draft.toml").write_text(result.stdout)
-    used = validate(load_customers(crm, mapping=tmp_path / "draft.toml"))
-    assert used.rows == {"read": 2240, "used": 2236, "quarantined": 4}
-
-
-def test_suggest_says_what_is_missing_as_comments(tmp_path):
-    path = tmp_path / "few.csv"
-    path.write_text("customer_ref,Education,wine_spend,colour\n1,Doctorate,10,red\n")
-    result = CliRunner().invoke(main, ["mapping", "suggest", str(path)])
-    assert result.exit_code == 0, result.output
-    draft = tomllib.loads(result.stdout)
-    assert draft["columns"]["MntWines"] == "wine_spend"
-    assert draft["values"]["Education"] == {"Doctorate": "PhD"}
-    assert "# Year_Birth = " in result.stdout  # missing, left for the user to fill in
-    assert "Columns of yours not used: colour" in result.stdout
-
-
 def test_match_is_case_and_separator_insensitive_then_close():
     matched = match_columns(["mnt-wines", "YEAR BIRTH", "Num_Web_Visits_Month", "Incomme"])
     assert matched["MntWines"][0] == "mnt-wines" and matched["MntWines"][1] == 1.0
@@ -260,35 +230,6 @@ def cli(tmp_path, monkeypatch, *args):
     return CliRunner().invoke(main, list(args))
 
 
-def test_cli_train_and_score_take_mapping_option_and_setting(
-    crm_file, mapping_file, tmp_path, monkeypatch
-):
-    quick = ("--algorithm", "kmeans", "--refits", "2", "--json")
-    trained = cli(
-        tmp_path,
-        monkeypatch,
-        "train",
-        "--data",
-        str(crm_file),
-        "--mapping",
-        str(mapping_file),
-        *quick,
-    )
-    assert trained.exit_code == 0, trained.output
-    monkeypatch.setenv("SMARTCART_MAPPING", str(mapping_file))
-    scored = CliRunner().invoke(main, ["score", "--data", str(crm_file), "--json"])
-    assert scored.exit_code == 0, scored.output
-    unmapped = cli(tmp_path, monkeypatch, "score", "--data", str(crm_file))
-    assert unmapped.exit_code != 0 and "Traceback" not in unmapped.output
-    assert "smartcart mapping suggest" in unmapped.output
-    monkeypatch.setenv("SMARTCART_DATA", str(crm_file))
-    digest = CliRunner().invoke(
-        main, ["digest", "--dry-run", "--json", "--mapping", str(mapping_file)]
-    )
-    assert digest.exit_code == 0, digest.output
-    assert load_settings().data_source().mapping is None  # the option, not a setting
-
-
 def test_settings_read_data_through_the_mapping(crm_file, mapping_file, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SMARTCART_DATA", str(crm_file))
@@ -301,12 +242,3 @@ def test_settings_read_data_through_the_mapping(crm_file, mapping_file, tmp_path
 def test_readme_contract_table_is_the_schema():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert contract_markdown() in readme
-
-
-def test_wrong_mapping_setting_fails_at_start_naming_it(tmp_path, monkeypatch):
-    (tmp_path / "m.toml").write_text('[columns]\nWines = "x"\n')
-    monkeypatch.setenv("SMARTCART_MAPPING", str(tmp_path / "m.toml"))
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, ["model"])
-    assert result.exit_code != 0
-    assert "SMARTCART_MAPPING" in result.output and "Wines" in result.output

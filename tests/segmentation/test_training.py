@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -222,53 +220,6 @@ def cli(tmp_path, monkeypatch, *args):
     return CliRunner().invoke(main, list(args))
 
 
-def test_train_json_contract_and_model_card(generated_file, tmp_path, monkeypatch):
-    result = cli(
-        tmp_path,
-        monkeypatch,
-        "train",
-        "--data",
-        str(generated_file),
-        "--json",
-        "--algorithm",
-        "kmeans",
-        "--refits",
-        "3",
-    )
-    assert result.exit_code == 0, result.output
-    payload = json.loads(result.stdout)
-    assert set(payload) == TRAIN_KEYS
-    assert set(payload["metrics"]) == {
-        "silhouette",
-        "calinski_harabasz",
-        "davies_bouldin",
-        "stability_ari",
-        "assignment_agreement",
-    }
-    assert set(payload["rows"]) == {"read", "used", "quarantined"}
-    for segment in payload["segments"]:
-        assert {
-            "persona",
-            "name",
-            "size",
-            "share",
-            "revenue_share",
-            "response_rate",
-            "profile",
-        } <= set(segment)
-        assert {
-            "Income",
-            "TotalSpending",
-            "Children",
-            "NumWebVisitsMonth",
-            "NumDealsPurchases",
-        } <= set(segment["profile"])
-    for candidate in payload["candidates"]:
-        assert {"algorithm", "k", "silhouette", "stability_ari"} <= set(candidate)
-    card = cli(tmp_path, monkeypatch, "model", "--json")
-    assert json.loads(card.stdout)["model_version"] == payload["model_version"]
-
-
 def train_quickly(tmp_path, monkeypatch, data):
     return cli(
         tmp_path,
@@ -281,27 +232,3 @@ def train_quickly(tmp_path, monkeypatch, data):
         "--refits",
         "2",
     )
-
-
-def test_cli_bad_file_one_line_and_live_model_kept(generated_file, tmp_path, monkeypatch):
-    ok = train_quickly(tmp_path, monkeypatch, generated_file)
-    assert ok.exit_code == 0, ok.output
-    version = live_version(tmp_path / "models")
-    bad = tmp_path / "bad.csv"
-    bad.write_text("name,email\nann,a@example.com\n")
-    failed = cli(tmp_path, monkeypatch, "train", "--data", str(bad))
-    assert failed.exit_code != 0
-    assert "Traceback" not in failed.output
-    errors = [line for line in failed.output.splitlines() if line.startswith("Error")]
-    assert len(errors) == 1 and "bad.csv" in errors[0]
-    assert live_version(tmp_path / "models") == version
-    missing = cli(tmp_path, monkeypatch, "train", "--data", str(tmp_path / "nope.csv"))
-    assert missing.exit_code != 0 and "file not found" in missing.output
-
-
-def test_cli_score_stores_assignments(generated_file, tmp_path, monkeypatch):
-    train_quickly(tmp_path, monkeypatch, generated_file)
-    result = cli(tmp_path, monkeypatch, "score", "--data", str(generated_file), "--json")
-    assert result.exit_code == 0, result.output
-    payload = json.loads(result.stdout)
-    assert sum(payload["personas"].values()) == payload["rows"]["used"]

@@ -14,8 +14,8 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.access import HOME_CHANNEL
 from bot.answers import Request
-from bot.listeners.events.home import HOME_CHANNEL
 from bot.listeners.views.export_form import may_export, open_export_form
 from bot.requests import BotServices, after_ack, answer_request, services_of
 from bot.views.home import HOME_EXPORT_ACTION, HOME_PLAYBOOK_ACTION

@@ -10,16 +10,13 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.answers import Request, UserError, is_allowed
+from bot.access import may_export_from_home
+from bot.answers import UserError
 from bot.digest.subscriptions import digest_schedules
 from bot.requests import BotServices, after_ack, services_of
 from bot.views.home import ModelFacts, home_view, message_view
 
 logger = logging.getLogger(__name__)
-
-# The Home tab is no channel: customer-level exports from it pass only when no channel
-# allow-list is set (and the user is allowed); the audit trail shows this place as the channel.
-HOME_CHANNEL = "app_home"
 
 
 def register(app: App) -> None:
@@ -78,8 +75,4 @@ def trained_when(value: object) -> str:
 
 
 def can_export(services: BotServices, user_id: str) -> bool:
-    settings = services.settings
-    request = Request(text="export", user_id=user_id, channel_id=HOME_CHANNEL)
-    return is_allowed(
-        request, settings.SMARTCART_ALLOWED_CHANNELS, settings.SMARTCART_ALLOWED_USERS
-    )
+    return may_export_from_home(services.settings, user_id)

@@ -16,6 +16,7 @@ from slack_bolt.context.complete import Complete
 from slack_bolt.context.fail import Fail
 from slack_sdk.errors import SlackApiError
 
+from bot.access import record
 from bot.answers import Answer, Request, UserError
 from bot.requests import BotServices, after_ack, services_of
 from bot.views.customer import parse_customer_id
@@ -71,31 +72,25 @@ def lookup(services: BotServices, request: Request, raw: str) -> dict[str, Any]:
             raise UserError("customer_id is empty: pass a customer id such as 5524.")
         customer_id = parse_customer_id(raw.split())
     except UserError as error:
-        record(ctx, request, Answer(text=error.message, audit={"rows": 0, "detail": "bad id"}))
+        record(
+            ctx, request, Answer(text=error.message, audit={"rows": 0, "detail": "bad id"}), True
+        )
         raise
     explanation = ctx.service.explain(customer_id)
     if explanation is None:
-        record(ctx, request, Answer(text="not found", audit={"rows": 0, "detail": "not found"}))
+        record(
+            ctx, request, Answer(text="not found", audit={"rows": 0, "detail": "not found"}), True
+        )
         version = ctx.service.live_version()
         raise UserError(f"No customer {customer_id} in the current data (model {version}).")
     persona = PERSONAS_BY_ID[explanation.persona]
-    record(ctx, request, Answer(text="found", audit={"rows": 1, "detail": persona.id}))
+    record(ctx, request, Answer(text="found", audit={"rows": 1, "detail": persona.id}), True)
     return {
         "persona": persona.id,
         "persona_name": persona.name,
         "confidence": round(float(explanation.confidence), 4),
         "next_action": persona.next_action,
     }
-
-
-def record(ctx: Any, request: Request, answer: Answer) -> None:
-    audit = getattr(ctx, "audit", None)
-    if audit is None:
-        return
-    try:
-        audit(request, answer, allowed=True)
-    except Exception:
-        logger.exception("audit of a workflow lookup by %s failed", request.user_id)
 
 
 def finish(signal: Complete | Fail, *args: Any, **kwargs: Any) -> None:

@@ -15,7 +15,8 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.answers import Request, escape, is_allowed, section
+from bot.access import may_see_customers
+from bot.answers import Request, escape, section
 from bot.requests import BotServices, after_ack, answer_request, services_of
 from bot.views.export_form import EXPORT_FORM_CALLBACK_ID, export_form, read_submission
 
@@ -27,10 +28,7 @@ def register(app: App) -> None:
 
 
 def may_export(services: BotServices, request: Request) -> bool:
-    settings = services.settings
-    return is_allowed(
-        request, settings.SMARTCART_ALLOWED_CHANNELS, settings.SMARTCART_ALLOWED_USERS
-    )
+    return may_see_customers(services.settings, request)
 
 
 def open_export_form(

@@ -7,14 +7,11 @@ import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
 from slack_sdk import WebClient
 
-from bot.cli import main
 from bot.context import build_context
 from bot.digest.ledger import AMBIGUOUS, FAILED, POSTED
 from bot.digest.runner import (
@@ -408,42 +405,3 @@ def test_the_digest_template_renders_its_samples():
 
 
 # -- command line --------------------------------------------------------------------------------
-
-
-@SQLITE_ONLY
-def test_digest_dry_run_from_the_command_line(digest_settings, slack_standin):
-    result = CliRunner().invoke(main, ["digest", "--dry-run"])
-    assert result.exit_code == 0, result.output
-    assert "dry run: nothing posted" in result.output
-    assert "High-Value Premium Customers" in result.output
-    chart = Path(result.output.strip().splitlines()[-1].removeprefix("Chart: "))
-    assert chart.read_bytes().startswith(PNG_SIGNATURE) and chart.is_relative_to(Path.cwd())
-    assert not slack_standin.calls("chat.postMessage")
-
-
-def test_digest_now_from_the_command_line_posts_once(digest_settings, slack_standin):
-    first = CliRunner().invoke(main, ["digest", "--now", "--json"])
-    assert first.exit_code == 0, first.output
-    assert json.loads(first.output)["posted"] is True
-    second = CliRunner().invoke(main, ["digest", "--now"])
-    assert second.exit_code == 0 and "already posted" in second.output
-    status = json.loads(CliRunner().invoke(main, ["digest", "--json"]).output)
-    assert status["run"]["state"] == POSTED and status["channel"] == CHANNEL
-    assert len(posts(slack_standin)) == 1
-
-
-@SQLITE_ONLY
-def test_digest_now_without_a_channel_is_one_clear_line(engine_settings):
-    result = CliRunner().invoke(main, ["digest", "--now"])
-    assert result.exit_code != 0
-    assert "SMARTCART_DIGEST_CHANNEL is not set" in result.output
-
-
-def test_templates_check_renders_the_digest_with_its_samples(settings_env, tmp_path, monkeypatch):
-    folder = tmp_path / "templates"
-    folder.mkdir()
-    (folder / "digest.md.j2").write_text("{{ customers|money }}\n{{ customerz }}\n")
-    monkeypatch.setenv("SMARTCART_TEMPLATES", str(folder))
-    result = CliRunner().invoke(main, ["templates", "check"])
-    assert result.exit_code == 1
-    assert "digest.md.j2:2: UndefinedError" in result.output

@@ -9,9 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
-from click.testing import CliRunner
 
-from bot.cli import main
 from bot.context import build_context
 from bot.digest.runner import DigestRunner
 from bot.digest.scheduler import (
@@ -153,15 +151,3 @@ def test_scheduled_retraining_switches_models_only_when_it_succeeds(trained, tmp
     assert live_version(model_dir) != before
     assert store.count_customers() == len(trained.data.customers)
     store.engine.dispose()
-
-
-def test_the_standalone_scheduler_needs_something_to_schedule(settings_env, monkeypatch):
-    monkeypatch.delenv("SLACK_BOT_TOKEN")
-    result = CliRunner().invoke(main, ["scheduler"])
-    assert result.exit_code != 0
-    assert "nothing to schedule" in result.output
-
-
-def test_serve_can_leave_the_scheduler_to_another_process():
-    result = CliRunner().invoke(main, ["serve", "--help"])
-    assert "--no-scheduler" in result.output

@@ -7,10 +7,8 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
-from click.testing import CliRunner
 
 from bot.answers import MAX_SECTION_TEXT
-from bot.cli import main
 from bot.views import playbook as playbook_view
 from bot.views.playbook import check_templates_at_start
 from segmentation import snapshots
@@ -197,47 +195,6 @@ def test_problems_found_at_start_are_logged(tmp_path, caplog):
 
 # ----------------------------------------------------------------------------------------------
 # smartcart playbook, smartcart templates check
-
-
-def test_cli_playbook_writes_markdown_and_slack(engine_settings, bot_context, tmp_path):
-    (segment,) = bot_context.service.figures().persona("moderate_loyal")
-    out = tmp_path / "briefs" / "moderate.md"
-    result = CliRunner().invoke(main, ["playbook", "moderate", "--format", "md", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    markdown = out.read_text()
-    assert markdown.startswith("# Moderate Loyal Customers: campaign playbook\n")
-    assert f"- **Customers:** {segment['size']:,} (" in markdown
-    slack = CliRunner().invoke(main, ["playbook", "C3", "--format", "slack"])
-    assert slack.exit_code == 0, slack.output
-    assert slack.stdout.startswith("*Moderate Loyal Customers: campaign playbook*\n")
-    assert f"• *Customers:* {segment['size']:,} (" in slack.stdout
-    printed = CliRunner().invoke(main, ["playbook", "moderate", "loyal"])
-    assert printed.stdout == markdown
-
-
-def test_cli_playbook_unknown_persona_is_one_line(engine_settings):
-    result = CliRunner().invoke(main, ["playbook", "nobody"])
-    assert result.exit_code == 1
-    assert result.output.strip() == (
-        "Error: no persona 'nobody'; choose one of: "
-        "premium, family_budget, digital_active, moderate_loyal"
-    )
-
-
-def test_cli_templates_check(settings_env, tmp_path, monkeypatch):
-    ok = CliRunner().invoke(main, ["templates", "check"])
-    assert ok.exit_code == 0, ok.output
-    assert ok.stdout.endswith(" templates OK (built-in)\n")
-    folder = tmp_path / "ours"
-    typo = write_playbook(folder, "premium", "# P\n\n{{ numbers.sise }}\n")
-    syntax = write_playbook(folder, "family_budget", "# F\n{% for x in %}\n")
-    monkeypatch.setenv("SMARTCART_TEMPLATES", str(folder))
-    broken = CliRunner().invoke(main, ["templates", "check"])
-    assert broken.exit_code == 1
-    lines = broken.stdout.splitlines()
-    assert len(lines) == 2
-    assert lines[0].startswith(f"{syntax}:2: ") and lines[1].startswith(f"{typo}:3: ")
-    assert "no attribute 'sise'" in lines[1]
 
 
 def test_playbook_shows_the_change_since_the_last_digest(segment_bot, bot_context, trained):

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from bot.cli import main
 from tests.bot.listeners.test_commands import texts_of
 from tests.slack_client import SlackBot
 from tests.slack_standin import UPLOAD
@@ -148,12 +146,3 @@ def test_no_model_yet_is_a_friendly_answer(slack_bot, engine_settings, tmp_path)
     context = build_context(engine_settings)
     bot = slack_bot(context_factory(context), health(context), settings=engine_settings)
     assert "smartcart train" in bot.ask("summary")["text"]
-
-
-def test_ask_prints_the_same_answer_locally(engine_settings, trained):
-    result = CliRunner().invoke(main, ["ask", "--json", f"customer {known_customer(trained)}"])
-    assert result.exit_code == 0, result.output
-    payload = json.loads(result.stdout)
-    assert payload["response_type"] == "ephemeral" and payload["blocks"]
-    readable = CliRunner().invoke(main, ["ask", "summary"])
-    assert "Customer segments" in readable.stdout

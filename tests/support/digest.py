@@ -1,0 +1,36 @@
+"""Helpers of the digest tests (snapshots, comparison): customers in the store, a week, a change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from segmentation import periods
+from segmentation.periods import period_at
+from segmentation.scoring import score
+from segmentation.store import Store
+
+WEEKLY = "0 9 * * mon"
+
+
+def put_customers(store: Store, model, customers: pd.DataFrame) -> None:
+    store.save_customers(customers, score(model, customers), model.version, replace=True)
+
+
+def week(key_time: datetime) -> periods.Period:
+    return period_at(WEEKLY, "Europe/Berlin", key_time)
+
+
+def changed_customers(customers: pd.DataFrame) -> pd.DataFrame:
+    """60% of the customers richer and spending much more; 100 gone; 50 new."""
+    rng = np.random.default_rng(5)
+    changed = customers.iloc[100:].copy()
+    richer = rng.random(len(changed)) < 0.6
+    changed.loc[richer, "Income"] = changed.loc[richer, "Income"] * 1.8
+    for column in [c for c in changed.columns if c.startswith("Mnt")]:
+        changed.loc[richer, column] = changed.loc[richer, column] * 3
+    newcomers = customers.iloc[:50].copy()
+    newcomers["ID"] = newcomers["ID"] + 1_000_000
+    return pd.concat([changed, newcomers], ignore_index=True)
