@@ -75,6 +75,7 @@ class ScriptedFailure:
     times: int
     retry_after: int | None = None
     error: str | None = None
+    after_doing: bool = False  # do what was asked, then answer with the failure (a 502 gateway)
 
 
 @dataclass
@@ -232,16 +233,20 @@ class SlackStandIn:
         times: int = 1,
         retry_after: int | None = None,
         error: str | None = None,
+        after_doing: bool = False,
     ) -> None:
         """Answer the next `times` requests of `kind` with an error.
 
         `status` 429 comes with Retry-After (1 s unless given), 5xx with `internal_error`;
         `status=200, error="not_in_channel"` is a Web API error (`{"ok": false, ...}`).
+        `after_doing=True` carries the request out first (e.g. posts the message), as a gateway
+        answering 502 or 504 after Slack did the work.
         """
         if status == 429 and retry_after is None:
             retry_after = 1
+        failure = ScriptedFailure(status, times, retry_after, error, after_doing)
         with self.state.condition:
-            self.state.failures[kind] = ScriptedFailure(status, times, retry_after, error)
+            self.state.failures[kind] = failure
 
     # -- internals -------------------------------------------------------------------------
 
@@ -367,6 +372,8 @@ class StandInRequestHandler(BaseHTTPRequestHandler):
         body.update(dict(parse_qsl(urlsplit(self.path).query)))
         call = Call(kind, self.command, path, headers, body, raw)
         failure = self.owner.record(call)
+        if failure is not None and failure.after_doing:
+            self.answer(call)
         if failure is not None:
             self.send_failure(failure)
             return

@@ -11,7 +11,7 @@ from bot.cli.common import emit_json, friendly_errors, service, settings
 from bot.cli.main import main
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option(
     "--now",
     "now",
@@ -32,9 +32,12 @@ from bot.cli.main import main
     type=click.Path(dir_okay=False, path_type=Path),
     help="TOML mapping for SMARTCART_DATA's columns and values. Default: SMARTCART_MAPPING.",
 )
+@click.pass_context
 @friendly_errors
-def digest(now, dry_run, chart, as_json, mapping) -> None:
+def digest(ctx, now, dry_run, chart, as_json, mapping) -> None:
     """The segment digest: --now posts this period's (once), --dry-run previews it; else status."""
+    if ctx.invoked_subcommand is not None:
+        return
     from bot.digest.runner import DigestRunner
 
     if now and dry_run:
@@ -63,6 +66,37 @@ def digest(now, dry_run, chart, as_json, mapping) -> None:
             sys.exit(1)
         return
     print_digest_status(runner.status(), as_json)
+
+
+@digest.command("resolve")
+@click.option("--period", required=True, help="The run's period, e.g. 2024-W14.")
+@click.option("--channel", default=None, help="Default: SMARTCART_DIGEST_CHANNEL.")
+@click.option("--posted/--not-posted", default=None, help="What the channel shows.")
+@click.option("--ts", default=None, help="With --posted: the message's ts, if known.")
+@click.option("--user", default=None, help="User id for the audit trail (default: cli:<login>).")
+@friendly_errors
+def digest_resolve(period, channel, posted, ts, user) -> None:
+    """Settle a failed_ambiguous digest run after looking at the channel (audited)."""
+    import getpass
+
+    from bot.digest.ledger import LostClaim
+    from bot.digest.resolve import CannotResolve, resolve_run
+
+    if posted is None:
+        raise click.UsageError("say what the channel shows: --posted or --not-posted")
+    if ts and not posted:
+        raise click.UsageError("--ts goes with --posted")
+    config = settings()
+    channel = channel or config.SMARTCART_DIGEST_CHANNEL
+    if not channel:
+        raise click.UsageError("no channel: pass --channel or set SMARTCART_DIGEST_CHANNEL")
+    user_id = user or f"cli:{getpass.getuser()}"
+    try:
+        run = resolve_run(service(config).store, channel, period, posted, user_id, ts)
+    except (CannotResolve, LostClaim) as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"The digest run for {period} in {channel} is now {run.state}.")
 
 
 def with_mapping(config, mapping: Path | None):

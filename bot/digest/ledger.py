@@ -142,6 +142,24 @@ class RunLedger:
         self._owned(run, owner, changes, error, state)
         return self._reload(run.channel, run.period)
 
+    def note(self, run: DigestRun, owner: str, detail: str) -> None:
+        """An event on a run that stays `working` (e.g. an ambiguous answer being reconciled)."""
+        self._owned(run, owner, {"error": detail[:500]}, detail, WORKING)
+
+    def resolve(
+        self, run: DigestRun, owner: str, posted: bool, ts: str | None, detail: str
+    ) -> DigestRun:
+        """A person settles a `failed_ambiguous` run: posted (with the message ts if known), or
+        not posted (a plain failure, so the next run posts it). None if it changed meanwhile."""
+        if posted:
+            changes = {"state": POSTED, "message_ts": ts, "posted_at": self.clock(), "error": None}
+        else:
+            changes = {"state": FAILED, "sending_at": None, "error": detail[:500]}
+        guard = (digest_runs.c.state == AMBIGUOUS, digest_runs.c.attempts == run.attempts)
+        if not self._update(run, guard, {**changes, "owner": owner}, owner, detail, AMBIGUOUS):
+            raise LostClaim(f"digest run {run.channel}/{run.period} changed while being resolved")
+        return self._reload(run.channel, run.period)
+
     def chart_uploaded(self, run: DigestRun, file_id: str) -> None:
         guard = (digest_runs.c.state == POSTED, digest_runs.c.chart_file_id.is_(None))
         changes = {"chart_file_id": file_id}

@@ -19,9 +19,13 @@ chat.postMessage the run records its intent (`sending_at`) and right after it th
 A crash between the two leaves `working` with `sending_at` and no ts: whoever resumes first reads
 the channel's history (conversations.history) for a message carrying this run's metadata
 (`smartcart_digest` with the period) and adopts its ts instead of posting again. A run that
-crashed before the intent simply posts. Slack's 429s (Retry-After) and 5xx are retried by
-slack_sdk's retry handlers, connection failures only when the request never left (URLError); a
-timeout or a dropped connection after sending is ambiguous and never replayed blindly.
+crashed before the intent simply posts. Slack's 429s (Retry-After) are retried by slack_sdk's
+retry handlers, and so are connection failures when the request never left (URLError). A 5xx, a
+timeout or a dropped connection after chat.postMessage was sent is ambiguous (Slack may have
+posted it: a gateway's 502/504 often comes after the message went out): the run reads the
+channel's history first, adopts the message when it is there, and posts again only when the
+history shows it is not (at most RETRIES posts per run). A run left `failed_ambiguous` is settled
+the same way by the next run, or by a person with `smartcart digest resolve`.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -77,6 +82,8 @@ MAX_BACKOFF = timedelta(hours=2)
 HISTORY_SLACK = timedelta(minutes=10)  # conversations.history looks back this far before intent
 HISTORY_PAGES = 5
 RETRIES = 3
+RECONCILE_DELAY = 2.0  # seconds between an ambiguous answer and reading the channel's history
+POST_METHOD = "chat.postMessage"
 
 
 # -- the message ---------------------------------------------------------------------------------
@@ -222,9 +229,15 @@ def digest_samples() -> dict[str, dict[str, dict]]:
 
 
 class ServerErrorsRetryHandler(ServerErrorRetryHandler):
-    """slack_sdk's handler retries 500 and 503; Slack's gateways also answer 502 and 504."""
+    """Retries any 5xx (slack_sdk's handler only 500 and 503), except on chat.postMessage.
+
+    A 5xx from chat.postMessage may come after Slack posted the message: the run reconciles
+    from the channel's history instead (see `Attempt.post`). Reads are safe to repeat.
+    """
 
     def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        if request.url.rstrip("/").endswith(POST_METHOD):
+            return False
         return response is not None and 500 <= response.status_code < 600
 
 
@@ -240,14 +253,21 @@ def digest_client(settings: Settings) -> WebClient:
 
 
 def is_ambiguous(error: BaseException) -> bool:
-    """True when a failed request may still have reached Slack (sent, then no answer).
+    """True when a failed request may still have reached Slack (sent, then no answer, or a 5xx).
 
     urllib wraps failures while connecting or sending in URLError; a timeout or a dropped
     connection while waiting for the answer comes as a bare OSError or HTTPException.
     """
+    if isinstance(error, SlackApiError):
+        return server_error(error)
     if isinstance(error, URLError | SlackClientError):
         return False
     return isinstance(error, OSError | HTTPException)
+
+
+def server_error(error: SlackApiError) -> bool:
+    status = getattr(error.response, "status_code", None)
+    return isinstance(status, int) and 500 <= status < 600
 
 
 def describe(error: BaseException) -> str:
@@ -341,6 +361,7 @@ class DigestRunner:
         clock=utc_now,
         lease: timedelta = LEASE,
         grace: timedelta = GRACE,
+        reconcile_delay: float = RECONCILE_DELAY,
     ) -> None:
         self.settings = settings
         self.service = service
@@ -349,6 +370,7 @@ class DigestRunner:
         self.clock = clock
         self.lease = lease
         self.grace = grace
+        self.reconcile_delay = reconcile_delay
         self.ledger = RunLedger(service.store, clock)
         self._lock = threading.Lock()
 
@@ -471,30 +493,69 @@ class Attempt:
             return render_digest(comparison, self.period, runner.templates, path)
 
     def post(self, run: DigestRun, message: DigestMessage) -> Outcome:
+        """chat.postMessage; after an ambiguous answer, the channel's history decides what next."""
+        for _ in range(RETRIES):
+            try:
+                response = self.send(run, message)
+            except (SlackClientError, OSError, HTTPException) as error:
+                if not is_ambiguous(error):
+                    run = self.ledger.failed(run, self.owner, describe(error))
+                    return outcome(
+                        run, False, f"The digest for {self.period.label} failed: {run.error}"
+                    )
+                reconciled = self.reconcile(run, describe(error))
+                if reconciled is not None:
+                    return reconciled
+                continue  # the history shows it is not there: post again
+            run = self.ledger.posted(run, self.owner, response["ts"], f"posted to {self.channel}")
+            run = self.upload_chart(run, message.chart, message.chart_name, response.get("channel"))
+            return outcome(
+                run, True, f"Posted the digest for {self.period.label} to {self.channel}."
+            )
+        detail = f"{RETRIES} posts answered ambiguously and none is in the channel history"
+        run = self.ledger.failed(run, self.owner, detail, ambiguous=True)
+        return outcome(run, False, f"The digest for {self.period.label} was not posted: {detail}")
+
+    def send(self, run: DigestRun, message: DigestMessage):
+        return self.runner.client.chat_postMessage(
+            channel=self.channel,
+            text=message.text,
+            blocks=message.blocks,
+            metadata={
+                "event_type": METADATA_EVENT,
+                "event_payload": {"period": self.period.key, "run": run.id},
+            },
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+
+    def reconcile(self, run: DigestRun, error: str) -> Outcome | None:
+        """An ambiguous post: adopt the message if the history has it; None to post again.
+
+        When the history cannot be read the run is left `failed_ambiguous` (never re-posted
+        blindly); the next run, or `smartcart digest resolve`, settles it.
+        """
+        self.ledger.note(run, self.owner, f"{error} after sending; reading the channel history")
+        time.sleep(self.runner.reconcile_delay)
         try:
-            response = self.runner.client.chat_postMessage(
-                channel=self.channel,
-                text=message.text,
-                blocks=message.blocks,
-                metadata={
-                    "event_type": METADATA_EVENT,
-                    "event_payload": {"period": self.period.key, "run": run.id},
-                },
-                unfurl_links=False,
-                unfurl_media=False,
+            ts = self.find_posted(run)
+        except (SlackClientError, OSError, HTTPException) as history_error:
+            detail = f"{error}; cannot check the channel history ({describe(history_error)})"
+            run = self.ledger.failed(run, self.owner, detail, ambiguous=True)
+            return outcome(
+                run,
+                False,
+                f"The digest for {self.period.label} may have reached Slack; it will not be re-posted blindly: {detail}",
             )
-        except (SlackClientError, OSError, HTTPException) as error:
-            ambiguous = is_ambiguous(error)
-            run = self.ledger.failed(run, self.owner, describe(error), ambiguous=ambiguous)
-            verdict = (
-                "may have reached Slack; it will not be re-posted blindly"
-                if ambiguous
-                else "failed"
-            )
-            return outcome(run, False, f"The digest for {self.period.label} {verdict}: {run.error}")
-        run = self.ledger.posted(run, self.owner, response["ts"], f"posted to {self.channel}")
-        run = self.upload_chart(run, message.chart, message.chart_name, response.get("channel"))
-        return outcome(run, True, f"Posted the digest for {self.period.label} to {self.channel}.")
+        if ts is None:
+            return None
+        run = self.ledger.posted(run, self.owner, ts, f"{error}, but the channel history has it")
+        run = self.upload_missing_chart(run)
+        return outcome(
+            run,
+            True,
+            f"Posted the digest for {self.period.label} to {self.channel} ({error}, but the channel history has it).",
+        )
 
     def upload_chart(
         self, run: DigestRun, chart: bytes, name: str, channel_id: str | None = None
@@ -644,7 +705,7 @@ class Posted(DigestState):
 
     def next(self) -> Outcome | None:
         attempt, run = self.attempt, self.run
-        quiet = run.chart_file_id is not None
+        quiet = run.chart_file_id is not None or run.message_ts is None  # resolved without ts
         if not quiet and attempt.in_grace():
             run = attempt.upload_missing_chart(run)
         self.run = run

@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 from slack_sdk import WebClient
 
+from bot.cli import main
 from bot.context import build_context
-from bot.digest.ledger import AMBIGUOUS, FAILED, POSTED
+from bot.digest.ledger import AMBIGUOUS, FAILED, POSTED, WORKING
 from bot.digest.runner import (
     GRACE,
     LEASE,
@@ -70,7 +72,10 @@ def make_runner(digest_settings: Settings, clock: Clock) -> Iterator:
     def make(client: WebClient | None = None, settings: Settings | None = None) -> DigestRunner:
         context = build_context(settings or digest_settings)
         contexts.append(context)
-        return DigestRunner(settings or digest_settings, context.service, client, clock=clock)
+        service = context.service
+        return DigestRunner(
+            settings or digest_settings, service, client, clock=clock, reconcile_delay=0
+        )
 
     yield make
     for context in contexts:
@@ -340,10 +345,90 @@ def test_an_ambiguous_post_that_reached_slack_is_adopted(
 
     real = digest_client(digest_settings)
     flaky = TimesOutAfterSending(token=real.token, base_url=real.base_url)
-    assert make_runner(flaky).run().state == AMBIGUOUS
-    adopted = make_runner().run()
-    assert adopted.state == POSTED and not adopted.posted
+    adopted = make_runner(flaky).run()  # reconciled at once from the channel's history
+    assert (adopted.state, adopted.posted) == (POSTED, True)
+    assert "the channel history has it" in adopted.message
     assert len(posts(slack_standin)) == 1
+    assert adopted.chart_file_id  # the chart went into the adopted message's thread
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_gateway_error_after_slack_posted_leaves_exactly_one_message(
+    make_runner, slack_standin, status
+):
+    slack_standin.fail_next("chat.postMessage", status=status, after_doing=True)
+    runner = make_runner()
+    result = runner.run()
+    assert (result.posted, result.state) == (True, POSTED)
+    channel = [m for m in slack_standin.state.posted if m["channel"] == CHANNEL]
+    assert len(channel) == 1 and result.message_ts == channel[0]["ts"]
+    assert len(posts(slack_standin)) == 1  # never sent twice
+    assert slack_standin.calls("conversations.history")
+    assert events(runner) == [
+        (None, WORKING),
+        (WORKING, WORKING),
+        (WORKING, WORKING),
+        (WORKING, POSTED),
+        (POSTED, POSTED),
+    ]
+    assert make_runner().run().message.startswith("The digest for")  # and nothing more later
+    assert len(posts(slack_standin)) == 1
+
+
+@SQLITE_ONLY
+def test_a_gateway_error_with_an_unreadable_history_waits_for_a_person(
+    make_runner, slack_standin, clock
+):
+    slack_standin.fail_next("chat.postMessage", status=502, after_doing=True)
+    slack_standin.fail_next("conversations.history", status=200, error="missing_scope", times=2)
+    first = make_runner().run()
+    assert (first.posted, first.state) == (False, AMBIGUOUS)
+    assert "502" in first.error and "not be re-posted blindly" in first.message
+    clock.advance(RETRY_BACKOFF * 2)
+    assert make_runner().run(manual=False).state == AMBIGUOUS  # still cannot tell: not posted
+    assert len(posts(slack_standin)) == 1
+
+    ts = slack_standin.state.posted[0]["ts"]
+    settle = [
+        "digest",
+        "resolve",
+        "--period",
+        "2024-W14",
+        "--posted",
+        "--ts",
+        ts,
+        "--user",
+        "U0OPS",
+    ]
+    result = CliRunner().invoke(main, settle)
+    assert result.exit_code == 0, result.output
+    assert "now posted" in result.output
+    runner = make_runner()
+    run = runner.ledger.get(CHANNEL, "2024-W14")
+    assert (run.state, run.message_ts) == (POSTED, ts)
+    assert events(runner)[-1] == (AMBIGUOUS, POSTED)
+    audit = runner.service.store.audit_entries("digest_resolve")
+    assert [(a["user_id"], a["target"], a["allowed"]) for a in audit] == [
+        ("U0OPS", "2024-W14", True)
+    ]
+    again = CliRunner().invoke(main, settle)
+    assert again.exit_code == 1 and "not failed_ambiguous" in again.output
+    assert not runner.run(manual=False).posted and len(posts(slack_standin)) == 1
+
+
+@SQLITE_ONLY
+def test_resolving_an_ambiguous_run_as_not_posted_lets_the_next_run_post(
+    make_runner, slack_standin
+):
+    slack_standin.fail_next("chat.postMessage", status=504)  # refused before posting
+    slack_standin.fail_next("conversations.history", status=200, error="missing_scope")
+    assert make_runner().run().state == AMBIGUOUS
+    usage = CliRunner().invoke(main, ["digest", "resolve", "--period", "2024-W14"])
+    assert usage.exit_code == 2 and "--posted or --not-posted" in usage.output
+    result = CliRunner().invoke(main, ["digest", "resolve", "--period", "2024-W14", "--not-posted"])
+    assert result.exit_code == 0 and "now failed" in result.output, result.output
+    assert make_runner().run().posted
+    assert len(slack_standin.state.posted) == 1
 
 
 def test_only_failures_after_sending_count_as_ambiguous():
