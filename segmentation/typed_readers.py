@@ -38,7 +38,9 @@ class ParquetReader(Reader):
         import pyarrow.parquet as pq
 
         try:
-            return pq.ParquetFile(self.path)
+            # Without pre-buffering: pre-buffered column ranges stay cached for the file's
+            # lifetime, so reading a 10M-row file chunk by chunk grew by ~200 MB (and was slower).
+            return pq.ParquetFile(self.path, pre_buffer=False)
         except Exception as error:  # pyarrow raises several unrelated types for a bad file
             raise DataError(
                 f"{self.path}: not a readable Parquet file ({first_error_line(error)})"
