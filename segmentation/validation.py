@@ -134,8 +134,13 @@ def _validate(
 
 
 class SeenIds:
-    """IDs of earlier chunks with the line each first appeared on: sorted runs, merged as they
-    grow (so finding a chunk's IDs costs a few binary searches, not a Python dict of millions)."""
+    """IDs of earlier chunks with the line each first appeared on, for finding repeats across
+    chunks: sorted runs of at most MAX_RUN IDs (12 bytes each: the ID as float64, its line as
+    uint32), merged in place of an argsort. Finding a chunk's IDs costs a binary search per run;
+    capping the runs keeps the merge's copies small, so memory grows by little more than the
+    12 bytes per ID seen."""
+
+    MAX_RUN = 1 << 20
 
     def __init__(self) -> None:
         self._runs: list[tuple[np.ndarray, np.ndarray]] = []
@@ -150,16 +155,32 @@ class SeenIds:
         return found
 
     def add(self, ids: np.ndarray, lines: np.ndarray) -> None:
+        """Add IDs not seen before (each once) with their lines."""
         order = np.argsort(ids, kind="stable")
-        keys, first_lines = ids[order], lines[order]
-        while self._runs and len(self._runs[-1][0]) <= len(keys):
-            old_keys, old_lines = self._runs.pop()
-            keys = np.concatenate([old_keys, keys])
-            first_lines = np.concatenate([old_lines, first_lines])
-            order = np.argsort(keys, kind="stable")
-            keys, first_lines = keys[order], first_lines[order]
+        keys, first_lines = ids[order].astype(float), lines[order].astype(np.uint32)
+        while (
+            self._runs
+            and len(self._runs[-1][0]) <= len(keys)
+            and len(self._runs[-1][0]) + len(keys) <= self.MAX_RUN
+        ):
+            keys, first_lines = _merge(self._runs.pop(), (keys, first_lines))
         if len(keys):
             self._runs.append((keys, first_lines))
+
+
+def _merge(
+    older: tuple[np.ndarray, np.ndarray], newer: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two sorted runs as one: each newer key goes after the older keys not above it."""
+    (old_keys, old_lines), (new_keys, new_lines) = older, newer
+    at = np.searchsorted(old_keys, new_keys, side="right") + np.arange(len(new_keys))
+    from_old = np.ones(len(old_keys) + len(new_keys), dtype=bool)
+    from_old[at] = False
+    keys = np.empty(len(from_old), dtype=float)
+    lines = np.empty(len(from_old), dtype=np.uint32)
+    keys[at], lines[at] = new_keys, new_lines
+    keys[from_old], lines[from_old] = old_keys, old_lines
+    return keys, lines
 
 
 def _check_columns(raw: RawData) -> None:
