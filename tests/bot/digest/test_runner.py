@@ -15,16 +15,11 @@ from slack_sdk import WebClient
 
 from bot.cli import main
 from bot.context import build_context
+from bot.digest.attempt import METADATA_EVENT, RETRY_BACKOFF, Attempt
+from bot.digest.client import digest_client, is_ambiguous
 from bot.digest.ledger import AMBIGUOUS, FAILED, POSTED, WORKING
-from bot.digest.runner import (
-    GRACE,
-    LEASE,
-    METADATA_EVENT,
-    RETRY_BACKOFF,
-    DigestRunner,
-    digest_client,
-    is_ambiguous,
-)
+from bot.digest.message import digest_samples
+from bot.digest.runner import GRACE, LEASE, DigestRunner
 from bot.settings import Settings, load_settings
 from segmentation.templating import Templates
 from tests.signing import TEST_BOT_TOKEN
@@ -212,13 +207,11 @@ def test_a_crash_after_the_claim_is_finished_by_the_next_run_without_a_second_po
 def test_a_crash_while_building_leaves_nothing_sent_and_the_next_run_posts(
     make_runner, slack_standin, clock, monkeypatch
 ):
-    from bot.digest import runner as digest
-
     def crash(self):
         raise Crash("out of memory")
 
     with monkeypatch.context() as patch:
-        patch.setattr(digest.Attempt, "build", crash)
+        patch.setattr(Attempt, "build", crash)
         with pytest.raises(Crash):
             make_runner().run()
     clock.advance(LEASE * 2)
@@ -481,8 +474,6 @@ def test_the_dry_run_posts_and_claims_nothing_and_writes_a_png(
 
 
 def test_the_digest_template_renders_its_samples():
-    from bot.digest.runner import digest_samples
-
     templates = Templates()
     for name, cases in digest_samples().items():
         for context in cases.values():
