@@ -155,12 +155,12 @@ def test_dask_training_names_the_same_personas_with_the_same_sizes(
     assert dask_sizes.keys() == sizes.keys()
     for persona, size in sizes.items():
         assert abs(dask_sizes[persona] - size) <= 0.01 * size, (persona, dask_sizes, sizes)
-    assert sum(dask_sizes.values()) == local.card["rows"]["used"]
-    assert on_dask.card["rows"] == local.card["rows"]
-    assert on_dask.card["data"]["sha256"] == local.card["data"]["sha256"]
-    assert on_dask.card["as_of"] == local.card["as_of"]
-    assert on_dask.card["engine"]["sample_rows"] < local.card["rows"]["used"]
-    assert on_dask.card["metrics"]["assignment_agreement"] > 0.99
+    assert sum(dask_sizes.values()) == local.card.rows.used
+    assert on_dask.card.rows == local.card.rows
+    assert on_dask.card.data.sha256 == local.card.data.sha256
+    assert on_dask.card.as_of == local.card.as_of
+    assert on_dask.card.engine.sample_rows < local.card.rows.used
+    assert on_dask.card.metrics.assignment_agreement > 0.99
     # the artifact scores without Dask: its clusterer is scikit-learn's
     assert type(on_dask.clusterer.model_).__module__.startswith("sklearn.")
 
