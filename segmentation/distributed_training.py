@@ -27,6 +27,7 @@ from segmentation.distributed import (
     raw_partitions,
     repeated_ids,
     row_counts,
+    shared,
     summary_of,
     validated_partition,
     without_repeats,
@@ -127,7 +128,7 @@ def _validated_parts(client, frames: list, sources: list[str], source, as_of: da
         again = [i for i, d in enumerate(own) if d != as_of]
         for i, part in zip(again, validate_all(again, as_of), strict=True):
             parts[i] = part
-    repeats = repeated_ids(client, parts)
+    repeats = shared(client, repeated_ids(client, parts))
     return client.map(without_repeats, parts, repeats=repeats, sources=sources), as_of
 
 

@@ -254,3 +254,25 @@ def test_without_dask_installed_the_engine_says_how_to_get_it(dataset, tmp_path,
     assert result.exit_code != 0 and "Traceback" not in result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and "pip install 'smartcart-segments[dask]'" in errors[0]
+
+
+def test_thousands_of_ids_repeated_across_files_are_quarantined_on_dask(
+    dataset, scheduler, tmp_path, monkeypatch
+):
+    """Every ID of the second file repeats the first's: the mapping of repeats is big, so it
+    travels to the tasks as scattered data (passed as a keyword it became a task named
+    'repeats', and the next such run on the cluster failed on the scheduler)."""
+    train_locally(tmp_path, monkeypatch, dataset)
+    customers = generate_customers(12_000, seed=3)
+    customers["Dt_Customer"] = pd.to_datetime(customers["Dt_Customer"], format="%d-%m-%Y")
+    folder = tmp_path / "twice"
+    folder.mkdir()
+    customers.to_parquet(folder / "a.parquet", index=False)
+    customers.to_parquet(folder / "b.parquet", index=False)
+    for out in ("first", "second"):
+        args = ["score", "--engine", "dask", "--scheduler", scheduler, "--data", str(folder)]
+        scored = cli(tmp_path, monkeypatch, *args, "--out", out, "--json")
+        assert scored.exit_code == 0, scored.output
+        rows = json.loads(scored.stdout)["rows"]
+        assert rows["read"] == 24_000 and rows["used"] <= 12_000
+        assert rows["quarantined"] == 24_000 - rows["used"] >= 12_000
