@@ -11,8 +11,8 @@ import pytest
 
 from bot.context import BotContext, context_factory
 from bot.digest.scheduler import run_subscribed_digests
+from bot.digest.subscriptions import stored_subscriptions
 from bot.settings import Settings, load_settings
-from segmentation.subscriptions import stored_subscriptions
 from tests.bot.digest.test_runner import BERLIN, MONDAY, Clock
 from tests.slack_client import SlackBot
 
