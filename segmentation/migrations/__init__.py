@@ -6,10 +6,9 @@ cannot change a migration already applied somewhere; a change to a table is a ne
 (its `down_revision` the latest one), and tests/segmentation/test_migrations.py checks that the
 revisions build exactly the tables of segmentation/tables.py.
 
-Before Alembic, databases recorded numbered migrations in `smartcart_schema`: 1 customers,
-assignments, audit log; 2 digest history (and the bot's digest runs); 3 digest subscriptions
-(the bot's); 4 campaigns; 5 leases (the bot's). `legacy` says which engine revision each
-number amounts to, for adopting such a database (segmentation.migrating).
+Before Alembic, databases recorded numbered migrations in `smartcart_schema` (1 to 5; 3 and 5
+made only an application's tables). `legacy` says which engine revision each number amounts
+to, for adopting such a database (segmentation.migrating).
 """
 
 from __future__ import annotations
