@@ -26,6 +26,7 @@ import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import sqlalchemy as sa
 from alembic import command
@@ -62,6 +63,8 @@ class Status:
     heads: tuple[str, ...]
     # The `smartcart_schema` version of a database made before Alembic, not adopted yet.
     legacy_version: int | None = None
+    # Revisions recorded in the database that this code does not have.
+    unknown: tuple[str, ...] = ()
 
     @property
     def up_to_date(self) -> bool:
@@ -96,14 +99,22 @@ class Migrations:
         config.attributes["connection"] = connection
         return config
 
-    def script(self) -> ScriptDirectory:
+    @cached_property
+    def scripts(self) -> ScriptDirectory:
+        """The revision scripts (read once per process)."""
         return ScriptDirectory.from_config(self.config())
 
     def heads(self) -> tuple[str, ...]:
-        return tuple(self.script().get_heads())
+        return tuple(self.scripts.get_heads())
+
+    def unknown(self, current: tuple[str, ...]) -> list[str]:
+        """Revisions recorded in the database that this code does not have (a newer version
+        of smartcart upgraded it)."""
+        known = {script.revision for script in self.scripts.walk_revisions()}
+        return [revision for revision in current if revision not in known]
 
     def revision(self, revision_id: str) -> Revision:
-        script = self.script().get_revision(revision_id)
+        script = self.scripts.get_revision(revision_id)
         return Revision(script.revision, script.doc)
 
     def current(self, connection: Connection) -> tuple[str, ...]:
@@ -114,17 +125,18 @@ class Migrations:
         with engine.connect() as connection:
             current = self.current(connection)
             legacy = None if current else legacy_version(connection)
-        return Status(self.name, self.version_table, current, self.heads(), legacy)
+        unknown = tuple(self.unknown(current))
+        return Status(self.name, self.version_table, current, self.heads(), legacy, unknown)
 
     def upgrade(self, engine: Engine) -> Upgrade:
         """Bring this environment's tables up to date (see the module's docstring)."""
         heads = set(self.heads())
         with engine.connect() as connection:
-            current = self.current(connection)
+            current = self._checked(self.current(connection))
         if set(current) == heads:
             return Upgrade(self.name, current)
         with locked_transaction(engine, self.version_table) as connection:
-            current = self.current(connection)
+            current = self._checked(self.current(connection))
             if set(current) == heads:  # another process did it while we waited
                 return Upgrade(self.name, current)
             adopted = None if current else self._adopt(connection)
@@ -137,6 +149,15 @@ class Migrations:
         for revision in revisions:
             logger.info("schema %s: applied %s (%s)", self.name, revision.id, revision.doc)
         return Upgrade(self.name, current, adopted, revisions)
+
+    def _checked(self, current: tuple[str, ...]) -> tuple[str, ...]:
+        if unknown := self.unknown(current):
+            raise SchemaError(
+                f"the database's {self.name} tables are at revision {', '.join(unknown)}, newer "
+                f"than this version of smartcart knows (up to {', '.join(self.heads())}): "
+                "upgrade smartcart"
+            )
+        return current
 
     def _adopt(self, connection: Connection) -> tuple[int, str | None] | None:
         version = legacy_version(connection)

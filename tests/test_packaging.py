@@ -178,7 +178,7 @@ def test_the_installed_cli_upgrades_a_database_with_the_packaged_revisions(
             str(installed / "python"),
             "-c",
             "from bot.migrations import ENVIRONMENTS; "
-            "print('\\n'.join(e.script().dir for e in ENVIRONMENTS))",
+            "print('\\n'.join(e.scripts.dir for e in ENVIRONMENTS))",
         ],
         cwd=tmp_path,
         env=env,

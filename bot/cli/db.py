@@ -67,14 +67,19 @@ def db_current() -> None:
         heads = ", ".join(s.heads)
         if s.up_to_date:
             click.echo(f"{s.name}: {heads} (head), up to date")
-            continue
-        if s.current:
-            where = ", ".join(s.current)
+        elif s.unknown:
+            click.echo(
+                f"{s.name}: {', '.join(s.unknown)}, newer than this version of smartcart "
+                f"(its head: {heads}): upgrade smartcart"
+            )
+        elif s.current:
+            click.echo(f"{s.name}: {', '.join(s.current)}, out of date (head: {heads})")
         elif s.legacy_version is not None:
-            where = f"made before Alembic (smartcart_schema version {s.legacy_version})"
+            made = f"made before Alembic (smartcart_schema version {s.legacy_version})"
+            click.echo(f"{s.name}: {made}, out of date (head: {heads})")
         else:
-            where = "no tables yet"
-        click.echo(f"{s.name}: {where}, out of date (head: {heads})")
-    if not all(s.up_to_date for s in statuses):
+            click.echo(f"{s.name}: no tables yet, out of date (head: {heads})")
+    if any(not s.up_to_date and not s.unknown for s in statuses):
         click.echo("Out of date: run `smartcart db upgrade`.")
+    if not all(s.up_to_date for s in statuses):
         raise SystemExit(1)

@@ -100,3 +100,27 @@ def test_db_upgrade_of_a_newer_numbered_schema_is_one_line(settings_env, databas
     )
     assert "alembic_version" not in sa.inspect(old).get_table_names()  # nothing half-written
     old.dispose()
+
+
+def test_a_schema_newer_than_the_code_is_reported_and_refused_in_one_line(
+    settings_env, database_url, monkeypatch
+):
+    """As after rolling the code back past a release that added a revision."""
+    monkeypatch.setenv("SMARTCART_DATABASE_URL", database_url)
+    assert db("upgrade").exit_code == 0
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '0004_future'"))
+    current = db("current")
+    assert current.exit_code == 1
+    assert body(current.output) == (
+        "engine: 0004_future, newer than this version of smartcart (its head: 0003_campaigns): "
+        "upgrade smartcart\n" + UP_TO_DATE.splitlines(keepends=True)[1]
+    )
+    upgraded = db("upgrade")
+    assert upgraded.exit_code == 1
+    assert body(upgraded.output) == (
+        "Error: the database's engine tables are at revision 0004_future, newer than this "
+        "version of smartcart knows (up to 0003_campaigns): upgrade smartcart\n"
+    )
+    engine.dispose()
