@@ -252,7 +252,9 @@ def _waiting(lock: FileLock) -> Iterator[None]:
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        logger.warning("waiting for another process to finish upgrading the schema (%s)", lock)
+        logger.warning(
+            "waiting for another process to finish upgrading the schema (%s)", lock.lock_file
+        )
         lock.acquire()
     try:
         yield

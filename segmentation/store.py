@@ -27,7 +27,6 @@ from segmentation.tables import (  # noqa: F401  (re-exported: the store's table
     history_members,
     history_segments,
     history_snapshots,
-    metadata,
 )
 
 INSERT_CHUNK = 5000
