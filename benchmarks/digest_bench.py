@@ -127,7 +127,7 @@ def store_previous(data: str, model_dir: str, database: str) -> dict:
 
 
 def dry_run(data: str, model_dir: str, database: str, chart: str) -> dict:
-    from bot.digest.runner import render_digest
+    from bot.digest.message import render_digest
     from segmentation.comparison import prepare_digest
     from segmentation.periods import period_at
     from segmentation.templating import Templates

@@ -26,9 +26,9 @@ def train(source: str, model_dir: str) -> dict:
     card = result.model.card
     return {
         "seconds": seconds,
-        "algorithm": card["algorithm"],
-        "k": card["k"],
-        "stability_ari": card["metrics"]["stability_ari"],
+        "algorithm": card.algorithm,
+        "k": card.k,
+        "stability_ari": card.metrics.stability_ari,
     }
 
 

@@ -40,25 +40,29 @@ LOOKUP_TARGET_MS = 50
 GROWTH = (
     "missed. Each chunk's memory is bounded; what grows with the data is validation's index of "
     "the IDs already seen (`validation.SeenIds`, so that an ID repeated in a later chunk is "
-    "quarantined as in one piece): 16 bytes per ID in sorted runs, and merging the runs copies "
-    "them; measured alone, 10M IDs add 232 MB at peak. The rest of the growth is not yet "
-    "attributed (SQLite's one 10M-row transaction, the allocator). Cutting it: int32 line "
-    "numbers and merges without an argsort, or checking repeats against the store's key."
+    "quarantined as in one piece): 8 bytes per ID and its line (uint32 each), about 80 MB at "
+    "10M, in sorted runs of at most 1M IDs merged without an argsort. Measured on this machine "
+    "without the store (`score_source(model, None, file)`): 10M peaked at 701 MB against 649 MB "
+    "for 1M with that index switched off, 988 MB before Parquet was read without pre-buffering "
+    "(pyarrow kept every pre-buffered column range for the file's lifetime)."
 )
 LOOKUP_REMARK = (
     "The indexed lookup stays in milliseconds with 1M customers stored (primary keys on "
     "`customers.customer_id` and `assignments.customer_id`, an index on `assignments.persona`). "
-    "Most of the answer is the model's Pipeline run on one row (pandas and scikit-learn "
-    "overhead per call, not the data size), measured here on a shared, busy machine."
+    "The rest of the answer is the model run on that one row, a cost per call, not per stored "
+    "customer: cProfile of 200 answers (20,000 stored) puts 48% in the response model's "
+    "Pipeline (its features, imputation, calibrated classifier), 39% in the segment Pipeline "
+    "(features, scaling, K-Means, persona) and 10% in the two primary-key reads."
 )
-# cProfile of score_file on 300,000 of these customers into SQLite (10.9 s on this machine, busy).
+# cProfile of score_source on 300,000 of these customers into an empty SQLite store (8.2 s under
+# the profiler, the machine busy).
 PROFILE = (
-    "Where the time goes (cProfile, 300,000 customers, SQLite): storing 55% (sqlite3's "
-    "executemany of 30-column rows 41%, building the tuples 13%), the model's Pipeline "
-    "(features, scaling, K-Means, confidence) 24%, reading and typed validation 14%, the commit "
-    "5%. Before (issue 9's profile of 200,000): 23 of 35 s inserting row dicts through "
-    "SQLAlchemy and 6.6 s turning Parquet columns into text; what is left is mostly SQLite's "
-    "own insert cost."
+    "Where the time goes (cProfile, 300,000 customers, empty SQLite store): storing 52% "
+    "(sqlite3's executemany of 30-column rows 36%, building the tuples 13%, the commit 6%), the "
+    "model's Pipeline (features, scaling, K-Means, confidence, response propensity) 27%, reading "
+    "and typed validation 18%. Before (issue 9's profile of 200,000): 23 of 35 s inserting row "
+    "dicts through SQLAlchemy and 6.6 s turning Parquet columns into text; what is left is "
+    "mostly SQLite's own insert cost (a 64 MB page cache keeps its B-tree pages in memory)."
 )
 
 

@@ -18,11 +18,14 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from segmentation.assignment import Assignment, assign
+from segmentation.card import ModelCard
 from segmentation.errors import ModelError
 from segmentation.propensity import ResponseModel
 from segmentation.selection import SegmentClusterer
 
 # 2: the Pipeline runs from customers to personas; population and drift reference live in it.
+# The card is stored as its plain dict (`ModelCard.as_dict()`), as it always was in format 2: a
+# ModelCard is built from it on load, so format 2 artifacts written before the typed card load.
 ARTIFACT_FORMAT = 2
 LIVE_POINTER = "LIVE"
 
@@ -32,13 +35,14 @@ class SegmentModel:
     """A trained model: its fitted Pipeline, the training figures per segment, and its card.
 
     All learned state lives in the Pipeline's fitted steps (features: as-of date, population
-    statistics, drift reference; cluster: scaling and clusterer; personas: the naming).
+    statistics, drift reference; cluster: scaling and clusterer; personas: the naming); what the
+    model says of itself is its typed card (segmentation/card.py).
     """
 
     version: str
     pipeline: Pipeline
     segments: list[dict]
-    card: dict
+    card: ModelCard
     candidates: list[dict] = field(default_factory=list)
     # The response propensity model (segmentation/propensity.py); None without a Response column.
     response: ResponseModel | None = None
@@ -71,7 +75,17 @@ class SegmentModel:
 
     @property
     def base_response_rate(self) -> float | None:
-        return self.card.get("base_response_rate")
+        return self.card.base_response_rate
+
+    def __getstate__(self) -> dict:
+        """Pickled (the artifact, Dask workers) with the card as its plain dict (format 2)."""
+        return {**self.__dict__, "card": self.card.as_dict()}
+
+    def __setstate__(self, state: dict) -> None:
+        card = state["card"]
+        self.__dict__.update(
+            state, card=card if isinstance(card, ModelCard) else ModelCard.from_dict(card)
+        )
 
 
 def model_path(model_dir: Path, version: str) -> Path:
@@ -95,7 +109,7 @@ def save_model(model: SegmentModel, model_dir: Path) -> Path:
     path = model_path(model_dir, model.version)
     payload = {
         "format": ARTIFACT_FORMAT,
-        "versions": model.card.get("library_versions"),
+        "versions": model.card.library_versions,
         "model": model,
     }
     _atomic_write(path, lambda tmp: joblib.dump(payload, tmp, compress=3))

@@ -19,6 +19,9 @@ from sqlalchemy.engine import Connection
 from segmentation import schema
 
 DELETE_CHUNK = 5000  # IDs per DELETE ... IN (...) where no array parameter exists
+# Rows turned into driver values at a time: a million customers as Python tuples would take
+# about 1 GB; slices keep that bounded whatever the size of one write.
+INSERT_SLICE = 50_000
 
 ASSIGNMENT_COLUMNS = [
     "customer_id",
@@ -117,10 +120,23 @@ def insert_rows(
     """Insert column arrays (a scalar is the same for every row): COPY on PostgreSQL with
     psycopg, the driver's executemany with tuples elsewhere (on SQLite `replacing` makes it
     INSERT OR REPLACE, so rows with a stored key replace it)."""
-    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
-        _copy(connection, table, columns, values)
-    else:
-        _executemany(connection, table, columns, values, replacing)
+    copy = connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg"
+    for part in _slices(values, INSERT_SLICE):
+        if copy:
+            _copy(connection, table, columns, part)
+        else:
+            _executemany(connection, table, columns, part, replacing)
+
+
+def _slices(values: dict[str, object], size: int) -> list[dict[str, object]]:
+    n = _length(values)
+    return [
+        {
+            name: value[start : start + size] if isinstance(value, np.ndarray) else value
+            for name, value in values.items()
+        }
+        for start in range(0, n, size)
+    ]
 
 
 def _length(values: dict[str, object]) -> int:

@@ -144,8 +144,9 @@ def _ids_of(part: Partition) -> pd.DataFrame:
     return pd.DataFrame({"id": ids, "partition": np.full(len(ids), part.number, dtype="int64")})
 
 
-def repeated_ids(client, parts: list) -> dict[int, int]:
-    """ID -> first partition, for the IDs found in more than one partition (computed on the cluster)."""
+def repeated_ids(client, parts: list) -> pd.Series:
+    """ID -> first partition, for the IDs found in more than one partition (computed on the
+    cluster). Hand it to tasks through `shared(client, ...)`."""
     import dask.dataframe as dd
     from dask import delayed
 
@@ -153,12 +154,19 @@ def repeated_ids(client, parts: list) -> dict[int, int]:
     ids = dd.from_delayed([delayed(_ids_of)(p) for p in parts], meta=meta, verify_meta=False)
     spread = ids.groupby("id")["partition"].agg(["min", "count"])
     repeated = client.compute(spread[spread["count"] > 1]).result()
-    return {int(i): int(first) for i, first in repeated["min"].items()}
+    return repeated["min"].astype("int64").rename("first_partition")
 
 
-def without_repeats(part: Partition, repeats: dict[int, int], sources: list[str]) -> Partition:
+def shared(client, value: object):
+    """`value` placed on every worker once, as a future to pass to `client.map`. Passed as it
+    is, a big keyword argument becomes a task named after the keyword, and the second such map
+    in one session fails on the scheduler ("Error transitioning 'repeats'")."""
+    return client.scatter(value, broadcast=True)
+
+
+def without_repeats(part: Partition, repeats: pd.Series, sources: list[str]) -> Partition:
     """Quarantine the customers whose ID was already used in an earlier partition."""
-    if not repeats or part.customers.empty:
+    if repeats.empty or part.customers.empty:
         return part
     ids = part.customers[schema.ID]
     first = ids.map(repeats)
@@ -239,7 +247,7 @@ def score_dataset(
                 for i, (f, s) in enumerate(zip(frames, sources, strict=True))
             ]
         )
-        repeats = repeated_ids(client, scored)
+        repeats = shared(client, repeated_ids(client, scored))
         final = client.map(without_repeats, scored, repeats=repeats, sources=sources)
         counts = client.map(_write_part, final, out=staging)
         summaries = client.gather(client.map(summary_of, final))

@@ -9,7 +9,7 @@ The artifact is an ordinary scikit-learn Pipeline: scoring it needs no Dask.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -20,12 +20,14 @@ from sklearn.cluster import KMeans
 from segmentation import schema, selection
 from segmentation.artifact import SegmentModel, save_model
 from segmentation.assignment import segment_pipeline
+from segmentation.card import EngineRun, ModelCard
 from segmentation.distributed import (
     Partition,
     describe,
     raw_partitions,
     repeated_ids,
     row_counts,
+    shared,
     summary_of,
     validated_partition,
     without_repeats,
@@ -93,11 +95,13 @@ def train_dataset(
     pipeline = segment_pipeline(as_of, inputs, clusterer).fit(data.customers)
     final_fit = _fit_on_all_rows(client, parts, lengths, pipeline, data.customers, options.seed)
     progress(final_fit)
-    model = SegmentModel(new_version(), pipeline, [], {}, [c.as_dict() for c in candidates])
-    totals = _totals(client, parts, model)
     names = pipeline.named_steps["personas"].names_
+    version = new_version()
+    card = _card(version, pipeline, data, options, inputs, chosen, elbow_k, names, final_fit)
+    model = SegmentModel(version, pipeline, [], card, [c.as_dict() for c in candidates])
+    totals = _totals(client, parts, model)
     model.segments = segment_figures_from_totals(totals, names, totals.has_response)
-    model.card = _card(model, data, options, inputs, chosen, elbow_k, names, totals, final_fit)
+    model.card = replace(card, base_response_rate=totals.base_response_rate())
     return _finish(model, data, chosen, elbow_k, model_dir, progress)
 
 
@@ -124,7 +128,7 @@ def _validated_parts(client, frames: list, sources: list[str], source, as_of: da
         again = [i for i, d in enumerate(own) if d != as_of]
         for i, part in zip(again, validate_all(again, as_of), strict=True):
             parts[i] = part
-    repeats = repeated_ids(client, parts)
+    repeats = shared(client, repeated_ids(client, parts))
     return client.map(without_repeats, parts, repeats=repeats, sources=sources), as_of
 
 
@@ -359,19 +363,22 @@ def segment_figures_from_totals(totals: Totals, names: list, has_response: bool)
     return out
 
 
-def _card(model, data, options, inputs, chosen, elbow_k, names, totals, final_fit) -> dict:
-    clusterer = model.pipeline.named_steps["cluster"].clusterer_
-    card = _model_card(model.version, data, options, inputs, chosen, clusterer, elbow_k, names)
-    card["base_response_rate"] = totals.base_response_rate()
-    card["selection"] += " (K-Means candidates only: --engine dask)"
-    card["engine"] = {"name": "dask", "sample_rows": len(data.customers), "final_fit": final_fit}
-    card["notes"] = [
-        *card["notes"],
-        f"model selection, scaling, persona naming, population figures and drift deciles on a "
-        f"sample of {len(data.customers):,} of the {data.rows['used']:,} customers",
-        final_fit,
-    ]
-    return card
+def _card(version, pipeline, data, options, inputs, chosen, elbow_k, names, final_fit) -> ModelCard:
+    """The local engine's card, with the Dask engine's run (its base response rate comes later,
+    from the totals over all partitions)."""
+    clusterer = pipeline.named_steps["cluster"].clusterer_
+    card = _model_card(version, data, options, inputs, chosen, clusterer, elbow_k, names)
+    return replace(
+        card,
+        selection=card.selection + " (K-Means candidates only: --engine dask)",
+        engine=EngineRun(name="dask", sample_rows=len(data.customers), final_fit=final_fit),
+        notes=(
+            *card.notes,
+            f"model selection, scaling, persona naming, population figures and drift deciles on a "
+            f"sample of {len(data.customers):,} of the {data.rows['used']:,} customers",
+            final_fit,
+        ),
+    )
 
 
 def _finish(model, data, chosen, elbow_k, model_dir: Path, progress: Progress) -> TrainingResult:

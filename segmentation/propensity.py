@@ -32,6 +32,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from segmentation import schema
+from segmentation.card import ResponseFigures
 from segmentation.features import derive_features
 
 RESPONSE = "Response"
@@ -322,12 +323,12 @@ def report_section(model: ResponseModel | None) -> list[str]:
     return lines
 
 
-def summary_line(metrics: dict | None) -> str:
+def summary_line(figures: ResponseFigures | None) -> str:
     """The response model's figures in one line (CLI and the bot's model card)."""
-    if not metrics:
+    if figures is None:
         return "Response model: none (the data has no usable Response column)"
     return (
-        f"Response model: {metrics['estimator']}, {FOLDS}-fold CV AUC {metrics['auc']:.3f}, "
-        f"top-decile lift {metrics['top_decile_lift']:.2f}x (base rate "
-        f"{metrics['base_rate']:.1%}, Brier {metrics['brier']:.3f})"
+        f"Response model: {figures.estimator}, {FOLDS}-fold CV AUC {figures.auc:.3f}, "
+        f"top-decile lift {figures.top_decile_lift:.2f}x (base rate "
+        f"{figures.base_rate:.1%}, Brier {figures.brier:.3f})"
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from segmentation.card import Evaluation
 from segmentation.propensity import report_section
 
 
@@ -26,13 +27,12 @@ def write_model_report(
     lines = [
         f"# SmartCart model {model.version}",
         "",
-        f"Trained {card['trained_at']} on `{card['data']['source']}` "
-        f"(sha256 `{card['data']['sha256'][:16]}…`), as of {card['as_of']}.",
+        f"Trained {card.trained_at} on `{card.data.source}` "
+        f"(sha256 `{card.data.sha256[:16]}…`), as of {card.as_of}.",
         "",
         "## Data",
-        f"- rows read {card['rows']['read']}, used {card['rows']['used']}, "
-        f"quarantined {card['rows']['quarantined']}",
-        *[f"- {note}" for note in card["notes"]],
+        f"- rows read {card.rows.read}, used {card.rows.used}, quarantined {card.rows.quarantined}",
+        *[f"- {note}" for note in card.notes],
     ]
     if len(quarantine):
         lines += ["", "Quarantined rows (first 20; all of them in quarantine.csv):", ""]
@@ -48,15 +48,15 @@ def write_model_report(
 
 def _candidate_section(model) -> list[str]:
     card = model.card
-    metrics = card["metrics"]
+    metrics = card.metrics
     lines = [
         "",
         "## Model selection",
-        f"Chosen: **{card['algorithm']}**, k = {card['k']} ({card['selection']}).",
-        f"K-Means elbow knee at k = {card['elbow_k'] or 'n/a (K-Means not evaluated)'}.",
-        f"Silhouette {_number(metrics['silhouette'])}, stability (mean ARI of "
-        f"{card['refits']} refits on 80% subsamples) {_number(metrics['stability_ari'])}, "
-        f"assignment agreement {_percent(metrics['assignment_agreement'])}.",
+        f"Chosen: **{card.algorithm}**, k = {card.k} ({card.selection}).",
+        f"K-Means elbow knee at k = {card.elbow_k or 'n/a (K-Means not evaluated)'}.",
+        f"Silhouette {_number(metrics.silhouette)}, stability (mean ARI of "
+        f"{card.refits} refits on 80% subsamples) {_number(metrics.stability_ari)}, "
+        f"assignment agreement {_percent(metrics.assignment_agreement)}.",
         "",
         "| algorithm | k | inertia | silhouette | Calinski-Harabasz | Davies-Bouldin "
         "| stability | min stability | smallest | noise |",
@@ -69,31 +69,31 @@ def _candidate_section(model) -> list[str]:
             f"| {_number(c['stability_ari'])} | {_number(c['stability_min'])} "
             f"| {_percent(c['smallest_share'])} | {_percent(c['noise_share'])} |"
         )
-    return lines + _evaluation_lines(card.get("evaluation"))
+    return lines + _evaluation_lines(card.evaluation)
 
 
-def _evaluation_lines(evaluation: dict | None) -> list[str]:
+def _evaluation_lines(evaluation: Evaluation | None) -> list[str]:
     """What was done at which size: the sample, the refits, the final fit, what was skipped."""
-    if not evaluation:
+    if evaluation is None:
         return []
     sampled = (
-        f"all {evaluation['rows']:,} customers"
-        if evaluation["sample_rows"] >= evaluation["rows"]
-        else f"a random {evaluation['sample_rows']:,} of the {evaluation['rows']:,} customers"
+        f"all {evaluation.rows:,} customers"
+        if evaluation.sample_rows >= evaluation.rows
+        else f"a random {evaluation.sample_rows:,} of the {evaluation.rows:,} customers"
     )
     lines = [
         "",
         "### What was done at which size",
         "",
         f"- Candidates were fitted and measured on {sampled}; each stability refit on "
-        f"{evaluation['refit_rows']:,} of them ({evaluation['refits']} refits, "
-        f"{evaluation['jobs']} worker process(es) for Ward's trees).",
-        f"- Final model: {evaluation['final_fit']}.",
+        f"{evaluation.refit_rows:,} of them ({evaluation.refits} refits, "
+        f"{evaluation.jobs} worker process(es) for Ward's trees).",
+        f"- Final model: {evaluation.final_fit}.",
     ]
-    skipped = evaluation["stability_skipped"]
+    skipped = evaluation.stability_skipped
     if skipped:
         lines.append(
-            f"- Stability was measured where the rule needs it ({evaluation['stability_measured']})"
+            f"- Stability was measured where the rule needs it ({evaluation.stability_measured})"
             "; not for the others (n/a above):"
         )
         lines += [f"  - {names}: {reason}" for reason, names in skipped.items()]
@@ -118,11 +118,10 @@ def _persona_section(model) -> list[str]:
             f"| {_percent(s['response_rate'])} | {lift} | {p['Children']:.2f} "
             f"| {p['NumDealsPurchases']:.2f} | {p['NumWebVisitsMonth']:.2f} |"
         )
-    missing = model.card.get("missing_personas") or []
+    missing = model.card.missing_personas
     if missing:
         lines += [
             "",
-            f"Personas without a segment in this model (k={model.card['k']}): "
-            + ", ".join(missing),
+            f"Personas without a segment in this model (k={model.card.k}): " + ", ".join(missing),
         ]
     return lines

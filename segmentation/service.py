@@ -65,8 +65,13 @@ class SegmentService:
         result = train(
             source, self.model_dir, options, **({"progress": progress} if progress else {})
         )
-        scores = score(result.model, result.data.customers)
-        self.store.save_customers(result.data.customers, scores, result.model.version, replace=True)
+        customers = result.data.customers
+        # Scored and stored a chunk at a time: all of a million customers' features and
+        # response inputs at once would double the peak of the whole run.
+        with self.store.customer_writer(result.model.version, replace=True) as writer:
+            for start in range(0, len(customers), DEFAULT_CHUNK_ROWS):
+                part = customers.iloc[start : start + DEFAULT_CHUNK_ROWS]
+                writer.write(part, score(result.model, part))
         publish(result, self.model_dir)
         return result
 

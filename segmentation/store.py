@@ -30,6 +30,7 @@ from segmentation.tables import (  # noqa: F401  (re-exported: the store's table
 )
 
 INSERT_CHUNK = 5000
+SQLITE_CACHE_KIB = 64 * 1024
 ASSIGNMENT_FIELDS = ("persona", "confidence", "model_version", "cluster")
 
 
@@ -171,6 +172,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Bulk writes of customers in any ID order touch pages all over the key's B-tree: with
+    # SQLite's default 2 MB cache they are read back from disk again and again (1M customers:
+    # 6.6 s against 4.0 s with 64 MB).
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 

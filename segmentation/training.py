@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -19,6 +19,15 @@ from threadpoolctl import threadpool_limits
 from segmentation import charts, selection
 from segmentation.artifact import SegmentModel, make_live, save_model
 from segmentation.assignment import segment_pipeline
+from segmentation.card import (
+    DataSource,
+    Evaluation,
+    Metrics,
+    ModelCard,
+    Requested,
+    ResponseFigures,
+    RowCounts,
+)
 from segmentation.features import build_preprocessor, cluster_inputs
 from segmentation.figures import segment_figures
 from segmentation.loading import load_customers
@@ -105,10 +114,15 @@ def train(
     version = new_version()
     fitted = pipeline.named_steps["cluster"].clusterer_
     card = _model_card(version, data, options, inputs, chosen, fitted, elbow_k, names)
-    card["evaluation"] = {**outcome.summary(), "final_fit": fitted.method_}
-    card["base_response_rate"] = None if response is None else float(response.mean())
-    card["response_model"] = None if response_model is None else dict(response_model.metrics)
-    card["notes"] = [*card["notes"], *([response_note] if response_note else [])]
+    card = replace(
+        card,
+        notes=(*card.notes, *([response_note] if response_note else [])),
+        evaluation=Evaluation(**outcome.summary(), final_fit=fitted.method_),
+        base_response_rate=None if response is None else float(response.mean()),
+        response_model=None
+        if response_model is None
+        else ResponseFigures(**response_model.metrics),
+    )
     model = SegmentModel(
         version=version,
         pipeline=pipeline,
@@ -140,40 +154,41 @@ def publish(result: TrainingResult, model_dir: Path) -> None:
     make_live(model_dir, result.model.version)
 
 
-def _model_card(version, data, options, inputs, chosen, clusterer, elbow_k, names) -> dict:
+def _model_card(version, data, options, inputs, chosen, clusterer, elbow_k, names) -> ModelCard:
+    """The card both engines start from (each adds what it alone knows)."""
     metrics = chosen.as_dict()
-    return {
-        "model_version": version,
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data": {"source": data.source, "sha256": data.sha256, "dialect": data.dialect},
-        "rows": data.rows,
-        "as_of": data.as_of.isoformat(),
-        "notes": data.notes,
-        "algorithm": chosen.algorithm,
-        "k": int(clusterer.n_clusters_),
-        "requested": {"algorithm": options.algorithm, "k": options.k},
-        "selection": _selection_reason(chosen, options),
-        "elbow_k": None if elbow_k is None else int(elbow_k),
-        "refits": options.refits,
-        "inputs": inputs,
-        "metrics": {
-            "silhouette": metrics["silhouette"],
-            "calinski_harabasz": metrics["calinski_harabasz"],
-            "davies_bouldin": metrics["davies_bouldin"],
-            "stability_ari": metrics["stability_ari"],
-            "stability_min": metrics["stability_min"],
-            "assignment_agreement": round(float(clusterer.assignment_agreement_), 4),
-        },
-        "personas": {int(n.cluster): n.persona for n in names},
-        "missing_personas": missing_personas(names),
-        "library_versions": {
+    return ModelCard(
+        model_version=version,
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        data=DataSource(data.source, data.sha256, data.dialect),
+        rows=RowCounts(**data.rows),
+        as_of=data.as_of,
+        notes=tuple(data.notes),
+        algorithm=chosen.algorithm,
+        k=int(clusterer.n_clusters_),
+        requested=Requested(options.algorithm, options.k),
+        selection=_selection_reason(chosen, options),
+        elbow_k=None if elbow_k is None else int(elbow_k),
+        refits=options.refits,
+        inputs=tuple(inputs),
+        metrics=Metrics(
+            silhouette=metrics["silhouette"],
+            calinski_harabasz=metrics["calinski_harabasz"],
+            davies_bouldin=metrics["davies_bouldin"],
+            stability_ari=metrics["stability_ari"],
+            stability_min=metrics["stability_min"],
+            assignment_agreement=round(float(clusterer.assignment_agreement_), 4),
+        ),
+        personas={int(n.cluster): n.persona for n in names},
+        missing_personas=tuple(missing_personas(names)),
+        library_versions={
             "python": platform.python_version(),
             "scikit-learn": sklearn.__version__,
             "pandas": pd.__version__,
             "numpy": np.__version__,
             "joblib": joblib.__version__,
         },
-    }
+    )
 
 
 def _selection_reason(chosen: selection.Candidate, options: TrainingOptions) -> str:

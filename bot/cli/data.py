@@ -96,7 +96,7 @@ def templates() -> None:
 @friendly_errors
 def check_templates_command() -> None:
     """Check every template; prints one `file:line: problem` per line, exits 1 if any."""
-    from bot.digest.runner import digest_samples
+    from bot.digest.message import digest_samples
     from segmentation.playbooks import check_templates
     from segmentation.templating import Templates
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -105,22 +106,20 @@ def train_on_dask(source: str, options, scheduler: str | None, config):
 
 def train_summary(model) -> dict:
     """The JSON contract of `train --json` (scripts depend on these keys)."""
-    metrics = model.card["metrics"]
+    card = model.card
+    metrics = card.metrics
     return {
         "model_version": model.version,
-        "algorithm": model.card["algorithm"],
-        "k": model.card["k"],
+        "algorithm": card.algorithm,
+        "k": card.k,
         "metrics": {
-            key: metrics[key]
-            for key in (
-                "silhouette",
-                "calinski_harabasz",
-                "davies_bouldin",
-                "stability_ari",
-                "assignment_agreement",
-            )
+            "silhouette": metrics.silhouette,
+            "calinski_harabasz": metrics.calinski_harabasz,
+            "davies_bouldin": metrics.davies_bouldin,
+            "stability_ari": metrics.stability_ari,
+            "assignment_agreement": metrics.assignment_agreement,
         },
-        "rows": model.card["rows"],
+        "rows": asdict(card.rows),
         "segments": [
             {
                 "persona": s["persona"],
@@ -136,26 +135,25 @@ def train_summary(model) -> dict:
             for s in model.segments
         ],
         "candidates": model.candidates,
-        "response_model": model.card.get("response_model"),
+        "response_model": None if card.response_model is None else asdict(card.response_model),
     }
 
 
 def print_training(result) -> None:
     card = result.model.card
-    metrics = card["metrics"]
+    metrics = card.metrics
     click.echo(
-        f"Model {result.model.version} is live: {card['algorithm']}, k={card['k']} "
-        f"({card['selection']})"
+        f"Model {result.model.version} is live: {card.algorithm}, k={card.k} ({card.selection})"
     )
-    rows = card["rows"]
-    click.echo(f"Rows: {rows['read']} read, {rows['used']} used, {rows['quarantined']} quarantined")
-    for note in card["notes"]:
+    rows = card.rows
+    click.echo(f"Rows: {rows.read} read, {rows.used} used, {rows.quarantined} quarantined")
+    for note in card.notes:
         click.echo(f"Note: {note}")
     click.echo(
-        f"Silhouette {metrics['silhouette']}, stability {metrics['stability_ari']}, "
-        f"assignment agreement {metrics['assignment_agreement']:.1%}"
+        f"Silhouette {metrics.silhouette}, stability {metrics.stability_ari}, "
+        f"assignment agreement {metrics.assignment_agreement:.1%}"
     )
-    click.echo(response_summary_line(card.get("response_model")))
+    click.echo(response_summary_line(card.response_model))
     print_segments(result.model.segments)
     click.echo(f"Report: {result.report}")
     for name, path in result.charts.items():
@@ -265,17 +263,14 @@ def model(as_json) -> None:
     """Show the live model card."""
     card = service().model.card
     if as_json:
-        emit_json(card)
+        emit_json(card.as_dict())
         return
-    metrics = card["metrics"]
-    click.echo(f"Model {card['model_version']} trained {card['trained_at']}")
-    click.echo(
-        f"Data: {card['data']['source']} (sha256 {card['data']['sha256'][:12]}…), as of {card['as_of']}"
-    )
-    click.echo(f"Rows: {card['rows']}")
-    click.echo(f"Algorithm: {card['algorithm']}, k={card['k']} ({card['selection']})")
-    click.echo("Metrics: " + ", ".join(f"{k} {v}" for k, v in metrics.items()))
-    click.echo(response_summary_line(card.get("response_model")))
-    click.echo("Personas: " + ", ".join(f"{c}={p}" for c, p in card["personas"].items()))
-    if card.get("missing_personas"):
-        click.echo("Missing personas: " + ", ".join(card["missing_personas"]))
+    click.echo(f"Model {card.model_version} trained {card.trained_at}")
+    click.echo(f"Data: {card.data.source} (sha256 {card.data.sha256[:12]}…), as of {card.as_of}")
+    click.echo(f"Rows: {asdict(card.rows)}")
+    click.echo(f"Algorithm: {card.algorithm}, k={card.k} ({card.selection})")
+    click.echo("Metrics: " + ", ".join(f"{k} {v}" for k, v in asdict(card.metrics).items()))
+    click.echo(response_summary_line(card.response_model))
+    click.echo("Personas: " + ", ".join(f"{c}={p}" for c, p in card.personas.items()))
+    if card.missing_personas:
+        click.echo("Missing personas: " + ", ".join(card.missing_personas))

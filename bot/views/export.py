@@ -21,6 +21,7 @@ from bot.answers import (
     truncate,
 )
 from bot.context import BotContext
+from bot.views.export_options import parse_confidence
 from bot.views.playbook import find_persona
 from segmentation.audiences import FORMAT_TITLES, FORMATS, PLATFORM_FORMATS, ExportOptions
 from segmentation.campaigns import Campaign, CampaignError, Targeting
@@ -120,17 +121,13 @@ def known_format(value: str) -> str:
 
 
 def confidence_value(value: str) -> float:
-    text = value.strip()
     try:
-        number = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+        return parse_confidence(value, bare_percent=False)
     except ValueError:
-        number = -1.0
-    if not 0 <= number <= 1:
         raise UserError(
             f"`min-confidence` takes a number from 0 to 1 (or a percentage), not `{shown(value)}`. "
             f"{EXAMPLE}"
-        )
-    return number
+        ) from None
 
 
 def shown(text: str, limit: int = 40) -> str:

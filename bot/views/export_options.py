@@ -25,8 +25,9 @@ class FormOptions:
         return [f"format={self.format}", *confidence]
 
 
-def parse_confidence(text: str) -> float:
-    """`0.6`, `60%` or `60` -> 0.6; ValueError with a message naming the problem otherwise."""
+def parse_confidence(text: str, bare_percent: bool = True) -> float:
+    """`0.6` or `60%` -> 0.6 (and, with `bare_percent` as the form allows, `60`); ValueError
+    with a message naming the problem otherwise. The export command and form both parse here."""
     raw = text.strip()
     percent = raw.endswith("%")
     try:
@@ -35,7 +36,7 @@ def parse_confidence(text: str) -> float:
         raise ValueError("the minimum confidence is a number like 0.6 or 60%") from None
     if not math.isfinite(value):
         raise ValueError("the minimum confidence is a number like 0.6 or 60%")
-    if percent or value > 1:
+    if percent or (bare_percent and value > 1):
         value /= 100
     if not 0 <= value <= 1:
         raise ValueError("the minimum confidence is between 0 and 1 (or 0% and 100%)")

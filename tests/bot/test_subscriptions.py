@@ -13,8 +13,8 @@ from bot.context import BotContext, context_factory
 from bot.digest.scheduler import run_subscribed_digests
 from bot.digest.subscriptions import stored_subscriptions
 from bot.settings import Settings, load_settings
-from tests.bot.digest.test_runner import BERLIN, MONDAY, Clock
 from tests.slack_client import SlackBot
+from tests.support.digest_runs import BERLIN, MONDAY, Clock
 
 ADMIN = "U0ADMIN"
 

@@ -155,12 +155,12 @@ def test_dask_training_names_the_same_personas_with_the_same_sizes(
     assert dask_sizes.keys() == sizes.keys()
     for persona, size in sizes.items():
         assert abs(dask_sizes[persona] - size) <= 0.01 * size, (persona, dask_sizes, sizes)
-    assert sum(dask_sizes.values()) == local.card["rows"]["used"]
-    assert on_dask.card["rows"] == local.card["rows"]
-    assert on_dask.card["data"]["sha256"] == local.card["data"]["sha256"]
-    assert on_dask.card["as_of"] == local.card["as_of"]
-    assert on_dask.card["engine"]["sample_rows"] < local.card["rows"]["used"]
-    assert on_dask.card["metrics"]["assignment_agreement"] > 0.99
+    assert sum(dask_sizes.values()) == local.card.rows.used
+    assert on_dask.card.rows == local.card.rows
+    assert on_dask.card.data.sha256 == local.card.data.sha256
+    assert on_dask.card.as_of == local.card.as_of
+    assert on_dask.card.engine.sample_rows < local.card.rows.used
+    assert on_dask.card.metrics.assignment_agreement > 0.99
     # the artifact scores without Dask: its clusterer is scikit-learn's
     assert type(on_dask.clusterer.model_).__module__.startswith("sklearn.")
 
@@ -254,3 +254,25 @@ def test_without_dask_installed_the_engine_says_how_to_get_it(dataset, tmp_path,
     assert result.exit_code != 0 and "Traceback" not in result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and "pip install 'smartcart-segments[dask]'" in errors[0]
+
+
+def test_thousands_of_ids_repeated_across_files_are_quarantined_on_dask(
+    dataset, scheduler, tmp_path, monkeypatch
+):
+    """Every ID of the second file repeats the first's: the mapping of repeats is big, so it
+    travels to the tasks as scattered data (passed as a keyword it became a task named
+    'repeats', and the next such run on the cluster failed on the scheduler)."""
+    train_locally(tmp_path, monkeypatch, dataset)
+    customers = generate_customers(12_000, seed=3)
+    customers["Dt_Customer"] = pd.to_datetime(customers["Dt_Customer"], format="%d-%m-%Y")
+    folder = tmp_path / "twice"
+    folder.mkdir()
+    customers.to_parquet(folder / "a.parquet", index=False)
+    customers.to_parquet(folder / "b.parquet", index=False)
+    for out in ("first", "second"):
+        args = ["score", "--engine", "dask", "--scheduler", scheduler, "--data", str(folder)]
+        scored = cli(tmp_path, monkeypatch, *args, "--out", out, "--json")
+        assert scored.exit_code == 0, scored.output
+        rows = json.loads(scored.stdout)["rows"]
+        assert rows["read"] == 24_000 and rows["used"] <= 12_000
+        assert rows["quarantined"] == 24_000 - rows["used"] >= 12_000

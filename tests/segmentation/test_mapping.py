@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.settings import load_settings
+from segmentation.card import RowCounts
 from segmentation.errors import DataError
 from segmentation.loading import DataSource, load_customers
 from segmentation.mapping import read_mapping
@@ -124,7 +125,7 @@ def test_real_data_renamed_trains_to_the_same_personas_and_sizes(
     crm = crm_export(REAL_DATA, tmp_path / "crm.csv")
     mapped = train(DataSource(str(crm), mapping=mapping_file), tmp_path / "mapped", QUICK)
     assert sizes(mapped) == original_sizes
-    assert mapped.model.card["rows"] == {"read": 2240, "used": 2236, "quarantined": 4}
+    assert mapped.model.card.rows == RowCounts(read=2240, used=2236, quarantined=4)
     reasons = " ".join(mapped.data.quarantine["reason"])
     assert "birth_year: 1893" in reasons and "household_income: 666666" in reasons
 
@@ -143,7 +144,7 @@ def test_real_data_as_excel_saves_it_trains_to_the_same_result(tmp_path, kind, o
         path.write_bytes(text.encode("utf-16"))
     result = train(path, tmp_path / "models", QUICK)
     assert sizes(result) == original_sizes
-    assert result.model.card["rows"] == {"read": 2240, "used": 2236, "quarantined": 4}
+    assert result.model.card.rows == RowCounts(read=2240, used=2236, quarantined=4)
 
 
 def test_match_is_case_and_separator_insensitive_then_close():

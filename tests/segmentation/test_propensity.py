@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
@@ -53,13 +54,13 @@ def real_full(tmp_path_factory):
 
 @needs_real_data
 def test_cross_validated_quality_on_the_real_data(real_full):
-    figures = real_full.model.card["response_model"]
-    assert set(figures) == RESPONSE_KEYS
-    assert figures["auc"] >= 0.88
-    assert figures["top_decile_lift"] >= 4.0
-    assert figures["base_rate"] == pytest.approx(0.149, abs=0.002)
-    assert 0 < figures["brier"] < figures["base_rate"] * (1 - figures["base_rate"])
-    assert figures["estimator"] in real_full.model.response.candidate_auc
+    figures = real_full.model.card.response_model
+    assert set(asdict(figures)) == RESPONSE_KEYS
+    assert figures.auc >= 0.88
+    assert figures.top_decile_lift >= 4.0
+    assert figures.base_rate == pytest.approx(0.149, abs=0.002)
+    assert 0 < figures.brier < figures.base_rate * (1 - figures.base_rate)
+    assert figures.estimator in real_full.model.response.candidate_auc
 
 
 @needs_real_data
@@ -120,8 +121,8 @@ def test_no_response_column_means_no_response_model_with_a_note(tmp_path):
     data = tmp_path / "no-response.csv"
     write_customers(frame, data)
     result = train(data, tmp_path / "models", QUICK)
-    assert result.model.response is None and result.model.card["response_model"] is None
-    assert any("no response model" in note for note in result.model.card["notes"])
+    assert result.model.response is None and result.model.card.response_model is None
+    assert any("no response model" in note for note in result.model.card.notes)
     scores = score(result.model, result.data.customers)
     assert "propensity" not in scores.columns
     assert segment_expectations(scores) == {}

@@ -123,12 +123,12 @@ def test_final_kmeans_from_the_sample_centroids_matches_a_full_fit(monkeypatch):
 def test_report_and_card_say_what_was_done_at_which_size(generated_file, tmp_path, monkeypatch):
     monkeypatch.setattr(candidates, "EVALUATION_ROWS", 1000)
     result = train(generated_file, tmp_path, TrainingOptions(refits=3))
-    evaluation = result.model.card["evaluation"]
-    assert evaluation["sample_rows"] == 1000 < evaluation["rows"]
-    assert evaluation["final_fit"].startswith(f"K-Means on all {evaluation['rows']:,} rows")
+    evaluation = result.model.card.evaluation
+    assert evaluation.sample_rows == 1000 < evaluation.rows
+    assert evaluation.final_fit.startswith(f"K-Means on all {evaluation.rows:,} rows")
     text = result.report.read_text()
     assert "### What was done at which size" in text
-    assert f"a random 1,000 of the {evaluation['rows']:,} customers" in text
+    assert f"a random 1,000 of the {evaluation.rows:,} customers" in text
     assert "the rule only compares candidates at k=4" in text
 
 
@@ -136,8 +136,8 @@ def test_report_and_card_say_what_was_done_at_which_size(generated_file, tmp_pat
 def test_agglomerative_k4_is_the_studys_ward_on_every_real_customer(tmp_path):
     result = train(REAL_DATA, tmp_path, TrainingOptions(algorithm="agglomerative", k=4, refits=3))
     card = result.model.card
-    assert (card["algorithm"], card["k"]) == ("agglomerative", 4)
-    assert card["evaluation"]["final_fit"] == "exact Ward on all 2,236 rows"
+    assert (card.algorithm, card.k) == ("agglomerative", 4)
+    assert card.evaluation.final_fit == "exact Ward on all 2,236 rows"
     pipeline = result.model.pipeline
     features = pipeline.named_steps["features"].transform(result.data.customers)
     X = pipeline.named_steps["cluster"].scaling_.transform(features)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from bot.cli import main
+from segmentation import bulk
 from segmentation.artifact import SegmentModel
 from segmentation.chunks import iter_customer_chunks
 from segmentation.errors import DataError
@@ -122,7 +123,11 @@ def store_assignments(store: Store) -> pd.DataFrame:
     return frame.set_index("customer_id").sort_index()
 
 
-def test_bulk_written_customers_read_back_as_validated(trained, clean_parquet, database_url):
+@pytest.mark.parametrize("insert_slice", [bulk.INSERT_SLICE, 97])
+def test_bulk_written_customers_read_back_as_validated(
+    trained, clean_parquet, database_url, monkeypatch, insert_slice
+):
+    monkeypatch.setattr(bulk, "INSERT_SLICE", insert_slice)  # 97: chunks written in slices
     model = trained.model
     whole, _ = one_piece(model, clean_parquet)
     store = Store(database_url)

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from segmentation import selection
 from segmentation.artifact import live_version, load_live_model, load_model, model_path
+from segmentation.card import RowCounts
 from segmentation.errors import DataError, ModelError
 from segmentation.scoring import explain, score
 from segmentation.training import TrainingOptions, publish, train
@@ -59,10 +60,10 @@ def test_real_data_premium_figures_and_quality(real_model):
     assert premium["revenue_share"] >= 0.40
     assert premium["share"] <= 0.25
     assert premium["lift"] >= 2.0
-    metrics = real_model.model.card["metrics"]
-    assert metrics["stability_ari"] >= 0.9
-    assert metrics["assignment_agreement"] >= 0.98
-    assert real_model.model.card["rows"] == {"read": 2240, "used": 2236, "quarantined": 4}
+    metrics = real_model.model.card.metrics
+    assert metrics.stability_ari >= 0.9
+    assert metrics.assignment_agreement >= 0.98
+    assert real_model.model.card.rows == RowCounts(read=2240, used=2236, quarantined=4)
 
 
 @needs_real_data
@@ -98,7 +99,7 @@ def test_report_and_charts_are_written(real_model):
 def test_other_exports_give_the_same_segments(real_model, tmp_path, sep, date_format):
     exported = export_as(REAL_DATA, tmp_path / "export.csv", sep, date_format, crlf=True)
     again = train(exported, tmp_path / "models", TrainingOptions(algorithm="kmeans"))
-    assert real_model.model.card["algorithm"] == "kmeans"
+    assert real_model.model.card.algorithm == "kmeans"
     before = {s["persona"]: s["size"] for s in real_model.model.segments}
     after = {s["persona"]: s["size"] for s in again.model.segments}
     assert before == after
@@ -107,8 +108,8 @@ def test_other_exports_give_the_same_segments(real_model, tmp_path, sep, date_fo
 @pytest.mark.skipif(not STUDY_DATA.exists(), reason="reference data not present")
 def test_study_layout_trains_with_a_note(tmp_path):
     result = train(STUDY_DATA, tmp_path, TrainingOptions(algorithm="kmeans", refits=5))
-    assert "AcceptedCampaigns" not in result.model.card["inputs"]
-    assert any("campaign acceptances are left out" in n for n in result.model.card["notes"])
+    assert "AcceptedCampaigns" not in result.model.card.inputs
+    assert any("campaign acceptances are left out" in n for n in result.model.card.notes)
     assert {s["persona"] for s in result.model.segments} == {
         "premium",
         "family_budget",
@@ -133,7 +134,7 @@ def test_retraining_keeps_the_names(generated_file, tmp_path):
 def test_fewer_clusters_leave_personas_visibly_missing(generated_file, tmp_path):
     result = train(generated_file, tmp_path, TrainingOptions(algorithm="kmeans", k=3, refits=3))
     assert len(result.model.segments) == 3
-    assert len(result.model.card["missing_personas"]) == 1
+    assert len(result.model.card.missing_personas) == 1
     assert "Personas without a segment" in result.report.read_text()
 
 
@@ -143,13 +144,13 @@ def test_more_clusters_are_numbered_under_their_best_persona(generated_file, tmp
     assert len(names) == 6 and len(set(names)) == 6
     assert sum(not s["primary"] for s in result.model.segments) == 2
     assert all(s["name"].endswith(")") for s in result.model.segments if not s["primary"])
-    assert result.model.card["missing_personas"] == []
+    assert result.model.card.missing_personas == ()
 
 
 def test_agglomerative_gets_an_assigner_with_reported_agreement(generated_file, tmp_path):
     result = train(generated_file, tmp_path, TrainingOptions(algorithm="agglomerative", refits=3))
-    assert result.model.card["algorithm"] == "agglomerative"
-    assert result.model.card["metrics"]["assignment_agreement"] >= 0.9
+    assert result.model.card.algorithm == "agglomerative"
+    assert result.model.card.metrics.assignment_agreement >= 0.9
     scored = score(result.model, result.data.customers)
     assert np.mean(scored["cluster"].to_numpy() == result.labels) >= 0.9
 
@@ -158,7 +159,7 @@ def test_k_auto_takes_the_elbow_knee(generated_file, tmp_path):
     result = train(
         generated_file, tmp_path, TrainingOptions(algorithm="kmeans", k="auto", refits=2)
     )
-    assert result.model.card["k"] == result.model.card["elbow_k"]
+    assert result.model.card.k == result.model.card.elbow_k
 
 
 def test_knee_of_a_curve():

@@ -56,7 +56,7 @@ def engine_home(services: BotServices, ctx: Any, user_id: str) -> dict:
     service = ctx.service
     figures = service.figures()
     card = service.model.card
-    model = ModelFacts(card["model_version"], trained_when(card["trained_at"]), figures.customers)
+    model = ModelFacts(card.model_version, trained_when(card.trained_at), figures.customers)
     present = {s["persona"] for s in figures.segments}
     changes = {p: service.change_since_last_digest(p) for p in present}
     schedules = digest_schedules(services.settings, service.store)

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.digest.ledger import POSTED
-from tests.bot.digest.test_runner import CHANNEL, PNG_SIGNATURE, SQLITE_ONLY, posts
+from tests.support.digest_runs import CHANNEL, PNG_SIGNATURE, SQLITE_ONLY, posts
 
 
 @SQLITE_ONLY

@@ -60,6 +60,141 @@ def test_train_json_contract_and_model_card(generated_file, tmp_path, monkeypatc
     assert json.loads(card.stdout)["model_version"] == payload["model_version"]
 
 
+def key_order(value: object) -> object:
+    """The keys of every object, in order, at every level (a list by its first element)."""
+    if isinstance(value, dict):
+        return [(key, key_order(item)) for key, item in value.items()]
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return [key_order(value[0])]
+    return None
+
+
+def keys(*names: str) -> list:
+    return [(name, None) for name in names]
+
+
+PROFILE = keys(
+    "Income",
+    "TotalSpending",
+    "TotalPurchases",
+    "Children",
+    "FamilySize",
+    "LivingWithPartner",
+    "EducationLevel",
+    "Age",
+    "Tenure",
+    "Recency",
+    "AcceptedCampaigns",
+    "NumWebVisitsMonth",
+    "NumDealsPurchases",
+    "DealShare",
+    "NumWebPurchases",
+    "NumCatalogPurchases",
+    "NumStorePurchases",
+    "MntWines",
+    "MntFruits",
+    "MntMeatProducts",
+    "MntFishProducts",
+    "MntSweetProducts",
+    "MntGoldProds",
+)
+# `train --json` as README documents it, key by key in the order printed before the typed card.
+TRAIN_JSON_KEYS = [
+    *keys("model_version", "algorithm", "k"),
+    (
+        "metrics",
+        keys(
+            "silhouette",
+            "calinski_harabasz",
+            "davies_bouldin",
+            "stability_ari",
+            "assignment_agreement",
+        ),
+    ),
+    ("rows", keys("read", "used", "quarantined")),
+    (
+        "segments",
+        [
+            [
+                *keys("persona", "name", "size", "share", "revenue_share", "response_rate"),
+                ("profile", PROFILE),
+            ]
+        ],
+    ),
+    (
+        "candidates",
+        [
+            keys(
+                "algorithm",
+                "k",
+                "inertia",
+                "silhouette",
+                "calinski_harabasz",
+                "davies_bouldin",
+                "stability_ari",
+                "stability_min",
+                "smallest_share",
+                "noise_share",
+                "eps",
+            )
+        ],
+    ),
+    ("response_model", keys("auc", "top_decile_lift", "base_rate", "brier", "estimator")),
+]
+# `model --json` (the whole card) of a local training, in the order printed before it was typed.
+MODEL_JSON_KEYS = [
+    "model_version",
+    "trained_at",
+    "data",
+    "rows",
+    "as_of",
+    "notes",
+    "algorithm",
+    "k",
+    "requested",
+    "selection",
+    "elbow_k",
+    "refits",
+    "inputs",
+    "metrics",
+    "personas",
+    "missing_personas",
+    "library_versions",
+    "evaluation",
+    "base_response_rate",
+    "response_model",
+]
+
+
+def test_train_and_model_json_keys_are_unchanged(generated_file, tmp_path, monkeypatch):
+    quick = ("--algorithm", "kmeans", "--refits", "2", "--json")
+    trained = cli(tmp_path, monkeypatch, "train", "--data", str(generated_file), *quick)
+    assert trained.exit_code == 0, trained.output
+    assert key_order(json.loads(trained.stdout)) == TRAIN_JSON_KEYS
+    card = json.loads(cli(tmp_path, monkeypatch, "model", "--json").stdout)
+    assert list(card) == MODEL_JSON_KEYS
+    assert [key for key, _ in key_order(card["evaluation"])] == [
+        "rows",
+        "sample_rows",
+        "refit_rows",
+        "refits",
+        "jobs",
+        "stability_measured",
+        "stability_skipped",
+        "final_fit",
+    ]
+    assert list(card["data"]) == ["source", "sha256", "dialect"]
+    assert list(card["requested"]) == ["algorithm", "k"]
+    assert list(card["metrics"]) == [
+        "silhouette",
+        "calinski_harabasz",
+        "davies_bouldin",
+        "stability_ari",
+        "stability_min",
+        "assignment_agreement",
+    ]
+
+
 def test_cli_bad_file_one_line_and_live_model_kept(generated_file, tmp_path, monkeypatch):
     ok = train_quickly(tmp_path, monkeypatch, generated_file)
     assert ok.exit_code == 0, ok.output

@@ -139,6 +139,6 @@ def test_customer_and_summary_show_the_likelihood_to_respond(segment_bot: SlackB
 
 
 def test_model_card_shows_the_response_model(segment_bot: SlackBot, trained):
-    figures = trained.model.card["response_model"]
+    figures = trained.model.card.response_model
     text = all_text(segment_bot.ask("model"))
-    assert f"Response model: {figures['estimator']}, 5-fold CV AUC {figures['auc']:.3f}" in text
+    assert f"Response model: {figures.estimator}, 5-fold CV AUC {figures.auc:.3f}" in text
