@@ -4,6 +4,10 @@ The built-in Jinja templates are edited in `templates/` at the top of the reposi
 inside the distribution as the package `smartcart_templates` (package data), so an installed
 wheel finds them with importlib.resources from any directory. pyproject's `packages.find`
 cannot add a package whose folder has another name, hence this file.
+
+The Alembic environments (`segmentation/migrations`, `bot/migrations`) are packages, their
+`versions/` folders too, so `find_packages` ships env.py and every revision script in the wheel
+(tests/test_packaging.py upgrades a database from an installed wheel).
 """
 
 from setuptools import find_namespace_packages, find_packages, setup

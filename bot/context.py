@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from bot.access import may_see_customers, write_audit
 from bot.answers import Answer, Request, UserError
+from bot.migrations import open_store
 from bot.settings import Settings
 from segmentation.contacts import Contacts
 from segmentation.service import SegmentService
-from segmentation.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +34,7 @@ class BotContext:
 
 
 def build_context(settings: Settings) -> BotContext:
-    store = Store(settings.SMARTCART_DATABASE_URL)
-    store.migrate()
+    store = open_store(settings.SMARTCART_DATABASE_URL)
     return BotContext(SegmentService(settings.SMARTCART_MODEL_DIR, store), settings)
 
 

@@ -1,7 +1,7 @@
 """Exactly one scheduler across workers and replicas: a lease row in the store's database.
 
-A lease is a row of `leases` (segmentation/store.py, migration "leases"): a name, the holder's id
-and an expiry in Unix seconds. `Lease.try_hold()` takes or renews it with one atomic conditional
+A lease is a row of `leases` (below; made by the bot's revision 0003_leases): a name, the
+holder's id and an expiry in Unix seconds. `Lease.try_hold()` takes or renews it with one atomic conditional
 statement, so it works the same on SQLite and PostgreSQL:
 
 - `UPDATE leases SET holder=me, expires_at=now+ttl WHERE name=? AND (holder=me OR expires_at<now)`
@@ -31,9 +31,21 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from segmentation.tables import leases
-
 logger = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+# Who holds a role that exactly one process may have at a time (the scheduler). `expires_at` is
+# Unix time in seconds (0 once released); the holder renews it by heartbeat and anyone may take
+# the row over once it has expired. Created and changed only by the bot's revisions
+# (bot/migrations/).
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("acquired_at", sa.Float, nullable=False),
+)
 
 SCHEDULER_LEASE = "scheduler"
 DEFAULT_LEASE_SECONDS = 30.0

@@ -144,6 +144,9 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("uvicorn").setLevel(min(level, logging.INFO))
+    # Alembic's INFO lines repeat segmentation.migrating's own ("applied …") and call the DDL
+    # non-transactional on SQLite, where the upgrade runs in one transaction: DEBUG only.
+    logging.getLogger("alembic").setLevel(level if level <= logging.DEBUG else logging.WARNING)
     return handler
 
 

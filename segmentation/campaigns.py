@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from segmentation.campaign_tables import campaign_members, campaigns
 from segmentation.errors import SegmentationError
 from segmentation.store import Store, now
+from segmentation.tables import campaign_members, campaigns
 
 TARGET, CONTROL = "target", "control"
 DEFAULT_HOLDOUT = 0.10

@@ -17,9 +17,9 @@ import pandas as pd
 import sqlalchemy as sa
 from scipy.stats import binomtest, norm
 
-from segmentation.campaign_tables import campaign_responses, campaigns
 from segmentation.campaigns import CONTROL, TARGET, Campaign, CampaignError, campaign_groups
 from segmentation.store import Store, now
+from segmentation.tables import campaign_responses, campaigns
 
 METHOD = (
     "pooled two-proportion z-test (two-sided); 95% Newcombe hybrid score interval "

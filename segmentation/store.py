@@ -1,7 +1,8 @@
 """The SQL store (SQLAlchemy): customers as loaded, their current segment, and an audit trail.
 
-SQLite by default, PostgreSQL in production; the schema is created and upgraded by versioned
-migrations (`MIGRATIONS`), each applied once, in order, in its own transaction.
+SQLite by default, PostgreSQL in production; the tables (segmentation/tables.py) are created and
+upgraded by the engine's Alembic revisions (segmentation/migrations/), under a lock, by
+`Store.migrate()`: on first use, or by `smartcart db upgrade` as a release step.
 """
 
 from __future__ import annotations
@@ -17,19 +18,15 @@ from sqlalchemy.engine import Engine
 
 from segmentation import schema
 from segmentation.bulk import CustomerWriter
+from segmentation.migrating import Status
+from segmentation.migrations import ENGINE
 from segmentation.tables import (  # noqa: F401  (re-exported: the store's tables)
-    MIGRATIONS,
     assignments,
     audit_log,
     customers,
-    digest_events,
-    digest_runs,
-    digest_subscriptions,
     history_members,
     history_segments,
     history_snapshots,
-    metadata,
-    schema_versions,
 )
 
 INSERT_CHUNK = 5000
@@ -55,30 +52,13 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
 
-    def migrate(self) -> list[int]:
-        """Apply every migration not yet applied; returns the versions applied now."""
-        applied_now = []
-        with self.engine.begin() as connection:
-            metadata.create_all(connection, tables=[schema_versions])
-        for version, name, migration in MIGRATIONS:
-            with self.engine.begin() as connection:
-                done = connection.execute(
-                    sa.select(schema_versions.c.version).where(schema_versions.c.version == version)
-                ).first()
-                if done:
-                    continue
-                migration(connection)
-                connection.execute(
-                    schema_versions.insert().values(version=version, name=name, applied_at=now())
-                )
-                applied_now.append(version)
-        return applied_now
+    def migrate(self) -> list[str]:
+        """Create or upgrade the engine's tables, under a lock; the revisions applied now."""
+        return [revision.id for revision in ENGINE.upgrade(self.engine).applied]
 
-    def schema_version(self) -> int:
-        with self.engine.connect() as connection:
-            return (
-                connection.execute(sa.select(sa.func.max(schema_versions.c.version))).scalar() or 0
-            )
+    def schema_status(self) -> Status:
+        """The engine's revision in this database and whether it is up to date."""
+        return ENGINE.status(self.engine)
 
     @contextmanager
     def customer_writer(self, model_version: str, replace: bool) -> Iterator[CustomerWriter]:

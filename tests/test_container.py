@@ -72,4 +72,8 @@ def test_compose_runs_the_bot_one_scheduler_and_postgres() -> None:
     assert services[:3] == ["db", "bot", "scheduler"]
     assert 'command: ["smartcart", "serve", "--no-scheduler"' in text
     assert 'command: ["smartcart", "scheduler"]' in text
+    # the release step first: `db upgrade`, then the bot and the scheduler
+    assert 'command: ["smartcart", "db", "upgrade"]' in text
+    assert text.count("depends_on: *after-migrate") == 1  # the scheduler; the bot defines it
+    assert "service_completed_successfully" in text.split("\n  migrate:\n")[0]
     assert "postgresql+psycopg://" in text and "image: postgres:16.4" in text

@@ -169,6 +169,41 @@ def test_an_override_folder_still_falls_back_to_the_packaged_templates(
     assert code == 0 and text.startswith("# Family Budget Shoppers"), text
 
 
+def test_the_installed_cli_upgrades_a_database_with_the_packaged_revisions(
+    installed: Path, tmp_path: Path, outside: dict[str, str]
+) -> None:
+    env = {**outside, "SMARTCART_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}
+    where = run(
+        [
+            str(installed / "python"),
+            "-c",
+            "from bot.migrations import ENVIRONMENTS; "
+            "print('\\n'.join(e.scripts.dir for e in ENVIRONMENTS))",
+        ],
+        cwd=tmp_path,
+        env=env,
+    )
+    assert where.returncode == 0, where.stderr
+    venv = installed.parent.resolve()
+    assert [Path(d).resolve().relative_to(venv).parts[-2:] for d in where.stdout.split()] == [
+        ("segmentation", "migrations"),
+        ("bot", "migrations"),
+    ]
+    upgraded = smartcart(installed, "db", "upgrade", cwd=tmp_path, env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    applied = [line.split()[:3] for line in upgraded.stdout.splitlines()[1:-1]]
+    assert applied == [
+        ["engine:", "applied", "0001_customers"],
+        ["engine:", "applied", "0002_history"],
+        ["engine:", "applied", "0003_campaigns"],
+        ["bot:", "applied", "0001_digest_runs"],
+        ["bot:", "applied", "0002_digest_subscriptions"],
+        ["bot:", "applied", "0003_leases"],
+    ]
+    current = smartcart(installed, "db", "current", cwd=tmp_path, env=env)
+    assert current.returncode == 0 and current.stdout.count("up to date") == 2, current.stdout
+
+
 # ----------------------------------------------------------------------------------------------
 # The container's entry commands and its health check, per mode, from the installed wheel.
 # ----------------------------------------------------------------------------------------------

@@ -57,13 +57,11 @@ def settings():
 
 
 def service(config=None):
+    from bot.migrations import open_store
     from segmentation.service import SegmentService
-    from segmentation.store import Store
 
     config = config or settings()
-    store = Store(config.SMARTCART_DATABASE_URL)
-    store.migrate()
-    return SegmentService(config.SMARTCART_MODEL_DIR, store)
+    return SegmentService(config.SMARTCART_MODEL_DIR, open_store(config.SMARTCART_DATABASE_URL))
 
 
 def data_source(

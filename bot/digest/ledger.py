@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from bot.digest.tables import digest_events, digest_runs
 from segmentation.snapshots import as_utc
-from segmentation.store import Store, digest_events, digest_runs
+from segmentation.store import Store
 
 logger = logging.getLogger(__name__)
 

@@ -37,13 +37,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.digest.ledger import utc_now
 from bot.digest.runner import DigestRunner
-from bot.digest.subscriptions import settings_for
+from bot.digest.subscriptions import settings_for, stored_subscriptions
 from bot.lease import Lease, LeaseKeeper
 from bot.logs import request_scope
 from bot.settings import Settings, SettingsError, require
 from segmentation.loading import DataSource
 from segmentation.service import SegmentService
-from segmentation.subscriptions import stored_subscriptions
 from segmentation.training import TrainingOptions
 
 logger = logging.getLogger(__name__)

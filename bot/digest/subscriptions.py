@@ -1,4 +1,8 @@
-"""Digest subscriptions as the bot runs them: the environment's channel plus stored channels.
+"""Digest subscriptions: which channels get the digest, on which schedule, and how they run.
+
+Stored channels live in `digest_subscriptions` (one row per channel; subscribing again replaces
+the schedule). The deployment's own channel (SMARTCART_DIGEST_CHANNEL) is not stored: it is
+added as a subscription from the environment (`environment_subscription`).
 
 Every subscribed channel gets its own digest run per period (the ledger's claim on (channel,
 period) keeps it to exactly one), from a copy of the settings with that channel's schedule
@@ -10,18 +14,62 @@ catch-up within the grace window, never posted twice. The scheduler runs them
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from bot.digest.tables import digest_runs, digest_subscriptions
 from bot.settings import Settings
 from bot.views.home import DigestSchedule
 from segmentation.periods import period_at
 from segmentation.snapshots import as_utc
-from segmentation.store import Store, digest_runs
-from segmentation.subscriptions import ENVIRONMENT, Subscription, stored_subscriptions
+from segmentation.store import Store
 
 logger = logging.getLogger(__name__)
+
+STORED, ENVIRONMENT = "stored", "environment"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    channel: str
+    cron: str
+    timezone: str
+    source: str = STORED
+    created_by: str | None = None
+
+
+def stored_subscriptions(store: Store) -> list[Subscription]:
+    query = sa.select(digest_subscriptions).order_by(digest_subscriptions.c.created_at)
+    with store.engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return [
+        Subscription(r["channel"], r["cron"], r["timezone"], STORED, r["created_by"]) for r in rows
+    ]
+
+
+def subscribe(store: Store, channel: str, cron: str, timezone: str, user_id: str) -> bool:
+    """Store the channel's schedule; True when it was new, False when it replaced one."""
+    table = digest_subscriptions
+    values = {"cron": cron, "timezone": timezone, "created_by": user_id}
+    with store.engine.begin() as connection:
+        updated = connection.execute(
+            table.update().where(table.c.channel == channel).values(**values)
+        ).rowcount
+        if updated:
+            return False
+        connection.execute(
+            table.insert().values(channel=channel, created_at=datetime.now(UTC), **values)
+        )
+        return True
+
+
+def unsubscribe(store: Store, channel: str) -> bool:
+    """Forget the channel's subscription; False when it had none."""
+    table = digest_subscriptions
+    with store.engine.begin() as connection:
+        return bool(connection.execute(table.delete().where(table.c.channel == channel)).rowcount)
 
 
 def environment_subscription(settings: Settings) -> Subscription | None:

@@ -13,10 +13,15 @@ import re
 from bot.access import audit, is_admin
 from bot.answers import Answer, Request, UserError, context, escape, handles, header, section
 from bot.context import BotContext
-from bot.digest.subscriptions import all_subscriptions, digest_schedules
+from bot.digest.subscriptions import (
+    ENVIRONMENT,
+    all_subscriptions,
+    digest_schedules,
+    subscribe,
+    unsubscribe,
+)
 from bot.settings import validate_crontab
 from bot.views.home import channel_mention, local_time
-from segmentation.subscriptions import ENVIRONMENT, subscribe, unsubscribe
 
 DAYS = {
     "mon": "mon",

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.lease import Lease, LeaseKeeper
+from bot.migrations import open_store
 from segmentation.store import Store
 
 SMARTCART = str(Path(sys.executable).parent / "smartcart")
@@ -22,8 +23,7 @@ SMARTCART = str(Path(sys.executable).parent / "smartcart")
 
 @pytest.fixture
 def store(database_url: str) -> Store:
-    store = Store(database_url)
-    store.migrate()
+    store = open_store(database_url)
     yield store
     store.engine.dispose()
 

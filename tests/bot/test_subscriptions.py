@@ -11,8 +11,8 @@ import pytest
 
 from bot.context import BotContext, context_factory
 from bot.digest.scheduler import run_subscribed_digests
+from bot.digest.subscriptions import stored_subscriptions
 from bot.settings import Settings, load_settings
-from segmentation.subscriptions import stored_subscriptions
 from tests.slack_client import SlackBot
 from tests.support.digest_runs import BERLIN, MONDAY, Clock
 

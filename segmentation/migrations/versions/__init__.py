@@ -1,0 +1,1 @@
+"""The engine's frozen revisions, oldest first (Alembic reads them by file, not by import)."""
