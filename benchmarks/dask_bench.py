@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks.child import run_module
 
 REPO = Path(__file__).resolve().parents[1]
 ROWS = 200_000
@@ -71,15 +72,7 @@ def run(task: str, engine: str, data: str, model_dir: str, out: str) -> dict:
 
 
 def measure(task: str, engine: str, data: Path, model_dir: Path, out: Path) -> dict:
-    command = [sys.executable, "-m", "benchmarks.dask_bench", "run", task, engine]
-    output = subprocess.run(
-        [*command, str(data), str(model_dir), str(out)],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    result = json.loads(output.strip().splitlines()[-1])
+    result = run_module("benchmarks.dask_bench", "run", task, engine, data, model_dir, out)
     print(f"dask bench {task} {engine}: {result}", file=sys.stderr)
     return result
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from benchmarks.child import run_module
 
 REPO = Path(__file__).resolve().parents[1]
 TRAINING_SAMPLE = 5000
@@ -112,9 +113,7 @@ def train_sample(sample: Path, model_dir: Path) -> Path:
 
 
 def in_child(task: str, *args: object) -> dict:
-    command = [sys.executable, "-m", "benchmarks.digest_bench", task, *map(str, args)]
-    output = subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)
-    return json.loads(output.stdout.strip().splitlines()[-1])
+    return run_module("benchmarks.digest_bench", task, *args)
 
 
 def open_engine(model_dir: str, database: str):

@@ -5,7 +5,6 @@ process of its own, and a profile of one ack's CPU in Bolt (benchmarks/run.py's 
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import statistics
@@ -15,6 +14,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from benchmarks.child import run_module
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -112,15 +113,7 @@ def burst(base: str, standin, ids: list[int], round_name: str) -> dict:
         for i, c in enumerate(ids)
     ]
     job = {"url": f"{base}/slack/events", "commands": commands, "concurrent": True}
-    output = subprocess.run(
-        [PYTHON, "-m", "benchmarks.burst_client"],
-        input=json.dumps(job),
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    sent = json.loads(output)
+    sent = run_module("benchmarks.burst_client", job=job)
     if any(s["status"] != 200 for s in sent):
         raise RuntimeError(f"statuses {sorted({s['status'] for s in sent})}")
     answers = []
@@ -167,15 +160,7 @@ def ack_profile(folder: Path, standin) -> dict:
         "database_url": f"sqlite:///{folder / 'bot.db'}",
         "ids": [int(i) for i in generate_customers(2240, seed=5)["ID"].head(100)],
     }
-    output = subprocess.run(
-        [PYTHON, "-m", "benchmarks.ack_profile"],
-        input=json.dumps(job),
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    profile = json.loads(output.strip().splitlines()[-1])
+    profile = run_module("benchmarks.ack_profile", job=job)
     profile["load"] = os.getloadavg()[0]
     print(f"ack profile: {profile}", file=sys.stderr)
     return profile

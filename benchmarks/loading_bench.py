@@ -16,11 +16,12 @@ import os
 import resource
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+from benchmarks.child import run_module
 
 REPO = Path(__file__).resolve().parents[1]
 CHUNK_ROWS = 100_000
@@ -61,15 +62,9 @@ def run_once(path: Path, mode: str, engine_root: Path | None) -> dict:
     env = dict(os.environ)
     if engine_root is not None:
         env["PYTHONPATH"] = str(engine_root)
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.loading_bench", "--measure", str(path), mode],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=engine_root or REPO,
-        env=env,
+    return run_module(
+        "benchmarks.loading_bench", "--measure", path, mode, cwd=engine_root or REPO, env=env
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def baseline_engine(ref: str, folder: Path) -> Path:
@@ -82,6 +77,7 @@ def baseline_engine(ref: str, folder: Path) -> Path:
     subprocess.run(["tar", "-x", "-C", str(root)], input=archive, check=True)
     (root / "benchmarks" / "__init__.py").write_text("")
     (root / "benchmarks" / "loading_bench.py").write_text(Path(__file__).read_text())
+    (root / "benchmarks" / "child.py").write_text((Path(__file__).parent / "child.py").read_text())
     return root
 
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks.child import run_module
 
 REPO = Path(__file__).resolve().parents[1]
 SIZES = (20_000, 1_000_000)
@@ -75,14 +76,7 @@ def bench_propensity(rows: int, runs: int = 1, seed: int = 1) -> dict:
 
 
 def _run(source: str) -> dict:
-    output = subprocess.run(
-        [sys.executable, "-m", "benchmarks.propensity_bench", source],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return run_module("benchmarks.propensity_bench", source)
 
 
 def propensity_section(sizes: tuple[int, ...] = SIZES, runs: int = 1) -> str:

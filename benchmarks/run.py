@@ -8,11 +8,9 @@ measures that section alone and replaces it in BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -43,14 +41,9 @@ def machine() -> dict:
 
 
 def run_once(*args: str) -> dict:
-    output = subprocess.run(
-        [PYTHON, "-m", "benchmarks.once", *args],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    from benchmarks.child import run_module  # run as a script: importable once main() set the path
+
+    return run_module("benchmarks.once", *args)
 
 
 def medians(results: list[dict], keys: tuple[str, ...]) -> dict:

@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.child import run_module
+
 REPO = Path(__file__).resolve().parents[1]
 SIZES = (100_000, 1_000_000, 10_000_000)
 LOOKUP_SIZE = 1_000_000
@@ -107,9 +109,7 @@ def train_model(folder: Path) -> Path:
 
 
 def in_child(*args: object) -> dict:
-    command = [sys.executable, "-m", "benchmarks.scoring_bench", *map(str, args)]
-    output = subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)
-    return json.loads(output.stdout.strip().splitlines()[-1])
+    return run_module("benchmarks.scoring_bench", *args)
 
 
 def child_score(data: str, model_dir: str, database: str) -> dict:
