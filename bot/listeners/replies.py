@@ -57,18 +57,22 @@ def deliver_uploads(client: WebClient, respond: Respond, request: Request, answe
     if not answer.uploads:
         return
     try:
-        channel = upload_channel(client, request, answer)
-        for upload in answer.uploads:
-            client.files_upload_v2(
-                channel=channel,
-                filename=upload.filename,
-                content=upload.content,
-                title=upload.title,
-                initial_comment=upload.initial_comment,
-            )
+        upload_files(client, upload_channel(client, request, answer), answer)
     except (SlackClientError, URLError, OSError) as error:
         logger.warning("uploading files for %s failed: %s", request.user_id, describe(error))
         tell_upload_failed(respond, describe(error))
+
+
+def upload_files(client: WebClient, channel: str, answer: Answer) -> None:
+    """Each of the answer's files to the channel (files_upload_v2); Slack's errors propagate."""
+    for upload in answer.uploads:
+        client.files_upload_v2(
+            channel=channel,
+            filename=upload.filename,
+            content=upload.content,
+            title=upload.title,
+            initial_comment=upload.initial_comment,
+        )
 
 
 def upload_channel(client: WebClient, request: Request, answer: Answer) -> str:

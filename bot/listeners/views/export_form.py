@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.access import may_see_customers
 from bot.answers import Request, escape, section
+from bot.listeners.replies import describe, upload_files
 from bot.requests import BotServices, after_ack, answer_request, services_of
 from bot.views.export_form import EXPORT_FORM_CALLBACK_ID, export_form, read_submission
 
@@ -73,14 +74,7 @@ def export_to_dm(services: BotServices, request: Request, client: WebClient) -> 
         logger.warning("sending an export to %s failed: %s", request.user_id, describe(error))
         return
     try:
-        for upload in answer.uploads:
-            client.files_upload_v2(
-                channel=channel,
-                filename=upload.filename,
-                content=upload.content,
-                title=upload.title,
-                initial_comment=upload.initial_comment,
-            )
+        upload_files(client, channel, answer)
     except (SlackClientError, URLError, OSError) as error:
         reason = describe(error)
         logger.warning("uploading an export for %s failed: %s", request.user_id, reason)
@@ -93,9 +87,3 @@ def tell_upload_failed(client: WebClient, channel: str, reason: str) -> None:
         client.chat_postMessage(channel=channel, text=message, blocks=[section(message)])
     except (SlackClientError, URLError, OSError) as error:
         logger.warning("telling about a failed upload failed too: %s", describe(error))
-
-
-def describe(error: Exception) -> str:
-    if isinstance(error, SlackApiError):
-        return str(error.response.get("error", "error"))
-    return type(error).__name__
