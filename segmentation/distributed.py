@@ -146,7 +146,7 @@ def _ids_of(part: Partition) -> pd.DataFrame:
 
 def repeated_ids(client, parts: list) -> pd.Series:
     """ID -> first partition, for the IDs found in more than one partition (computed on the
-    cluster). Hand it to tasks through `shared(client, ...)`."""
+    cluster)."""
     import dask.dataframe as dd
     from dask import delayed
 
@@ -157,11 +157,14 @@ def repeated_ids(client, parts: list) -> pd.Series:
     return repeated["min"].astype("int64").rename("first_partition")
 
 
-def shared(client, value: object):
-    """`value` placed on every worker once, as a future to pass to `client.map`. Passed as it
-    is, a big keyword argument becomes a task named after the keyword, and the second such map
-    in one session fails on the scheduler ("Error transitioning 'repeats'")."""
-    return client.scatter(value, broadcast=True)
+def drop_repeats(client, parts: list, sources: list[str]) -> list:
+    """The partitions (futures) without the customers whose ID an earlier partition used.
+
+    The mapping of repeats is scattered to the workers: passed to `client.map` as it is, a big
+    keyword argument becomes a task named after the keyword, and the second such map in one
+    session fails on the scheduler ("Error transitioning 'repeats'")."""
+    repeats = client.scatter(repeated_ids(client, parts), broadcast=True)
+    return client.map(without_repeats, parts, repeats=repeats, sources=sources)
 
 
 def without_repeats(part: Partition, repeats: pd.Series, sources: list[str]) -> Partition:
@@ -247,8 +250,7 @@ def score_dataset(
                 for i, (f, s) in enumerate(zip(frames, sources, strict=True))
             ]
         )
-        repeats = shared(client, repeated_ids(client, scored))
-        final = client.map(without_repeats, scored, repeats=repeats, sources=sources)
+        final = drop_repeats(client, scored, sources)
         counts = client.map(_write_part, final, out=staging)
         summaries = client.gather(client.map(summary_of, final))
         rows = row_counts(summaries, str(source))

@@ -24,13 +24,11 @@ from segmentation.card import EngineRun, ModelCard
 from segmentation.distributed import (
     Partition,
     describe,
+    drop_repeats,
     raw_partitions,
-    repeated_ids,
     row_counts,
-    shared,
     summary_of,
     validated_partition,
-    without_repeats,
 )
 from segmentation.features import PROFILE_FEATURES, build_preprocessor, cluster_inputs
 from segmentation.figures import preferred_channel, top_categories
@@ -128,8 +126,7 @@ def _validated_parts(client, frames: list, sources: list[str], source, as_of: da
         again = [i for i, d in enumerate(own) if d != as_of]
         for i, part in zip(again, validate_all(again, as_of), strict=True):
             parts[i] = part
-    repeats = shared(client, repeated_ids(client, parts))
-    return client.map(without_repeats, parts, repeats=repeats, sources=sources), as_of
+    return drop_repeats(client, parts, sources), as_of
 
 
 def _as_of_of(part: Partition) -> date | None:
