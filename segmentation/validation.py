@@ -135,9 +135,9 @@ def _validate(
 
 class SeenIds:
     """IDs of earlier chunks with the line each first appeared on, for finding repeats across
-    chunks: sorted runs of at most MAX_RUN IDs, merged in place of an argsort. An ID takes 8
-    bytes (as uint32 when it is a whole number below 2**32, as most customer numbers are,
-    else float64) and its line 4. Finding a chunk's IDs costs a binary search per run; capping
+    chunks: sorted runs of at most MAX_RUN IDs, merged in place of an argsort. An ID takes 4
+    bytes (uint32, when it is a whole number below 2**32, as most customer numbers are; else 8
+    as float64) and its line 4. Finding a chunk's IDs costs a binary search per run; capping
     the runs keeps the merge's copies small, so memory grows by little more than the bytes per
     ID seen (10M IDs: about 80 MB)."""
 
