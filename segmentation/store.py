@@ -68,6 +68,13 @@ class Store:
             tables = (customers, assignments)
             yield CustomerWriter(connection, tables, model_version, now(), replace)
 
+    def save_customers(
+        self, rows: pd.DataFrame, scores: pd.DataFrame, model_version: str, replace: bool
+    ) -> None:
+        """Customers and their segments in one transaction: all of it is written or none."""
+        with self.customer_writer(model_version, replace) as writer:
+            writer.write(rows, scores)
+
     def customer(self, customer_id: int) -> tuple[pd.DataFrame, dict] | None:
         """The customer's row (validated columns, as a one-row frame) and current assignment."""
         with self.engine.connect() as connection:
