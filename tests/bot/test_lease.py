@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ import pytest
 from bot.lease import Lease, LeaseKeeper
 from bot.migrations import open_store
 from segmentation.store import Store
+from tests.support import wait_for
 
 SMARTCART = str(Path(sys.executable).parent / "smartcart")
 
@@ -26,15 +26,6 @@ def store(database_url: str) -> Store:
     store = open_store(database_url)
     yield store
     store.engine.dispose()
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 60.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout} s")
 
 
 def test_one_holder_at_a_time_and_release_hands_over(store):

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from bot.cli import main
 from bot.lease import Lease
 from segmentation.store import Store
 from tests.signing import get, post_signed, slash_command_body
+from tests.support import wait_for
 
 SMARTCART = str(Path(sys.executable).parent / "smartcart")
 
@@ -34,15 +34,6 @@ def health(base: str) -> dict | None:
     except OSError:
         return None
     return reply.json() if reply.status == 200 else None
-
-
-def wait_for(condition, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not within {timeout} s")
 
 
 def alive(pid: int) -> bool:
@@ -80,7 +71,7 @@ def test_serve_with_two_workers_answers_through_both_and_stops_cleanly(
         )
     store = Store(engine_settings.SMARTCART_DATABASE_URL)
     try:
-        wait_for(lambda: health(base))
+        wait_for(lambda: health(base), every=0.2)
         workers: set[int] = set()
         with ThreadPoolExecutor(8) as pool:  # concurrent connections reach both workers
 
@@ -90,7 +81,7 @@ def test_serve_with_two_workers_answers_through_both_and_stops_cleanly(
                 )
                 return len(workers) >= 2
 
-            wait_for(both_seen)
+            wait_for(both_seen, every=0.2)
         assert len(workers) == 2 and server.pid not in workers
 
         ids = [int(i) for i in trained.data.customers["ID"].head(6)]
@@ -104,12 +95,12 @@ def test_serve_with_two_workers_answers_through_both_and_stops_cleanly(
         assert unsigned.status == 401
 
         # the scheduler runs in the supervising process, not in the workers
-        holder = wait_for(lambda: Lease(store.engine).current_holder())
+        holder = wait_for(lambda: Lease(store.engine).current_holder(), every=0.2)
         assert int(holder.split(":")[1]) == server.pid
 
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0
-        wait_for(lambda: not any(alive(pid) for pid in workers), timeout=10)
+        wait_for(lambda: not any(alive(pid) for pid in workers), timeout=10, every=0.2)
         assert Lease(store.engine).current_holder() is None  # released on the way out
     finally:
         if server.poll() is None:

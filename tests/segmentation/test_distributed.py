@@ -9,10 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from distributed import LocalCluster  # the dask extra: `make install` includes it
 
-from bot.cli import main
 from segmentation import distributed as dask_engine
 from segmentation import distributed_training
 from segmentation.artifact import load_live_model
@@ -27,6 +25,7 @@ from segmentation.generate import generate_customers
 from segmentation.loading import load_customers
 from segmentation.training import TrainingOptions, train
 from segmentation.validation import validate
+from tests.support import run_cli, train_quickly
 
 FILES = 3
 
@@ -58,26 +57,8 @@ def dataset(tmp_path_factory) -> Path:
     return write_dataset(tmp_path_factory.mktemp("dataset") / "customers", 3000, seed=11)
 
 
-def cli(tmp_path: Path, monkeypatch, *args: str):
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    monkeypatch.setenv("SMARTCART_MODEL_DIR", str(tmp_path / "models"))
-    monkeypatch.setenv("SMARTCART_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    monkeypatch.chdir(tmp_path)
-    return CliRunner().invoke(main, list(args))
-
-
 def train_locally(tmp_path, monkeypatch, data) -> None:
-    trained = cli(
-        tmp_path,
-        monkeypatch,
-        "train",
-        "--data",
-        str(data),
-        "--algorithm",
-        "kmeans",
-        "--refits",
-        "2",
-    )
+    trained = train_quickly(tmp_path, monkeypatch, data)
     assert trained.exit_code == 0, trained.output
 
 
@@ -101,9 +82,11 @@ def test_empty_glob_is_one_clear_error(tmp_path):
 
 def test_dask_scores_equal_local_scores_and_totals(dataset, scheduler, tmp_path, monkeypatch):
     train_locally(tmp_path, monkeypatch, dataset)
-    local = cli(tmp_path, monkeypatch, "score", "--data", str(dataset), "--out", "local", "--json")
+    local = run_cli(
+        tmp_path, monkeypatch, "score", "--data", str(dataset), "--out", "local", "--json"
+    )
     assert local.exit_code == 0, local.output
-    on_dask = cli(
+    on_dask = run_cli(
         tmp_path,
         monkeypatch,
         "score",
@@ -129,7 +112,7 @@ def test_dask_scores_equal_local_scores_and_totals(dataset, scheduler, tmp_path,
     assert quarantine["reason"].str.contains("appears again \\(first in .*customers-0").any()
     # without --scheduler: a cluster in this process, same result
     args = ["score", "--engine", "dask", "--data", str(dataset), "--out", "here"]
-    here = cli(tmp_path, monkeypatch, *args)
+    here = run_cli(tmp_path, monkeypatch, *args)
     assert here.exit_code == 0, here.output
     assert "Scored 2992 customers" in here.output and "on Dask" in here.output
     pd.testing.assert_frame_equal(
@@ -147,7 +130,7 @@ def test_dask_training_names_the_same_personas_with_the_same_sizes(
         distributed_training, "SAMPLE_ROWS", 5000
     )  # selection on a sample, fit on all
     args = ["train", "--engine", "dask", "--scheduler", scheduler, "--data", str(data)]
-    trained = cli(tmp_path / "dask", monkeypatch, *args, "--refits", "2", "--json")
+    trained = run_cli(tmp_path / "dask", monkeypatch, *args, "--refits", "2", "--json")
     assert trained.exit_code == 0, trained.output
     on_dask = load_live_model(tmp_path / "dask" / "models")
     sizes = {s["persona"]: s["size"] for s in local.segments}
@@ -196,14 +179,16 @@ def rounded(value: object) -> object:
 def test_dask_engine_refuses_what_it_cannot_do_in_one_line(
     dataset, scheduler, tmp_path, monkeypatch
 ):
-    agglomerative = cli(
+    agglomerative = run_cli(
         tmp_path,
         monkeypatch,
         *["train", "--engine", "dask", "--scheduler", scheduler, "--data", str(dataset)],
         *["--algorithm", "agglomerative"],
     )
-    no_out = cli(tmp_path, monkeypatch, "score", "--engine", "dask", "--data", str(dataset))
-    stray = cli(tmp_path, monkeypatch, "score", "--scheduler", scheduler, "--data", str(dataset))
+    no_out = run_cli(tmp_path, monkeypatch, "score", "--engine", "dask", "--data", str(dataset))
+    stray = run_cli(
+        tmp_path, monkeypatch, "score", "--scheduler", scheduler, "--data", str(dataset)
+    )
     for result, words in [
         (agglomerative, "--algorithm must be auto or kmeans"),
         (no_out, "--out FOLDER"),
@@ -224,7 +209,7 @@ def test_unusable_data_set_is_one_line_and_writes_nothing(
         frame = pd.read_parquet(name).assign(Income=-1.0)
         frame.to_parquet(bad / f"part-{number}.parquet", index=False)
     args = ["score", "--engine", "dask", "--scheduler", scheduler, "--data", str(bad)]
-    result = cli(tmp_path, monkeypatch, *args, "--out", "scores")
+    result = run_cli(tmp_path, monkeypatch, *args, "--out", "scores")
     assert result.exit_code != 0 and "Traceback" not in result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and "no usable customer rows" in errors[0], result.output
@@ -232,7 +217,7 @@ def test_unusable_data_set_is_one_line_and_writes_nothing(
     assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
     version = load_live_model(tmp_path / "models").version
     args = ["train", "--engine", "dask", "--scheduler", scheduler, "--data", str(bad)]
-    trained = cli(tmp_path, monkeypatch, *args)
+    trained = run_cli(tmp_path, monkeypatch, *args)
     assert trained.exit_code != 0 and "Traceback" not in trained.output
     assert "no usable customer rows (Income: negative value -1)" in trained.output
     assert load_live_model(tmp_path / "models").version == version
@@ -241,7 +226,7 @@ def test_unusable_data_set_is_one_line_and_writes_nothing(
 def test_unreachable_scheduler_is_one_clear_line(dataset, tmp_path, monkeypatch):
     monkeypatch.setattr(dask_engine, "CONNECT_TIMEOUT", "1s")
     args = ["train", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9", "--data", str(dataset)]
-    result = cli(tmp_path, monkeypatch, *args)
+    result = run_cli(tmp_path, monkeypatch, *args)
     assert result.exit_code != 0 and "Traceback" not in result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in errors[0]
@@ -250,7 +235,7 @@ def test_unreachable_scheduler_is_one_clear_line(dataset, tmp_path, monkeypatch)
 def test_without_dask_installed_the_engine_says_how_to_get_it(dataset, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "dask_ml", None)  # import dask_ml now fails
     monkeypatch.setitem(sys.modules, "dask_ml.cluster", None)
-    result = cli(tmp_path, monkeypatch, "score", "--engine", "dask", "--data", str(dataset))
+    result = run_cli(tmp_path, monkeypatch, "score", "--engine", "dask", "--data", str(dataset))
     assert result.exit_code != 0 and "Traceback" not in result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and "pip install 'smartcart-segments[dask]'" in errors[0]
@@ -271,7 +256,7 @@ def test_thousands_of_ids_repeated_across_files_are_quarantined_on_dask(
     customers.to_parquet(folder / "b.parquet", index=False)
     for out in ("first", "second"):
         args = ["score", "--engine", "dask", "--scheduler", scheduler, "--data", str(folder)]
-        scored = cli(tmp_path, monkeypatch, *args, "--out", out, "--json")
+        scored = run_cli(tmp_path, monkeypatch, *args, "--out", out, "--json")
         assert scored.exit_code == 0, scored.output
         rows = json.loads(scored.stdout)["rows"]
         assert rows["read"] == 24_000 and rows["used"] <= 12_000

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from bot.cli import main
 from bot.settings import load_settings
 from segmentation.card import RowCounts
 from segmentation.errors import DataError
@@ -221,14 +219,6 @@ def test_read_mapping_keeps_the_issue_shape(tmp_path):
     assert mapping.values["Marital_Status"] == {"Cohabiting": "Together"}
     assert mapping.dates == {"Dt_Customer": "%m/%d/%Y"}
     assert mapping.label("Income") == "household_income" and mapping.label("Recency") == "Recency"
-
-
-def cli(tmp_path, monkeypatch, *args):
-    monkeypatch.setenv("SMARTCART_MODEL_DIR", str(tmp_path / "models"))
-    monkeypatch.setenv("SMARTCART_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    monkeypatch.delenv("SMARTCART_MAPPING", raising=False)
-    monkeypatch.chdir(tmp_path)
-    return CliRunner().invoke(main, list(args))
 
 
 def test_settings_read_data_through_the_mapping(crm_file, mapping_file, tmp_path, monkeypatch):

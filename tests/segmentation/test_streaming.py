@@ -11,9 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
-from bot.cli import main
 from segmentation import bulk
 from segmentation.artifact import SegmentModel
 from segmentation.chunks import iter_customer_chunks
@@ -24,6 +22,7 @@ from segmentation.scoring import score
 from segmentation.store import Store
 from segmentation.streaming import score_source
 from segmentation.validation import validate
+from tests.support import run_cli
 
 CHUNK = 250  # small, so 1,200 customers cross several chunk boundaries
 
@@ -186,13 +185,6 @@ def test_memory_bound_comes_from_the_chunk_size(trained, messy_csv, monkeypatch)
     assert len(sizes) == 4 and max(sizes) <= CHUNK
 
 
-def cli(tmp_path, monkeypatch, *args):
-    monkeypatch.setenv("SMARTCART_MODEL_DIR", str(tmp_path / "models"))
-    monkeypatch.setenv("SMARTCART_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    monkeypatch.chdir(tmp_path)
-    return CliRunner().invoke(main, list(args))
-
-
 def test_cli_out_follows_the_extension(trained, clean_parquet, tmp_path, monkeypatch):
     models = tmp_path / "models"
     models.mkdir()
@@ -200,7 +192,7 @@ def test_cli_out_follows_the_extension(trained, clean_parquet, tmp_path, monkeyp
     (models / "LIVE").write_text(trained.model.version + "\n")
     as_parquet = tmp_path / "scores.parquet"
     args = ["score", "--data", clean_parquet, "--chunk-rows", "1000", "--json"]
-    result = cli(tmp_path, monkeypatch, *args, "--out", str(as_parquet))
+    result = run_cli(tmp_path, monkeypatch, *args, "--out", str(as_parquet))
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert set(summary) == {"model_version", "rows", "personas"}
@@ -209,8 +201,8 @@ def test_cli_out_follows_the_extension(trained, clean_parquet, tmp_path, monkeyp
     scored = ["customer_id", "cluster", "persona", "segment", "confidence"]
     assert list(table.columns[:5]) == scored  # then propensity columns with a response model
     as_csv = tmp_path / "scores.csv"
-    assert cli(tmp_path, monkeypatch, *args, "--out", str(as_csv)).exit_code == 0
+    assert run_cli(tmp_path, monkeypatch, *args, "--out", str(as_csv)).exit_code == 0
     assert pd.read_csv(as_csv).equals(table)
-    wrong = cli(tmp_path, monkeypatch, *args, "--out", str(tmp_path / "scores.json"))
+    wrong = run_cli(tmp_path, monkeypatch, *args, "--out", str(tmp_path / "scores.json"))
     assert wrong.exit_code != 0 and "name it .csv or .parquet" in wrong.output
     assert "Traceback" not in wrong.output

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from bot.cli import main
 from segmentation import selection
 from segmentation.artifact import live_version, load_live_model, load_model, model_path
 from segmentation.card import RowCounts
@@ -212,24 +210,3 @@ TRAIN_KEYS = {
     "candidates",
     "response_model",
 }
-
-
-def cli(tmp_path, monkeypatch, *args):
-    monkeypatch.setenv("SMARTCART_MODEL_DIR", str(tmp_path / "models"))
-    monkeypatch.setenv("SMARTCART_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    monkeypatch.chdir(tmp_path)
-    return CliRunner().invoke(main, list(args))
-
-
-def train_quickly(tmp_path, monkeypatch, data):
-    return cli(
-        tmp_path,
-        monkeypatch,
-        "train",
-        "--data",
-        str(data),
-        "--algorithm",
-        "kmeans",
-        "--refits",
-        "2",
-    )

@@ -67,3 +67,36 @@ def database_url(request, tmp_path) -> str:
     reset_postgres(url)
     request.addfinalizer(lambda: drop_test_schema(url))
     return schema_url(url)
+
+
+def run_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str):
+    """`smartcart ARGS` run in tmp_path with its own model folder and SQLite store (and no
+    mapping from the environment), as a user in a fresh folder would."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("SMARTCART_MODEL_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("SMARTCART_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    monkeypatch.delenv("SMARTCART_MAPPING", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return CliRunner().invoke(main, list(args))
+
+
+def train_quickly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: object):
+    """`smartcart train` with K-Means and 2 stability refits: a model in seconds."""
+    args = ("train", "--data", str(data), "--algorithm", "kmeans", "--refits", "2")
+    return run_cli(tmp_path, monkeypatch, *args)
+
+
+def wait_for(condition, timeout: float = 60.0, every: float = 0.1) -> object:
+    """The first true value of condition(), polled every `every` seconds; fails after timeout."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(every)
+    raise AssertionError(f"not within {timeout} s")
