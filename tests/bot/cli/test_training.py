@@ -9,12 +9,12 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.settings import load_settings
 from segmentation.artifact import live_version
-from tests.segmentation.test_mapping import cli as mapping_cli
-from tests.segmentation.test_training import TRAIN_KEYS, cli, train_quickly
+from tests.segmentation.test_training import TRAIN_KEYS
+from tests.support import run_cli, train_quickly
 
 
 def test_train_json_contract_and_model_card(generated_file, tmp_path, monkeypatch):
-    result = cli(
+    result = run_cli(
         tmp_path,
         monkeypatch,
         "train",
@@ -56,7 +56,7 @@ def test_train_json_contract_and_model_card(generated_file, tmp_path, monkeypatc
         } <= set(segment["profile"])
     for candidate in payload["candidates"]:
         assert {"algorithm", "k", "silhouette", "stability_ari"} <= set(candidate)
-    card = cli(tmp_path, monkeypatch, "model", "--json")
+    card = run_cli(tmp_path, monkeypatch, "model", "--json")
     assert json.loads(card.stdout)["model_version"] == payload["model_version"]
 
 
@@ -168,10 +168,10 @@ MODEL_JSON_KEYS = [
 
 def test_train_and_model_json_keys_are_unchanged(generated_file, tmp_path, monkeypatch):
     quick = ("--algorithm", "kmeans", "--refits", "2", "--json")
-    trained = cli(tmp_path, monkeypatch, "train", "--data", str(generated_file), *quick)
+    trained = run_cli(tmp_path, monkeypatch, "train", "--data", str(generated_file), *quick)
     assert trained.exit_code == 0, trained.output
     assert key_order(json.loads(trained.stdout)) == TRAIN_JSON_KEYS
-    card = json.loads(cli(tmp_path, monkeypatch, "model", "--json").stdout)
+    card = json.loads(run_cli(tmp_path, monkeypatch, "model", "--json").stdout)
     assert list(card) == MODEL_JSON_KEYS
     assert [key for key, _ in key_order(card["evaluation"])] == [
         "rows",
@@ -201,19 +201,19 @@ def test_cli_bad_file_one_line_and_live_model_kept(generated_file, tmp_path, mon
     version = live_version(tmp_path / "models")
     bad = tmp_path / "bad.csv"
     bad.write_text("name,email\nann,a@example.com\n")
-    failed = cli(tmp_path, monkeypatch, "train", "--data", str(bad))
+    failed = run_cli(tmp_path, monkeypatch, "train", "--data", str(bad))
     assert failed.exit_code != 0
     assert "Traceback" not in failed.output
     errors = [line for line in failed.output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and "bad.csv" in errors[0]
     assert live_version(tmp_path / "models") == version
-    missing = cli(tmp_path, monkeypatch, "train", "--data", str(tmp_path / "nope.csv"))
+    missing = run_cli(tmp_path, monkeypatch, "train", "--data", str(tmp_path / "nope.csv"))
     assert missing.exit_code != 0 and "file not found" in missing.output
 
 
 def test_cli_score_stores_assignments(generated_file, tmp_path, monkeypatch):
     train_quickly(tmp_path, monkeypatch, generated_file)
-    result = cli(tmp_path, monkeypatch, "score", "--data", str(generated_file), "--json")
+    result = run_cli(tmp_path, monkeypatch, "score", "--data", str(generated_file), "--json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert sum(payload["personas"].values()) == payload["rows"]["used"]
@@ -223,7 +223,7 @@ def test_cli_train_and_score_take_mapping_option_and_setting(
     crm_file, mapping_file, tmp_path, monkeypatch
 ):
     quick = ("--algorithm", "kmeans", "--refits", "2", "--json")
-    trained = mapping_cli(
+    trained = run_cli(
         tmp_path,
         monkeypatch,
         "train",
@@ -237,7 +237,7 @@ def test_cli_train_and_score_take_mapping_option_and_setting(
     monkeypatch.setenv("SMARTCART_MAPPING", str(mapping_file))
     scored = CliRunner().invoke(main, ["score", "--data", str(crm_file), "--json"])
     assert scored.exit_code == 0, scored.output
-    unmapped = mapping_cli(tmp_path, monkeypatch, "score", "--data", str(crm_file))
+    unmapped = run_cli(tmp_path, monkeypatch, "score", "--data", str(crm_file))
     assert unmapped.exit_code != 0 and "Traceback" not in unmapped.output
     assert "smartcart mapping suggest" in unmapped.output
     monkeypatch.setenv("SMARTCART_DATA", str(crm_file))
