@@ -31,10 +31,8 @@ RUN pip install --require-hashes --no-deps -r /tmp/requirements.lock
 FROM base AS wheel
 RUN python -m venv /opt/venv
 WORKDIR /src
-COPY pyproject.toml setup.py README.md ./
-COPY segmentation ./segmentation
-COPY bot ./bot
-COPY templates ./templates
+COPY pyproject.toml README.md ./
+COPY src ./src
 RUN pip wheel --no-deps --wheel-dir /wheels .
 
 FROM base AS runtime

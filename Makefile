@@ -17,7 +17,7 @@ COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_TOOLS)/bin/pip-compile --qu
 # lock: a dependency that pyproject.toml lists and the lock lacks is still installed (with a
 # warning to run `make lock`); one the lock pins outside pyproject's range stops here with a
 # message naming it.
-$(STAMP): pyproject.toml setup.py $(DEV_LOCK)
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)

@@ -19,11 +19,10 @@ from pathlib import Path
 
 from slack_bolt.request import BoltRequest
 
-import bot.views  # noqa: F401  (registers the subcommands)
-from bot.app import create_app
-from bot.context import build_context, context_factory
-from bot.settings import Settings
-from tests.signing import (
+from smartcart.slack.app import create_app
+from smartcart.slack.bot_engine import build_context, context_factory
+from smartcart.slack.settings import Settings
+from tests.support.signing import (
     FORM,
     TEST_BOT_TOKEN,
     TEST_SIGNING_SECRET,

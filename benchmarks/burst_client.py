@@ -3,7 +3,7 @@ share the server's interpreter (or the benchmark's).
 
 Reads a JSON object on stdin: `{"url": "http://127.0.0.1:PORT/slack/events", "commands":
 [{"text": ..., "response_url": ...}, ...], "concurrent": true}`. Signs every body as Slack does
-(tests/signing.py) before the clock starts, then sends them all at once (asyncio, one connection
+(tests/support/signing.py) before the clock starts, then sends them all at once (asyncio, one connection
 per request, like Slack) or one after another. Prints one JSON line: per command, its
 response_url, the wall-clock time it was sent (to time its answer against the Slack stand-in's
 arrival time), the ack latency in ms (connect, send, full response) and the HTTP status.
@@ -18,7 +18,7 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-from tests.signing import FORM, TEST_SIGNING_SECRET, signed_headers, slash_command_body
+from tests.support.signing import FORM, TEST_SIGNING_SECRET, signed_headers, slash_command_body
 
 SECRET_ENV = "SLACK_SIGNING_SECRET"
 

@@ -25,7 +25,7 @@ def write_dataset(folder: Path, rows: int) -> Path:
     import numpy as np
     import pandas as pd
 
-    from segmentation.generate import generate_customers
+    from smartcart.engine.data.synthetic.generate import generate_customers
 
     frame = generate_customers(rows, seed=9)
     frame["Dt_Customer"] = pd.to_datetime(frame["Dt_Customer"], format="%d-%m-%Y")
@@ -38,13 +38,13 @@ def write_dataset(folder: Path, rows: int) -> Path:
 
 def run(task: str, engine: str, data: str, model_dir: str, out: str) -> dict:
     """One measured piece of work; the model of `score` is the live one in model_dir."""
-    from segmentation.artifact import load_live_model, make_live
-    from segmentation.distributed import dask_client, score_dataset
-    from segmentation.distributed_training import train_dataset
-    from segmentation.loading import load_customers
-    from segmentation.scoring import score
-    from segmentation.training import TrainingOptions, train
-    from segmentation.validation import validate
+    from smartcart.engine.data.loading import load_customers
+    from smartcart.engine.data.validation import validate
+    from smartcart.engine.model.artifact import load_live_model, make_live
+    from smartcart.engine.scoring.dask_engine import dask_client, score_dataset
+    from smartcart.engine.scoring.scoring import score
+    from smartcart.engine.training import TrainingOptions, train
+    from smartcart.engine.training_dask import train_dataset
 
     started = time.perf_counter()
     if task == "train":

@@ -36,7 +36,7 @@ MEDIAN_KEYS = ("seconds", "peak_rss_mb", "snapshot_and_compare_seconds", "render
 
 def bench_digest(rows: int, seed: int = 1, runs: int = 1) -> dict:
     """Seconds and peak RSS (MB) of a dry-run digest over `rows` customers (medians of `runs`)."""
-    from segmentation.generate import generate_customers, write_customers
+    from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
 
     with tempfile.TemporaryDirectory(prefix="smartcart-digest-bench-") as folder:
         root = Path(folder)
@@ -105,7 +105,7 @@ def target_remark(million: dict | None) -> str:
 
 
 def train_sample(sample: Path, model_dir: Path) -> Path:
-    from segmentation.training import TrainingOptions, publish, train
+    from smartcart.engine.training import TrainingOptions, publish, train
 
     result = train(sample, model_dir, TrainingOptions(algorithm="kmeans", refits=5))
     publish(result, model_dir)
@@ -117,8 +117,8 @@ def in_child(task: str, *args: object) -> dict:
 
 
 def open_engine(model_dir: str, database: str):
-    from segmentation.artifact import load_live_model
-    from segmentation.store import Store
+    from smartcart.engine.model.artifact import load_live_model
+    from smartcart.engine.store.store import Store
 
     store = Store(database)
     store.migrate()
@@ -126,8 +126,8 @@ def open_engine(model_dir: str, database: str):
 
 
 def store_previous(data: str, model_dir: str, database: str) -> dict:
-    from segmentation.comparison import prepare_digest
-    from segmentation.periods import period_at
+    from smartcart.engine.history.comparison import prepare_digest
+    from smartcart.engine.history.periods import period_at
 
     store, model = open_engine(model_dir, database)
     started = time.perf_counter()
@@ -136,10 +136,10 @@ def store_previous(data: str, model_dir: str, database: str) -> dict:
 
 
 def dry_run(data: str, model_dir: str, database: str, chart: str) -> dict:
-    from bot.digest.message import render_digest
-    from segmentation.comparison import prepare_digest
-    from segmentation.periods import period_at
-    from segmentation.templating import Templates
+    from smartcart.engine.history.comparison import prepare_digest
+    from smartcart.engine.history.periods import period_at
+    from smartcart.engine.reports.templating import Templates
+    from smartcart.slack.digest.message import render_digest
 
     store, model = open_engine(model_dir, database)
     started = time.perf_counter()

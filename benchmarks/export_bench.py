@@ -19,8 +19,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from segmentation.audiences import ExportOptions, export_audience
-from segmentation.contacts import Contacts
+from smartcart.engine.marketing.audiences import ExportOptions, export_audience
+from smartcart.engine.marketing.contacts import Contacts
 
 SIZES = (10_000, 100_000)
 FORMATS = ("csv", "meta", "google")

@@ -31,8 +31,8 @@ def start_bot(
     folder: Path, standin_url: str, workers: int
 ) -> tuple[subprocess.Popen, str, list[int]]:
     """Train on generated data, then run `smartcart serve --workers N` as a user would."""
-    from segmentation.generate import generate_customers, write_customers
-    from tests.signing import TEST_BOT_TOKEN, TEST_SIGNING_SECRET
+    from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
+    from tests.support.signing import TEST_BOT_TOKEN, TEST_SIGNING_SECRET
 
     data = folder / "bot-customers.csv"
     frame = generate_customers(2240, seed=5)
@@ -88,7 +88,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def one_at_a_time(base: str, standin, ids: list[int], round_name: str) -> dict:
     """Each command alone: the next is sent once the answer to the last has arrived."""
-    from tests.signing import post_signed, slash_command_body
+    from tests.support.signing import post_signed, slash_command_body
 
     acks, answers = [], []
     for i, customer_id in enumerate(ids):
@@ -106,7 +106,7 @@ def one_at_a_time(base: str, standin, ids: list[int], round_name: str) -> dict:
 
 def burst(base: str, standin, ids: list[int], round_name: str) -> dict:
     """All commands at once from a load-generator process; answers timed at the Slack stand-in."""
-    from tests.slack_standin import RESPONSE_URL
+    from tests.support.slack_standin import RESPONSE_URL
 
     commands = [
         {"text": f"customer {c}", "response_url": standin.response_url(f"{round_name}-{i}")}
@@ -137,8 +137,8 @@ def bench_latency(
     folder: Path, rounds: int, worker_counts: tuple[int, ...] = (1, 2)
 ) -> tuple[dict, dict]:
     """Latency per worker count and load, and a profile of one ack's CPU in the server."""
-    from tests.signing import TEST_BOT_TOKEN
-    from tests.slack_standin import SlackStandIn
+    from tests.support.signing import TEST_BOT_TOKEN
+    from tests.support.slack_standin import SlackStandIn
 
     out = {}
     standin = SlackStandIn(expected_token=TEST_BOT_TOKEN).start()
@@ -151,7 +151,7 @@ def bench_latency(
 
 
 def ack_profile(folder: Path, standin) -> dict:
-    from segmentation.generate import generate_customers
+    from smartcart.engine.data.synthetic.generate import generate_customers
 
     job = {
         "api_url": standin.api_url,

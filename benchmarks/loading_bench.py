@@ -29,11 +29,11 @@ CHUNK_ROWS = 100_000
 
 def measure(path: str, mode: str) -> dict:
     """In this process: load and validate `path` whole or in chunks (imports not timed)."""
-    from segmentation.loading import load_customers
-    from segmentation.validation import validate
+    from smartcart.engine.data.loading import load_customers
+    from smartcart.engine.data.validation import validate
 
     if mode == "chunks":
-        from segmentation.validation import iter_validated
+        from smartcart.engine.data.validation import iter_validated
     started = time.perf_counter()
     if mode == "chunks":
         parts = iter_validated(path, date(2014, 6, 29), chunk_rows=CHUNK_ROWS)
@@ -82,7 +82,7 @@ def baseline_engine(ref: str, folder: Path) -> Path:
 
 
 def write_files(rows: int, folder: Path) -> dict[str, Path]:
-    from segmentation.generate import generate_customers, write_customers
+    from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
 
     frame = generate_customers(rows, seed=1)
     files = {

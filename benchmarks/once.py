@@ -18,7 +18,7 @@ def peak_rss_mb() -> float:
 
 
 def train(source: str, model_dir: str) -> dict:
-    from segmentation.training import TrainingOptions, train
+    from smartcart.engine.training import TrainingOptions, train
 
     started = time.perf_counter()
     result = train(source, Path(model_dir), TrainingOptions())
@@ -41,7 +41,7 @@ def study(source: str) -> dict:
 
 
 def generate(rows: str, out: str) -> dict:
-    from segmentation.generate import generate_customers
+    from smartcart.engine.data.synthetic.generate import generate_customers
 
     started = time.perf_counter()
     frame = generate_customers(int(rows), seed=1)

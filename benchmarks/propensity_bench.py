@@ -33,9 +33,9 @@ def peak_rss_mb() -> float:
 
 def measure(source: str) -> dict:
     """In this process: load, validate, then time the response model's fit and scoring."""
-    from segmentation.loading import load_customers
-    from segmentation.propensity import fit_response_model
-    from segmentation.validation import validate
+    from smartcart.engine.data.loading import load_customers
+    from smartcart.engine.data.validation import validate
+    from smartcart.engine.model.propensity import fit_response_model
 
     data = validate(load_customers(source))
     before = peak_rss_mb()
@@ -57,7 +57,7 @@ def measure(source: str) -> dict:
 
 def bench_propensity(rows: int, runs: int = 1, seed: int = 1) -> dict:
     """Medians of `runs` fresh-process measurements over `rows` generated customers."""
-    from segmentation.generate import generate_customers, write_customers
+    from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
 
     with tempfile.TemporaryDirectory(prefix="smartcart-propensity-bench-") as folder:
         data = Path(folder) / "customers.parquet"

@@ -87,7 +87,7 @@ def data_file(folder: Path, rows: int) -> Path:
     path = folder / f"customers-{rows}.parquet"
     if not path.exists():
         subprocess.run(
-            [sys.executable, "-m", "bot.cli", "generate", "--rows", str(rows), "--seed", "1"]
+            [sys.executable, "-m", "smartcart.cli", "generate", "--rows", str(rows), "--seed", "1"]
             + ["--out", str(path)],
             cwd=REPO,
             check=True,
@@ -97,8 +97,8 @@ def data_file(folder: Path, rows: int) -> Path:
 
 
 def train_model(folder: Path) -> Path:
-    from segmentation.generate import generate_customers, write_customers
-    from segmentation.training import TrainingOptions, publish, train
+    from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
+    from smartcart.engine.training import TrainingOptions, publish, train
 
     model_dir = folder / "models"
     sample = folder / "sample.parquet"
@@ -113,8 +113,8 @@ def in_child(*args: object) -> dict:
 
 
 def child_score(data: str, model_dir: str, database: str) -> dict:
-    from segmentation.service import SegmentService
-    from segmentation.store import Store
+    from smartcart.engine.service import SegmentService
+    from smartcart.engine.store.store import Store
 
     started = time.perf_counter()
     store = Store(database)
@@ -127,8 +127,8 @@ def child_score(data: str, model_dir: str, database: str) -> dict:
 def child_lookup(model_dir: str, database: str, count: str) -> dict:
     import numpy as np
 
-    from segmentation.service import SegmentService
-    from segmentation.store import Store
+    from smartcart.engine.service import SegmentService
+    from smartcart.engine.store.store import Store
 
     service = SegmentService(Path(model_dir), Store(database))
     stored = service.store.count_customers()

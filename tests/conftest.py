@@ -16,14 +16,14 @@ import pytest
 import uvicorn
 from slack_bolt import App
 
-from bot.answers import registry_restored, restore_registry, snapshot_registry
-from bot.app import create_app
-from bot.server import http_server
-from bot.settings import Settings, load_settings
-from tests.signing import TEST_BOT_TOKEN, TEST_SIGNING_SECRET
-from tests.slack_client import SlackBot
-from tests.slack_standin import SlackStandIn, invalid_blocks
+from smartcart.slack.app import create_app
+from smartcart.slack.dispatch import registry_restored, restore_registry, snapshot_registry
+from smartcart.slack.server import http_server
+from smartcart.slack.settings import Settings, load_settings
 from tests.support import REAL_DATA, STUDY_DATA
+from tests.support.signing import TEST_BOT_TOKEN, TEST_SIGNING_SECRET
+from tests.support.slack_client import SlackBot
+from tests.support.slack_standin import SlackStandIn, invalid_blocks
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -183,12 +183,11 @@ def slack_bot(
 # ==============================================================================================
 # Engine: a trained model (once per session), a store on SQLite and PostgreSQL, the real bot.
 # ==============================================================================================
-import bot.views  # noqa: E402,F401  (registers the engine-backed subcommands)
-from bot.context import BotContext, build_context, context_factory, health  # noqa: E402
-from segmentation.generate import generate_customers, write_customers  # noqa: E402
-from segmentation.scoring import score  # noqa: E402
-from segmentation.store import Store  # noqa: E402
-from segmentation.training import TrainingOptions, TrainingResult, publish, train  # noqa: E402
+from smartcart.engine.data.synthetic.generate import generate_customers, write_customers  # noqa: E402
+from smartcart.engine.scoring.scoring import score  # noqa: E402
+from smartcart.engine.store.store import Store  # noqa: E402
+from smartcart.engine.training import TrainingOptions, TrainingResult, publish, train  # noqa: E402
+from smartcart.slack.bot_engine import BotContext, build_context, context_factory, health_report  # noqa: E402
 
 # tests.support provides `database_url` (each test using it runs on SQLite and PostgreSQL).
 pytest_plugins = ["tests.support"]
@@ -230,4 +229,4 @@ def bot_context(engine_settings: Settings) -> Iterator[BotContext]:
 @pytest.fixture
 def segment_bot(slack_bot: Callable[..., SlackBot], bot_context: BotContext) -> SlackBot:
     """The whole bot over real HTTP with the real engine behind it."""
-    return slack_bot(context_factory(bot_context), health(bot_context))
+    return slack_bot(context_factory(bot_context), health_report(bot_context))

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from segmentation.personas import PERSONAS
-from tests.signing import TEST_BOT_TOKEN, TEST_SIGNING_SECRET
-from tests.slack_standin import SlackStandIn
+from smartcart.engine.model.personas import PERSONAS
+from tests.support.signing import TEST_BOT_TOKEN, TEST_SIGNING_SECRET
+from tests.support.slack_standin import SlackStandIn
 from tools.check_lock import declared, locked_versions, problems
 
 REPO = Path(__file__).resolve().parents[1]
@@ -113,7 +113,7 @@ def test_the_wheel_carries_the_code_and_the_templates(installed: Path, tmp_path,
 RUN_COMMANDS = """
 import json, sys
 from click.testing import CliRunner
-from bot.cli import main
+from smartcart.cli import main
 for line in sys.stdin.read().splitlines():
     result = CliRunner().invoke(main, line.split())
     print(json.dumps([line, result.exit_code, result.output]))
@@ -121,7 +121,7 @@ for line in sys.stdin.read().splitlines():
 
 
 def cli_outputs(bin_dir: Path, commands: list[str], cwd: Path, env: dict[str, str]) -> dict:
-    """`{command: (exit code, output)}` of commands run by the installed `bot.cli`."""
+    """`{command: (exit code, output)}` of commands run by the installed `smartcart.cli`."""
     done = subprocess.run(
         [str(bin_dir / "python"), "-c", RUN_COMMANDS],
         input="\n".join(commands),
@@ -177,7 +177,7 @@ def test_the_installed_cli_upgrades_a_database_with_the_packaged_revisions(
         [
             str(installed / "python"),
             "-c",
-            "from bot.migrations import ENVIRONMENTS; "
+            "from smartcart.slack.migrations import ENVIRONMENTS; "
             "print('\\n'.join(e.scripts.dir for e in ENVIRONMENTS))",
         ],
         cwd=tmp_path,

@@ -74,7 +74,7 @@ def run_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str):
     mapping from the environment), as a user in a fresh folder would."""
     from click.testing import CliRunner
 
-    from bot.cli import main
+    from smartcart.cli import main
 
     tmp_path.mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv("SMARTCART_MODEL_DIR", str(tmp_path / "models"))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from segmentation import snapshots
-from segmentation.periods import Period
-from segmentation.service import SegmentService
+from smartcart.engine.history import snapshots
+from smartcart.engine.history.periods import Period
+from smartcart.engine.service import SegmentService
 
 OPTED_OUT_WORDS = ("0", "no", "False")
 CONSENT_WORDS = ("1", "yes", "TRUE", "", *OPTED_OUT_WORDS)

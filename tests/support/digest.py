@@ -7,10 +7,10 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from segmentation import periods
-from segmentation.periods import period_at
-from segmentation.scoring import score
-from segmentation.store import Store
+from smartcart.engine.history import periods
+from smartcart.engine.history.periods import period_at
+from smartcart.engine.scoring.scoring import score
+from smartcart.engine.store.store import Store
 
 WEEKLY = "0 9 * * mon"
 

@@ -1,6 +1,6 @@
 """The store's schema as made before Alembic (main at 7935c76), frozen to test adoption.
 
-`segmentation/tables.py`, `campaign_tables.py` and `Store.migrate()` of that time: numbered
+`smartcart/engine/store/tables.py`, `campaign_tables.py` and `Store.migrate()` of that time: numbered
 migrations applied by `create_all` on these tables, recorded in `smartcart_schema`. Tests build a
 database the old way at any version, put rows in it, and upgrade it with today's code.
 """
@@ -185,7 +185,7 @@ digest_subscriptions = sa.Table(
 
 # Leases (migration 4, issue 9): who holds a role that exactly one process may have at a time
 # (the scheduler). `expires_at` is Unix time in seconds (0 once released); the holder renews it
-# by heartbeat and anyone may take the row over once it has expired (bot/lease.py).
+# by heartbeat and anyone may take the row over once it has expired (smartcart/slack/lease.py).
 leases = sa.Table(
     "leases",
     metadata,

@@ -1,1 +1,0 @@
-"""The Slack side of SmartCart Segments: settings, answers, the Bolt app and its servers."""

@@ -1,1 +1,0 @@
-"""The weekly digest in Slack: the delivery ledger, the message, the run's state machine, the scheduler."""

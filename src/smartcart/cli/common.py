@@ -1,0 +1,142 @@
+"""Shared by the command modules: one clear error line, settings, the engine, read options."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from smartcart.engine import SegmentationError
+
+DEMO_ROWS = 2240
+DEMO_SEED = 42
+
+
+def friendly_errors(command: Callable) -> Callable:
+    """One clear line and a non-zero exit for a user's mistake; never a traceback."""
+
+    @wraps(command)
+    def run(*args, **kwargs):
+        from smartcart.slack import SettingsError
+
+        try:
+            return command(*args, **kwargs)
+        except click.ClickException:
+            raise  # already one clear line (a usage error exits with 2)
+        except (SegmentationError, SettingsError, LookupError) as error:
+            raise click.ClickException(str(error).strip("'\"")) from None
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except Exception as error:
+            if os.environ.get("SMARTCART_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"unexpected {type(error).__name__}: {error} (set SMARTCART_DEBUG=1 for details)"
+            ) from None
+
+    return run
+
+
+def progress(message: str) -> None:
+    click.echo(f"  · {message}", err=True)
+
+
+def settings():
+    from smartcart.slack import load_settings, use_settings
+
+    config = load_settings()
+    use_settings(config)
+    return config
+
+
+def service(config=None):
+    from smartcart.engine import SegmentService
+    from smartcart.slack.migrations import open_store
+
+    config = config or settings()
+    return SegmentService(config.SMARTCART_MODEL_DIR, open_store(config.SMARTCART_DATABASE_URL))
+
+
+def data_source(
+    given: str | None,
+    config,
+    table: str = "customers",
+    query: str | None = None,
+    sheet: str | None = None,
+    mapping: Path | None = None,
+):
+    """Where and how to read customers: --data (else SMARTCART_DATA) with the read options,
+    through --mapping (else SMARTCART_MAPPING)."""
+    from smartcart.engine.data import DataSource, is_sql_url
+
+    source = given or config.SMARTCART_DATA
+    if not source:
+        raise click.UsageError(
+            "no data: pass --data FILE (or an SQLAlchemy URL) or set SMARTCART_DATA"
+        )
+    if query and not is_sql_url(source):
+        raise click.UsageError("--query reads from a database: --data must be an SQLAlchemy URL")
+    return DataSource(
+        source, table=table, query=query, sheet=sheet, mapping=mapping or config.SMARTCART_MAPPING
+    )
+
+
+def read_options(command: Callable) -> Callable:
+    """--query, --sheet and --mapping: how --data is read (handed to the loader as they are)."""
+    command = click.option(
+        "--mapping",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="TOML file naming your columns and values for the contract's. "
+        "Default: SMARTCART_MAPPING.",
+    )(command)
+    command = click.option("--sheet", help="Sheet of an Excel workbook. Default: the first.")(
+        command
+    )
+    return click.option(
+        "--query", help='SQL query when --data is a SQL URL, e.g. "SELECT * FROM crm_export".'
+    )(command)
+
+
+def engine_options(command: Callable) -> Callable:
+    """--engine and --scheduler, shared by train and score."""
+    command = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (--engine dask). Default: a local cluster.",
+    )(command)
+    return click.option(
+        "--engine",
+        type=click.Choice(["local", "dask"]),
+        default="local",
+        show_default=True,
+        help="local: this process. dask: a Dask cluster, for a folder or glob of Parquet files.",
+    )(command)
+
+
+def dask_location(source) -> str:
+    """The data set the Dask engine reads: Parquet files as they are, no mapping or query."""
+    if source.mapping is not None or source.query or source.sheet:
+        raise click.UsageError(
+            "--engine dask reads Parquet files in the contract's columns: "
+            "no --mapping, --query or --sheet (map the columns first with the local engine)"
+        )
+    return source.location
+
+
+def check_engine(engine: str, scheduler: str | None) -> None:
+    if scheduler and engine != "dask":
+        raise click.UsageError("--scheduler goes with --engine dask")
+    if engine == "dask":
+        from smartcart.engine.scoring import require_dask
+
+        require_dask()
+
+
+def emit_json(payload: object) -> None:
+    click.echo(json.dumps(payload, indent=2, default=str))

@@ -1,0 +1,110 @@
+"""`smartcart generate`, `mapping suggest`, `playbook` and `templates check`: data, mappings, templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from smartcart.cli.common import DEMO_ROWS, friendly_errors, service, settings
+from smartcart.cli.main import main
+
+
+@main.command()
+@click.option("--rows", default=DEMO_ROWS, show_default=True, type=click.IntRange(1, 50_000_000))
+@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="FILE.csv (tab-separated, published layout) or FILE.parquet",
+)
+@friendly_errors
+def generate(rows, seed, out) -> None:
+    """Generate realistic customers of the published 29-column shape."""
+    from smartcart.engine.data.synthetic import generate_customers, write_customers
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_customers(generate_customers(rows, seed=seed), out)
+    click.echo(f"Wrote {rows} customers to {out}")
+
+
+@main.command()
+@click.argument("persona", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "slack"]),
+    default="md",
+    show_default=True,
+    help="Markdown for a brief, or Slack mrkdwn.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE, not stdout."
+)
+@friendly_errors
+def playbook(persona, fmt, out) -> None:
+    """A persona's playbook with live numbers (by id, name, clear prefix or C0..C3)."""
+    from smartcart.engine.model import resolve_persona
+    from smartcart.engine.reports import render_playbook, templates_for
+    from smartcart.slack import to_mrkdwn
+
+    config = settings()
+    found = resolve_persona(" ".join(persona))
+    templates = templates_for(config.SMARTCART_TEMPLATES)
+    engine = service(config)
+    change = engine.change_since_last_digest(found.id)
+    book = render_playbook(templates, found, engine.figures(), change)
+    text = book.markdown if fmt == "md" else to_mrkdwn(book.markdown)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote the {found.name} playbook ({fmt}) to {out}", err=True)
+
+
+@main.group()
+def mapping() -> None:
+    """Your columns and values to the data contract (a TOML mapping file)."""
+
+
+@mapping.command("suggest")
+@click.argument("file")
+@click.option("--sheet", help="Sheet of an Excel workbook. Default: the first.")
+@click.option("--table", default="customers", show_default=True, help="Table, for a SQL URL.")
+@click.option("--query", help="SQL query, for a SQL URL.")
+@friendly_errors
+def suggest_mapping_command(file, sheet, table, query) -> None:
+    """Print a draft mapping of FILE's columns and values.
+
+    smartcart mapping suggest FILE > mapping.toml, then read and complete it.
+    """
+    from smartcart.engine.data import load_customers, suggest_mapping
+
+    raw = load_customers(file, table, query=query, sheet=sheet, all_columns=True)
+    click.echo(suggest_mapping(raw.frame, raw.source), nl=False)
+
+
+@main.group()
+def templates() -> None:
+    """The Jinja templates (playbooks, digest), built-in or from SMARTCART_TEMPLATES."""
+
+
+@templates.command("check")
+@friendly_errors
+def check_templates_command() -> None:
+    """Check every template; prints one `file:line: problem` per line, exits 1 if any."""
+    from smartcart.engine.reports import Templates, check_templates
+    from smartcart.slack.digest import digest_samples
+
+    folder = settings().SMARTCART_TEMPLATES
+    checked = Templates(folder)
+    problems = check_templates(checked, digest_samples())
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        click.echo(f"{len(problems)} template problem(s)", err=True)
+        raise SystemExit(1)
+    where = f"{folder}, then the built-in ones" if folder else "built-in"
+    click.echo(f"{len(checked.names())} templates OK ({where})")

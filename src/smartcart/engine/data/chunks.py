@@ -1,0 +1,39 @@
+"""Validated customers chunk by chunk, with bounded memory, from any source the loaders read.
+
+`iter_customer_chunks` is the one place the streaming paths (scoring, the digest) read data; it
+hands over to `validation.iter_validated` (typed, vectorised validation of `loading`'s chunks:
+file lines that keep counting across chunks, IDs repeated across chunks quarantined, one
+DataError when no chunk has a usable row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+from smartcart.engine.data.sources import DEFAULT_CHUNK_ROWS, DataSource
+from smartcart.engine.data.validation import ValidatedData, iter_validated
+
+__all__ = ["DEFAULT_CHUNK_ROWS", "iter_customer_chunks", "source_label"]
+
+
+def iter_customer_chunks(
+    source: str | Path | DataSource,
+    as_of: date,
+    *,
+    table: str = "customers",
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> Iterator[ValidatedData]:
+    """Each chunk validated as the whole source would be (see `iter_validated`); a DataSource
+    brings its own table, query, sheet and mapping."""
+    if isinstance(source, DataSource):
+        return iter_validated(source, as_of, chunk_rows=chunk_rows)
+    return iter_validated(source, as_of, chunk_rows=chunk_rows, table=table)
+
+
+def source_label(source: str | Path | DataSource) -> str:
+    """Where customers came from, safe to show and store (no password)."""
+    if isinstance(source, DataSource):
+        return str(source)
+    return str(DataSource(str(source)))

@@ -1,0 +1,91 @@
+"""The model: features, clustering candidates and selection, personas, propensity, card, artifact."""
+
+from smartcart.engine.model import selection
+from smartcart.engine.model.artifact import (
+    SegmentModel,
+    live_version,
+    load_live_model,
+    make_live,
+    save_model,
+)
+from smartcart.engine.model.assignment import segment_pipeline
+from smartcart.engine.model.candidates import Candidate, Progress, evaluate_candidates, no_progress
+from smartcart.engine.model.card import (
+    DataSource,
+    EngineRun,
+    Evaluation,
+    Metrics,
+    ModelCard,
+    Requested,
+    ResponseFigures,
+    RowCounts,
+)
+from smartcart.engine.model.clusterer import ALGORITHMS, SegmentClusterer
+from smartcart.engine.model.drift import feature_bin_counts, psi_of_feature_counts
+from smartcart.engine.model.features import PROFILE_FEATURES, build_preprocessor, cluster_inputs
+from smartcart.engine.model.personas import (
+    PERSONAS,
+    PERSONAS_BY_ID,
+    Persona,
+    SegmentName,
+    choices,
+    missing_personas,
+    resolve_persona,
+)
+from smartcart.engine.model.propensity import (
+    ResponseModel,
+    add_propensity,
+    fit_response_model,
+    likelihood_words,
+    report_section,
+    segment_expectations,
+    summary_line,
+)
+from smartcart.engine.model.selection import STABLE_ARI, choose_candidate, elbow_k, select
+
+__all__ = [
+    "ALGORITHMS",
+    "Candidate",
+    "DataSource",
+    "EngineRun",
+    "Evaluation",
+    "Metrics",
+    "ModelCard",
+    "PERSONAS",
+    "PERSONAS_BY_ID",
+    "PROFILE_FEATURES",
+    "Persona",
+    "Progress",
+    "Requested",
+    "ResponseFigures",
+    "ResponseModel",
+    "RowCounts",
+    "STABLE_ARI",
+    "SegmentClusterer",
+    "SegmentModel",
+    "SegmentName",
+    "add_propensity",
+    "build_preprocessor",
+    "choices",
+    "choose_candidate",
+    "cluster_inputs",
+    "elbow_k",
+    "evaluate_candidates",
+    "feature_bin_counts",
+    "fit_response_model",
+    "likelihood_words",
+    "live_version",
+    "load_live_model",
+    "make_live",
+    "missing_personas",
+    "no_progress",
+    "psi_of_feature_counts",
+    "report_section",
+    "resolve_persona",
+    "save_model",
+    "segment_expectations",
+    "segment_pipeline",
+    "select",
+    "selection",
+    "summary_line",
+]

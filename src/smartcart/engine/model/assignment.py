@@ -1,0 +1,156 @@
+"""The model's Pipeline after its features: clustering, persona naming, and what they assign.
+
+    customers --FeatureBuilder--> features --Clustering--> + cluster, confidence
+              --PersonaNaming--> + persona, segment
+
+`segment_pipeline` builds it; `SegmentModel.assign` runs it and returns an `Assignment`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.pipeline import Pipeline
+
+from smartcart.engine.data import schema
+from smartcart.engine.model.clusterer import SegmentClusterer
+from smartcart.engine.model.features import FeatureBuilder, build_scaling
+from smartcart.engine.model.personas import SegmentName, name_segments, z_profiles
+
+ASSIGNED = ["cluster", "confidence", "persona", "segment"]
+
+
+@dataclass
+class Assignment:
+    """Every customer's features, cluster, persona (and segment name) and confidence."""
+
+    customer_id: np.ndarray
+    features: pd.DataFrame
+    cluster: np.ndarray
+    persona: np.ndarray
+    segment: np.ndarray
+    confidence: np.ndarray
+    # With a response model (smartcart/engine/model/propensity.py): 0..1 (3 decimals) and 1..10.
+    propensity: np.ndarray | None = None
+    propensity_decile: np.ndarray | None = None
+
+    def table(self) -> pd.DataFrame:
+        """customer_id, cluster, persona, segment, confidence (one row per customer), then
+        propensity and propensity_decile when the model has a response model."""
+        table = pd.DataFrame(
+            {
+                "customer_id": self.customer_id,
+                "cluster": self.cluster,
+                "persona": self.persona,
+                "segment": self.segment,
+                "confidence": self.confidence,
+            }
+        )
+        if self.propensity is not None:
+            table["propensity"] = self.propensity
+            table["propensity_decile"] = self.propensity_decile
+        return table
+
+
+class Clustering(BaseEstimator, TransformerMixin):
+    """Pipeline step: features -> the same features plus `cluster` and `confidence`.
+
+    Scales and weights the clustering inputs, then clusters them. `fit_transform` gives the
+    training labels (`labels_`, what the model's figures describe) with no confidence;
+    `transform` places customers as new ones, with their confidence.
+    """
+
+    def __init__(self, inputs: tuple[str, ...] = (), clusterer: SegmentClusterer | None = None):
+        self.inputs = inputs
+        self.clusterer = clusterer
+
+    def fit(self, features: pd.DataFrame, y: object = None) -> Clustering:
+        self.fit_transform(features)
+        return self
+
+    def fit_transform(self, features: pd.DataFrame, y: object = None) -> pd.DataFrame:
+        self.scaling_ = build_scaling(list(self.inputs))
+        X = self.scaling_.fit_transform(features)
+        self.clusterer_ = clone(self.clusterer or SegmentClusterer()).fit(X)
+        self.labels_ = self.clusterer_.labels_
+        return _with(features, cluster=self.labels_.astype(int), confidence=np.nan)
+
+    def transform(self, features: pd.DataFrame) -> pd.DataFrame:
+        X = self.scaling_.transform(features)
+        clusters = self.clusterer_.predict(X)
+        confidence = assignment_confidence(self.clusterer_, X, clusters)
+        return _with(features, cluster=clusters.astype(int), confidence=confidence)
+
+
+class PersonaNaming(BaseEstimator, TransformerMixin):
+    """Pipeline step: + `persona` and `segment` (its name) for every cluster.
+
+    Fitting names the training clusters after the personas (see `personas.name_segments`).
+    """
+
+    def fit(self, frame: pd.DataFrame, y: object = None) -> PersonaNaming:
+        features = frame.drop(columns=["cluster", "confidence"])
+        labels = frame["cluster"].to_numpy()
+        profiles = z_profiles(features, labels)
+        self.names_: list[SegmentName] = name_segments(profiles[profiles.index >= 0])
+        self.persona_of_ = {n.cluster: n.persona for n in self.names_}
+        self.name_of_ = {n.cluster: n.name for n in self.names_}
+        return self
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        clusters = frame["cluster"]
+        return _with(
+            frame, persona=clusters.map(self.persona_of_), segment=clusters.map(self.name_of_)
+        )
+
+
+def _with(frame: pd.DataFrame, **columns) -> pd.DataFrame:
+    out = frame.copy()
+    for name, values in columns.items():
+        out[name] = values
+    return out
+
+
+def segment_pipeline(as_of: date, inputs: list[str], clusterer: SegmentClusterer) -> Pipeline:
+    """The whole model, unfitted: customers -> features -> clusters -> personas."""
+    return Pipeline(
+        [
+            ("features", FeatureBuilder(as_of)),
+            ("cluster", Clustering(tuple(inputs), clusterer)),
+            ("personas", PersonaNaming()),
+        ]
+    )
+
+
+def assign(pipeline: Pipeline, customers: pd.DataFrame) -> Assignment:
+    """Run the fitted pipeline on validated customers (same row order)."""
+    frame = pipeline.transform(customers)
+    return Assignment(
+        customer_id=customers[schema.ID].to_numpy(),
+        features=frame.drop(columns=ASSIGNED),
+        cluster=frame["cluster"].to_numpy(dtype=int),
+        persona=frame["persona"].to_numpy(dtype=object),
+        segment=frame["segment"].to_numpy(dtype=object),
+        confidence=frame["confidence"].to_numpy(dtype=float),
+    )
+
+
+def assignment_confidence(
+    clusterer: SegmentClusterer, X: np.ndarray, clusters: np.ndarray
+) -> np.ndarray:
+    """1 - (distance to own centroid / distance to the nearest other): 0 on a border, 1 at the centre."""
+    distances = clusterer.transform(X)
+    order = list(clusterer.clusters_)
+    own_column = np.array([order.index(c) for c in clusters])
+    rows = np.arange(len(X))
+    own = distances[rows, own_column]
+    others = distances.copy()
+    others[rows, own_column] = np.inf
+    nearest_other = others.min(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        confidence = 1 - own / nearest_other
+    return np.clip(np.nan_to_num(confidence, nan=0.0), 0.0, 1.0).round(3)

@@ -1,0 +1,107 @@
+"""Place customers in segments with the live model, and explain one customer in plain words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from smartcart.engine.model import SegmentModel, likelihood_words
+from smartcart.engine.reports import CHANNELS
+
+# How each trait reads: label, the customer's value, the average customer's value, unit.
+TRAITS: dict[str, tuple[str, str, str, str]] = {
+    "Income": ("Income", "{:,.0f}", "{:,.0f}", " a year"),
+    "TotalSpending": ("Total spending", "{:,.0f}", "{:,.0f}", " in 2 years"),
+    "TotalPurchases": ("Purchases", "{:,.0f}", "{:,.1f}", ""),
+    "Children": ("Children at home", "{:,.0f}", "{:,.1f}", ""),
+    "NumDealsPurchases": ("Discount purchases", "{:,.0f}", "{:,.1f}", ""),
+    "NumWebVisitsMonth": ("Website visits", "{:,.0f}", "{:,.1f}", " last month"),
+    "AcceptedCampaigns": ("Campaign offers accepted", "{:,.0f}", "{:,.1f}", " of 5"),
+    "NumCatalogPurchases": ("Catalog purchases", "{:,.0f}", "{:,.1f}", ""),
+    "Age": ("Age", "{:,.0f}", "{:,.0f}", ""),
+    "Tenure": ("Customer for", "{:,.0f}", "{:,.0f}", " days"),
+    "Recency": ("Days since last purchase", "{:,.0f}", "{:,.0f}", ""),
+}
+DRIVER_COUNT = 3
+
+
+@dataclass
+class Explanation:
+    customer_id: int
+    persona: str
+    segment_name: str
+    cluster: int
+    confidence: float
+    drivers: list[str]
+    facts: dict[str, object]
+    propensity: float | None = None
+    propensity_decile: int | None = None
+
+    @property
+    def likelihood(self) -> str | None:
+        """Likelihood to respond in plain words (None without a response model)."""
+        if self.propensity is None or self.propensity_decile is None:
+            return None
+        return likelihood_words(self.propensity, self.propensity_decile)
+
+    @property
+    def confidence_label(self) -> str:
+        if self.confidence >= 0.5:
+            return "high"
+        return "medium" if self.confidence >= 0.2 else "low"
+
+
+def score(model: SegmentModel, customers: pd.DataFrame) -> pd.DataFrame:
+    """customer_id, cluster, persona, segment, confidence (and, with a response model,
+    propensity and propensity_decile) of every customer (same order)."""
+    return model.assign(customers).table()
+
+
+def explain(model: SegmentModel, customer: pd.DataFrame) -> Explanation:
+    """Persona, confidence, the traits that set this customer apart, and key facts."""
+    assignment = model.assign(customer)
+    features = assignment.features.iloc[0]
+    return Explanation(
+        customer_id=int(assignment.customer_id[0]),
+        persona=str(assignment.persona[0]),
+        segment_name=str(assignment.segment[0]),
+        cluster=int(assignment.cluster[0]),
+        confidence=float(assignment.confidence[0]),
+        drivers=drivers(features, model.population),
+        facts=key_facts(features),
+        propensity=None if assignment.propensity is None else float(assignment.propensity[0]),
+        propensity_decile=None
+        if assignment.propensity_decile is None
+        else int(assignment.propensity_decile[0]),
+    )
+
+
+def drivers(features: pd.Series, population: dict[str, dict[str, float]]) -> list[str]:
+    """The traits furthest from the average customer, phrased with both numbers."""
+    distance = {
+        f: (features[f] - population[f]["mean"]) / population[f]["std"]
+        for f in TRAITS
+        if f in population and pd.notna(features.get(f))
+    }
+    top = sorted(distance, key=lambda f: abs(distance[f]), reverse=True)[:DRIVER_COUNT]
+    return [_phrase(f, features[f], population[f]["mean"], distance[f]) for f in top]
+
+
+def _phrase(feature: str, value: float, mean: float, z: float) -> str:
+    label, value_format, mean_format, unit = TRAITS[feature]
+    strength = "well " if abs(z) >= 1.5 else ""
+    direction = "above" if z > 0 else "below"
+    shown, average = value_format.format(value), mean_format.format(mean)
+    return f"{label} {strength}{direction} average: {shown}{unit} (average {average})"
+
+
+def key_facts(features: pd.Series) -> dict[str, object]:
+    channels = {name: features[column] for column, name in CHANNELS.items()}
+    return {
+        "tenure_days": int(features["Tenure"]),
+        "days_since_last_purchase": int(features["Recency"]),
+        "preferred_channel": max(channels, key=channels.get),
+        "total_spending": float(features["TotalSpending"]),
+        "income": None if pd.isna(features["Income"]) else float(features["Income"]),
+    }

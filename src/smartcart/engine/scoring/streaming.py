@@ -1,0 +1,181 @@
+"""Scoring a customer source of any size: chunk by chunk, memory bounded by the chunk size.
+
+Each validated chunk is assigned by the model (`SegmentModel.assign`), written to the store in
+bulk (`smartcart.engine.store.bulk`, one transaction for the whole run: a failure halfway leaves the
+customers stored before it) and, with `out`, appended to a .csv or .parquet file (written under
+a temporary name, renamed when complete). Only the totals stay in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from smartcart.engine.data import DEFAULT_CHUNK_ROWS, DataSource, iter_customer_chunks
+from smartcart.engine.errors import DataError
+from smartcart.engine.model import SegmentModel
+from smartcart.engine.scoring.dask_engine import SCORE_COLUMNS, check_output_folder, persona_totals
+from smartcart.engine.store import CustomerWriter, Store
+
+OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+QUARANTINE_KEPT = 1000  # quarantined rows kept for the report (all are counted)
+NO_SCORES = pd.DataFrame(
+    {"customer_id": [], "cluster": [], "persona": [], "segment": [], "confidence": []}
+)
+
+
+@dataclass
+class ScoringRun:
+    """What a scoring run did: the totals, a sample of quarantined rows, the most typical
+    customer (highest confidence)."""
+
+    model_version: str
+    rows: dict[str, int] = field(default_factory=lambda: {"read": 0, "used": 0, "quarantined": 0})
+    personas: dict[str, int] = field(default_factory=dict)
+    quarantine: pd.DataFrame = field(default_factory=pd.DataFrame)
+    most_confident: int | None = None
+    _best: float = -1.0
+
+    def add(self, rows_read: int, quarantine: pd.DataFrame, scores: pd.DataFrame) -> None:
+        self.rows["read"] += rows_read
+        self.rows["used"] += len(scores)
+        self.rows["quarantined"] += len(quarantine)
+        if len(self.quarantine) < QUARANTINE_KEPT and len(quarantine):
+            kept = pd.concat([self.quarantine, quarantine.head(QUARANTINE_KEPT)])
+            self.quarantine = kept.head(QUARANTINE_KEPT).reset_index(drop=True)
+        counts = Counter(self.personas)
+        counts.update(scores["persona"].value_counts().to_dict())
+        self.personas = persona_totals(pd.Series(counts, dtype="int64"))
+        if len(scores) and scores["confidence"].max() > self._best:
+            top = scores["confidence"].idxmax()
+            self._best = float(scores.at[top, "confidence"])
+            self.most_confident = int(scores.at[top, "customer_id"])
+
+
+def output_format(path: Path) -> str:
+    """'csv', 'parquet' or 'folder' (partitioned Parquet: an existing folder or a name with no
+    extension) from the name; any other extension is a DataError."""
+    path = Path(path)
+    if path.is_dir() or not path.suffix:
+        check_output_folder(path)
+        return "folder"
+    kind = OUTPUT_FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise DataError(
+            f"{path}: cannot write scores to a {path.suffix} file; "
+            "name it .csv or .parquet, or a folder for partitioned Parquet"
+        )
+    return kind
+
+
+def score_source(
+    model: SegmentModel,
+    store: Store | None,
+    source: str | Path | DataSource,
+    *,
+    table: str = "customers",
+    replace: bool = False,
+    out: Path | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> ScoringRun:
+    """Score every customer of `source` with `model`; store them (unless `store` is None) and
+    write them to `out`. Returns the totals."""
+    run = ScoringRun(model.version)
+    scores_file = ScoresFile(out) if out else None
+    with _writer(store, model.version, replace) as writer, _finished(scores_file):
+        for chunk in iter_customer_chunks(source, model.as_of, table=table, chunk_rows=chunk_rows):
+            scores = model.assign(chunk.customers).table() if len(chunk.customers) else NO_SCORES
+            if len(scores) and writer is not None:
+                writer.write(chunk.customers, scores)
+            if len(scores) and scores_file is not None:
+                scores_file.write(scores)
+            run.add(chunk.rows_read, chunk.quarantine, scores)
+    return run
+
+
+@contextlib.contextmanager
+def _writer(store: Store | None, version: str, replace: bool) -> Iterator[CustomerWriter | None]:
+    if store is None:
+        yield None
+        return
+    with store.customer_writer(version, replace) as writer:
+        yield writer
+
+
+@contextlib.contextmanager
+def _finished(scores_file: ScoresFile | None) -> Iterator[None]:
+    """The scores file is kept only when the whole run succeeded."""
+    try:
+        yield
+    except BaseException:
+        if scores_file is not None:
+            scores_file.discard()
+        raise
+    if scores_file is not None:
+        scores_file.close()
+
+
+class ScoresFile:
+    """Scores appended chunk by chunk to a .csv or .parquet file (pyarrow ParquetWriter), or as
+    part.N.parquet files in a folder (like the Dask engine writes), under a temporary name
+    until `close` renames it into place."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.kind = output_format(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.kind == "folder":
+            self.temporary = Path(
+                tempfile.mkdtemp(
+                    prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent
+                )
+            )
+        else:
+            self.temporary = self.path.with_name(f".{self.path.name}.partial")
+        self._parquet = None
+        self._parts = 0
+
+    def write(self, scores: pd.DataFrame) -> None:
+        if self.kind == "csv":
+            first = self._parts == 0
+            scores.to_csv(self.temporary, mode="w" if first else "a", index=False, header=first)
+        elif self.kind == "folder":
+            part = self.temporary / f"part.{self._parts:05d}.parquet"
+            scores[SCORE_COLUMNS].to_parquet(part, index=False)  # the Dask engine's columns
+        else:
+            self._write_parquet(scores)
+        self._parts += 1
+
+    def _write_parquet(self, scores: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        batch = pa.Table.from_pandas(scores, preserve_index=False)
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.temporary, batch.schema)
+        self._parquet.write_table(batch.cast(self._parquet.schema))
+
+    def close(self) -> None:
+        if self._parts == 0 and self.kind != "folder":  # no usable customer: a file with no rows
+            self.write(NO_SCORES)
+        if self._parquet is not None:
+            self._parquet.close()
+        if self.kind == "folder" and self.path.exists():
+            self.path.rmdir()  # checked empty before any work
+        os.replace(self.temporary, self.path)
+
+    def discard(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+        if self.kind == "folder":
+            shutil.rmtree(self.temporary, ignore_errors=True)
+        else:
+            self.temporary.unlink(missing_ok=True)

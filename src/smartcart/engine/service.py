@@ -1,0 +1,179 @@
+"""What the bot and the CLI ask of the engine: the live model, the store, and live figures.
+
+Knows nothing of chat or scheduling. The live model is re-read when the LIVE pointer changes, so a bot keeps serving
+the last good model while a training runs and switches as soon as a new one is published.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from smartcart.engine.data import DEFAULT_CHUNK_ROWS, DataSource, schema
+from smartcart.engine.errors import ModelError
+from smartcart.engine.history import Comparison, Period, prepare_digest, snapshots
+from smartcart.engine.model import SegmentModel, add_propensity, live_version, load_live_model
+from smartcart.engine.reports import Figures, compute_figures
+from smartcart.engine.scoring import (
+    Explanation,
+    ScoringRun,
+    explain,
+    output_format,
+    score,
+    score_source,
+)
+from smartcart.engine.store import Store, customer_frame
+from smartcart.engine.training import TrainingOptions, TrainingResult, publish, train
+
+AUDIENCE_COLUMNS = [
+    "customer_id",
+    "persona",
+    "confidence",
+    "Income",
+    "Kidhome",
+    "Teenhome",
+    "Recency",
+    "Education",
+    "Marital_Status",
+]
+
+
+class SegmentService:
+    def __init__(self, model_dir: Path, store: Store) -> None:
+        self.model_dir = Path(model_dir)
+        self.store = store
+        self._lock = threading.Lock()
+        self._model: SegmentModel | None = None
+        self._figures: tuple[tuple, Figures] | None = None
+
+    @property
+    def model(self) -> SegmentModel:
+        version = live_version(self.model_dir)
+        with self._lock:
+            if self._model is None or self._model.version != version:
+                self._model = load_live_model(self.model_dir)
+            return self._model
+
+    def has_model(self) -> bool:
+        return live_version(self.model_dir) is not None
+
+    def live_version(self) -> str | None:
+        return live_version(self.model_dir)
+
+    def train(self, source: str | Path, options: TrainingOptions, progress=None) -> TrainingResult:
+        """Train, store the customers with their segments, then switch the live model."""
+        result = train(
+            source, self.model_dir, options, **({"progress": progress} if progress else {})
+        )
+        customers = result.data.customers
+        # Scored and stored a chunk at a time: all of a million customers' features and
+        # response inputs at once would double the peak of the whole run.
+        with self.store.customer_writer(result.model.version, replace=True) as writer:
+            for start in range(0, len(customers), DEFAULT_CHUNK_ROWS):
+                part = customers.iloc[start : start + DEFAULT_CHUNK_ROWS]
+                writer.write(part, score(result.model, part))
+        publish(result, self.model_dir)
+        return result
+
+    def score_file(
+        self,
+        source: str | Path | DataSource,
+        replace: bool = False,
+        table: str = "customers",
+        out: Path | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    ) -> ScoringRun:
+        """Score a customer file or table with the live model, chunk by chunk, and store the
+        result (one transaction); with `out`, also write the scores (.csv or .parquet)."""
+        if out is not None:
+            output_format(out)  # a bad name fails before any work
+        return score_source(
+            self.model,
+            self.store,
+            source,
+            table=table,
+            replace=replace,
+            out=out,
+            chunk_rows=chunk_rows,
+        )
+
+    def explain(self, customer_id: int) -> Explanation | None:
+        found = self.store.customer(customer_id)
+        if found is None:
+            return None
+        row, _ = found
+        return explain(self.model, row)
+
+    def figures(self) -> Figures:
+        """Live figures per segment from the stored customers, cached until the data changes."""
+        model = self.model
+        key = (model.version, self.store.revision())
+        if self._figures and self._figures[0] == key:
+            return self._figures[1]
+        customers = self.store.all_customers()
+        if customers.empty:
+            raise ModelError(
+                "no customers in the store; run `smartcart train` or `smartcart score`"
+            )
+        figures = compute_figures(model, customers)
+        self._figures = (key, figures)
+        return figures
+
+    def change_since_last_digest(self, persona_id: str) -> dict | None:
+        """The persona's change since the latest digest, or None before the first one."""
+        segments = self.figures().persona(persona_id)
+        size = sum(s["size"] for s in segments)
+        share = sum(s["share"] for s in segments)
+        return snapshots.change_since_last_digest(self.store, persona_id, size, share)
+
+    def digest(
+        self, period: Period, data: str | DataSource | None = None, save: bool = True
+    ) -> Comparison:
+        """The period's snapshot (taken, or reused when stored) against the previous period's.
+
+        `data` is a customer file or URL (else the stored customers); `save=False` (a dry run)
+        writes nothing.
+        """
+        return prepare_digest(self.store, self.model, period, data, save)
+
+    def audience(self, persona_id: str) -> pd.DataFrame:
+        """The persona's customers with what a campaign tool needs."""
+        return self.audience_frame(self.store.members(persona_id))
+
+    def audience_frame(self, members: pd.DataFrame) -> pd.DataFrame:
+        """Stored customers with their assignment -> the columns of an audience export."""
+        if members.empty:
+            return pd.DataFrame(columns=[*AUDIENCE_COLUMNS, "total_spending", "segment"])
+        out = members[AUDIENCE_COLUMNS].copy()
+        out["total_spending"] = members[schema.SPENDING_COLUMNS].sum(axis=1)
+        out["segment"] = members["cluster"].map(
+            {s["cluster"]: s["name"] for s in self.model.segments}
+        )
+        return add_propensity(out, self.model.response, customer_frame(members))
+
+    def audience_changes(self, persona_id: str) -> tuple[pd.DataFrame, str]:
+        """Who joined and who left the persona since the latest digest, and that digest's period.
+
+        The audience columns plus `change` (`joined` / `left`); a customer who left shows where
+        they are now (persona, segment) or, when no longer stored, only their id.
+        Raises ModelError before the first digest.
+        """
+        latest = snapshots.previous_snapshot(self.store, datetime.now(UTC))
+        if latest is None or latest.members is None:
+            raise ModelError(
+                "no digest yet to compare with (changes are counted from the latest digest; "
+                "`smartcart digest --now` takes one)"
+            )
+        before = latest.members.loc[latest.members["persona"] == persona_id, "customer_id"]
+        now = self.audience(persona_id)
+        joined = now[~now["customer_id"].isin(before)].assign(change="joined")
+        left_ids = sorted(set(before.astype("int64")) - set(now["customer_id"].astype("int64")))
+        stored = self.audience_frame(self.store.assigned_customers(left_ids))
+        left = pd.DataFrame({"customer_id": left_ids}).merge(stored, on="customer_id", how="left")
+        frames = [f for f in (joined, left.assign(change="left")) if not f.empty]
+        if not frames:
+            return joined, latest.period
+        return pd.concat(frames, ignore_index=True), latest.period

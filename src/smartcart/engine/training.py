@@ -1,0 +1,234 @@
+"""Training end to end: load -> validate -> features -> candidates -> model -> personas -> report.
+
+`train` builds a model and its report without touching what is live; `publish` makes it live.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+from threadpoolctl import threadpool_limits
+
+from smartcart.engine.data import ValidatedData, load_customers, validate
+from smartcart.engine.model import (
+    ALGORITHMS,
+    STABLE_ARI,
+    Candidate,
+    DataSource,
+    Evaluation,
+    Metrics,
+    ModelCard,
+    Progress,
+    Requested,
+    ResponseFigures,
+    RowCounts,
+    SegmentClusterer,
+    SegmentModel,
+    build_preprocessor,
+    cluster_inputs,
+    fit_response_model,
+    make_live,
+    missing_personas,
+    no_progress,
+    save_model,
+    segment_pipeline,
+    select,
+)
+from smartcart.engine.reports import (
+    lift_chart,
+    profile_chart,
+    reliability_chart,
+    segment_figures,
+    selection_chart,
+    summary_chart,
+    write_model_report,
+)
+
+# Below this many customers the final fit is faster on one thread (see evaluate_candidates).
+PARALLEL_FIT_ROWS = 100_000
+
+
+@dataclass
+class TrainingOptions:
+    algorithm: str = "auto"
+    k: int | str = 4
+    as_of: date | None = None
+    seed: int = 0
+    refits: int = 20
+    table: str = "customers"
+
+
+@dataclass
+class TrainingResult:
+    model: SegmentModel
+    data: ValidatedData
+    labels: np.ndarray
+    report: Path
+    charts: dict[str, Path]
+    artifact: Path
+
+
+def new_version(now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    return now.strftime("%Y%m%d-%H%M%S-%f")[:-3]
+
+
+def train(
+    source: str | Path,
+    model_dir: Path,
+    options: TrainingOptions | None = None,
+    progress: Progress = no_progress,
+) -> TrainingResult:
+    """Train a model and write its artifact and report; the live model is not changed."""
+    options = options or TrainingOptions()
+    if options.algorithm not in ("auto", *ALGORITHMS):
+        raise ValueError(f"--algorithm must be auto or one of {', '.join(ALGORITHMS)}")
+    progress(f"loading {source}")
+    data = validate(load_customers(source, options.table), options.as_of)
+    progress(f"{data.rows['used']} customers used, {data.rows['quarantined']} quarantined")
+    inputs = cluster_inputs(data.has_campaigns)
+    preprocessor = build_preprocessor(data.as_of, inputs)
+    X = preprocessor.fit_transform(data.customers)
+
+    outcome = select(
+        X,
+        algorithms=_algorithms_to_evaluate(options),
+        k=options.k,
+        algorithm=options.algorithm,
+        refits=options.refits,
+        seed=options.seed,
+        progress=progress,
+    )
+    candidates, chosen, elbow_k = outcome.candidates, outcome.chosen, outcome.elbow_k
+    progress(f"chosen {chosen.algorithm} with k={chosen.k}; fitting on all customers")
+
+    clusterer = SegmentClusterer(
+        chosen.algorithm, chosen.k, options.seed, eps=chosen.eps, init=chosen.centers
+    )
+    pipeline = segment_pipeline(data.as_of, inputs, clusterer)
+    with threadpool_limits(limits=1 if len(X) < PARALLEL_FIT_ROWS else None):
+        pipeline.fit(data.customers)
+    features = pipeline.named_steps["features"].transform(data.customers)
+    labels = pipeline.named_steps["cluster"].labels_
+    names = pipeline.named_steps["personas"].names_
+    response = data.customers.get("Response")
+    segments = segment_figures(features, labels, names, response)
+    response_model, response_note = fit_response_model(
+        data.customers, data.as_of, options.seed, progress
+    )
+
+    version = new_version()
+    fitted = pipeline.named_steps["cluster"].clusterer_
+    card = build_model_card(version, data, options, inputs, chosen, fitted, elbow_k, names)
+    card = replace(
+        card,
+        notes=(*card.notes, *([response_note] if response_note else [])),
+        evaluation=Evaluation(**outcome.summary(), final_fit=fitted.method_),
+        base_response_rate=None if response is None else float(response.mean()),
+        response_model=None
+        if response_model is None
+        else ResponseFigures(**response_model.metrics),
+    )
+    model = SegmentModel(
+        version=version,
+        pipeline=pipeline,
+        segments=segments,
+        card=card,
+        candidates=[c.as_dict() for c in candidates],
+        response=response_model,
+    )
+    report_dir = Path(model_dir) / "reports" / version
+    chart_paths = write_charts(model, chosen, elbow_k, report_dir)
+    data.quarantine.to_csv(report_dir / "quarantine.csv", index=False)
+    report = write_model_report(model, data.quarantine, report_dir / "report.md", chart_paths)
+    artifact = save_model(model, model_dir)
+    progress(f"model {version} written to {artifact}")
+    return TrainingResult(model, data, labels, report, chart_paths, artifact)
+
+
+def _algorithms_to_evaluate(options: TrainingOptions) -> tuple[str, ...]:
+    """All of them for `auto`; otherwise the one asked for, plus K-Means when k comes from its elbow."""
+    if options.algorithm == "auto":
+        return ALGORITHMS
+    if options.k == "auto" and options.algorithm != "kmeans":
+        return ("kmeans", options.algorithm)
+    return (options.algorithm,)
+
+
+def publish(result: TrainingResult, model_dir: Path) -> None:
+    """Make a trained model the live one (an atomic switch)."""
+    make_live(model_dir, result.model.version)
+
+
+def build_model_card(
+    version, data, options, inputs, chosen, clusterer, elbow_k, names
+) -> ModelCard:
+    """The card both engines start from (each adds what it alone knows)."""
+    metrics = chosen.as_dict()
+    return ModelCard(
+        model_version=version,
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        data=DataSource(data.source, data.sha256, data.dialect),
+        rows=RowCounts(**data.rows),
+        as_of=data.as_of,
+        notes=tuple(data.notes),
+        algorithm=chosen.algorithm,
+        k=int(clusterer.n_clusters_),
+        requested=Requested(options.algorithm, options.k),
+        selection=_selection_reason(chosen, options),
+        elbow_k=None if elbow_k is None else int(elbow_k),
+        refits=options.refits,
+        inputs=tuple(inputs),
+        metrics=Metrics(
+            silhouette=metrics["silhouette"],
+            calinski_harabasz=metrics["calinski_harabasz"],
+            davies_bouldin=metrics["davies_bouldin"],
+            stability_ari=metrics["stability_ari"],
+            stability_min=metrics["stability_min"],
+            assignment_agreement=round(float(clusterer.assignment_agreement_), 4),
+        ),
+        personas={int(n.cluster): n.persona for n in names},
+        missing_personas=tuple(missing_personas(names)),
+        library_versions={
+            "python": platform.python_version(),
+            "scikit-learn": sklearn.__version__,
+            "pandas": pd.__version__,
+            "numpy": np.__version__,
+            "joblib": joblib.__version__,
+        },
+    )
+
+
+def _selection_reason(chosen: Candidate, options: TrainingOptions) -> str:
+    k_reason = "k from the elbow's knee" if options.k == "auto" else f"k={options.k} as asked"
+    if options.algorithm != "auto":
+        return f"{options.algorithm} as asked, {k_reason}"
+    stable = chosen.stability_ari >= STABLE_ARI
+    rule = (
+        f"highest silhouette among candidates with stability >= {STABLE_ARI}"
+        if stable
+        else "no candidate reached the stability bar; the most stable one"
+    )
+    return f"{rule}, {k_reason}"
+
+
+def write_charts(model: SegmentModel, chosen, elbow_k: int | None, folder: Path) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "selection": selection_chart(
+            model.candidates, chosen.as_dict(), elbow_k, folder / "selection.png"
+        ),
+        "profiles": profile_chart(model.segments, model.population, folder / "profiles.png"),
+        "segments": summary_chart(model.segments, folder / "segments.png"),
+    }
+    if model.response is not None:
+        paths["lift"] = lift_chart(model.response, folder / "lift.png")
+        paths["reliability"] = reliability_chart(model.response, folder / "reliability.png")
+    return paths

@@ -1,0 +1,34 @@
+"""The weekly digest in Slack: the delivery ledger, the message, the run's state machine, the scheduler."""
+
+from smartcart.slack.digest.ledger import LostClaim
+from smartcart.slack.digest.message import digest_samples
+from smartcart.slack.digest.resolve import CannotResolve, resolve_run
+from smartcart.slack.digest.runner import DigestRunner
+from smartcart.slack.digest.scheduler import (
+    start_leased_scheduler,
+    start_standalone,
+    wait_until_stopped,
+)
+from smartcart.slack.digest.subscriptions import (
+    ENVIRONMENT,
+    all_subscriptions,
+    digest_schedules,
+    subscribe,
+    unsubscribe,
+)
+
+__all__ = [
+    "CannotResolve",
+    "DigestRunner",
+    "ENVIRONMENT",
+    "LostClaim",
+    "all_subscriptions",
+    "digest_samples",
+    "digest_schedules",
+    "resolve_run",
+    "start_leased_scheduler",
+    "start_standalone",
+    "subscribe",
+    "unsubscribe",
+    "wait_until_stopped",
+]

@@ -1,0 +1,84 @@
+"""`/segment summary`: every segment's size, value and response, a chart, playbook buttons."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from smartcart.engine.model import PERSONAS_BY_ID
+from smartcart.engine.reports import money, percent, summary_chart
+from smartcart.engine.reports import times as lift
+from smartcart.slack.blockkit import actions, context, header, playbook_button, section
+from smartcart.slack.bot_engine import BotContext
+from smartcart.slack.dispatch import Answer, Request, Upload, UserError, handles
+
+
+@handles(
+    "summary",
+    "summary [share]",
+    "All segments with sizes, revenue, response and a chart (`share` posts in the channel)",
+)
+def summary(ctx: BotContext, args: list[str], request: Request) -> Answer:
+    if args and args != ["share"]:
+        raise UserError("`summary` takes nothing or `share`, like `/segment summary share`.")
+    figures = ctx.service.figures()
+    blocks = [
+        header("Customer segments"),
+        context(
+            f"{figures.customers:,} customers · base response rate "
+            f"{percent(figures.base_response_rate)} · model {figures.model_version}"
+        ),
+    ]
+    lines = []
+    for segment in figures.segments:
+        line = segment_line(segment)
+        lines.append(line)
+        blocks.append(section(line))
+    if figures.missing_personas:
+        missing = ", ".join(PERSONAS_BY_ID[p].name for p in figures.missing_personas)
+        blocks.append(context(f"No segment in this model for: {missing}"))
+    present = dict.fromkeys(s["persona"] for s in figures.segments)
+    blocks.append(
+        actions([playbook_button(p, f"{PERSONAS_BY_ID[p].short} playbook") for p in present])
+    )
+    shared = args == ["share"]
+    text = "Customer segments: " + "; ".join(
+        f"{s['name']} {s['size']:,} ({percent(s['share'])})" for s in figures.segments
+    )
+    return Answer(
+        text=text,
+        blocks=blocks,
+        response_type="in_channel" if shared else "ephemeral",
+        uploads=[chart_upload(figures.segments)],
+        shareable=True,
+    )
+
+
+def segment_line(segment: dict) -> str:
+    return (
+        f"*{segment['name']}*: {segment['size']:,} customers ({percent(segment['share'])}), "
+        f"{percent(segment['revenue_share'])} of revenue\n"
+        f"Average spend {money(segment['avg_spend'])} · average income "
+        f"{money(segment['avg_income'])} · response {percent(segment['response_rate'])} "
+        f"({lift(segment['lift'])} the base)" + expected_responders_line(segment)
+    )
+
+
+def expected_responders_line(segment: dict) -> str:
+    """Expected responders to an offer sent to the whole segment (with a response model)."""
+    expected = segment.get("expected_responders")
+    if expected is None:
+        return ""
+    return (
+        f"\nAn offer to all of them: about {expected:,.0f} expected responders · "
+        f"{percent(segment['top_decile_share'])} of them in our top 10% most likely to respond"
+    )
+
+
+def chart_upload(segments: list[dict]) -> Upload:
+    with tempfile.TemporaryDirectory() as folder:
+        path = summary_chart(
+            segments, Path(folder) / "segments.png", "Share of customers and revenue"
+        )
+        content = path.read_bytes()
+    return Upload(filename="segments.png", content=content, title="Customer segments", inline=True)
