@@ -188,9 +188,11 @@ def test_publishing_switches_the_live_model_only_then(generated_file, tmp_path):
 def test_incompatible_artifact_gets_a_clear_error(generated_file, tmp_path):
     result = train(generated_file, tmp_path, TrainingOptions(algorithm="kmeans", refits=2))
     path = model_path(tmp_path, result.model.version)
-    import joblib
+    import zipfile
 
-    joblib.dump({"format": 999, "model": None}, path)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("model.json", '{"format": 999, "model": null}')
+        archive.writestr("arrays.npz", b"")
     with pytest.raises(ModelError, match="format 999"):
         load_model(path)
     path.write_bytes(b"garbage")

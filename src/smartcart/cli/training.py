@@ -21,6 +21,7 @@ from smartcart.cli.common import (
 )
 from smartcart.cli.main import main
 from smartcart.engine.model import summary_line as response_summary_line
+from smartcart.engine.model import upgrade_models
 
 
 @main.command()
@@ -256,11 +257,14 @@ def score_on_dask(source: str, out: Path | None, replace: bool, scheduler: str |
         return score_dataset(client, model, source, out, progress)
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the whole model card as JSON.")
+@click.pass_context
 @friendly_errors
-def model(as_json) -> None:
-    """Show the live model card."""
+def model(context: click.Context, as_json) -> None:
+    """Show the live model card (`model upgrade` converts models of release 0.1)."""
+    if context.invoked_subcommand is not None:
+        return
     card = service().model.card
     if as_json:
         emit_json(card.as_dict())
@@ -274,3 +278,18 @@ def model(as_json) -> None:
     click.echo("Personas: " + ", ".join(f"{c}={p}" for c, p in card.personas.items()))
     if card.missing_personas:
         click.echo("Missing personas: " + ", ".join(card.missing_personas))
+
+
+@model.command("upgrade")
+@click.option("--json", "as_json", is_flag=True, help="Print the versions converted as JSON.")
+@friendly_errors
+def model_upgrade(as_json) -> None:
+    """Convert stored models of release 0.1 (format 2, a pickle) to format 3 (data)."""
+    converted = upgrade_models(settings().SMARTCART_MODEL_DIR)
+    if as_json:
+        emit_json({"converted": converted})
+        return
+    for version in converted:
+        click.echo(f"converted model {version} to format 3")
+    if not converted:
+        click.echo("every stored model is already in format 3")

@@ -5,7 +5,8 @@ arguments. This module registers only `help` (also what an empty text gets). The
 subcommands (`customer`, `summary`, `playbook`, `personas`, `export`, `model`) are registered by
 `smartcart/slack/subcommands/*.py` with the `handles` decorator:
 
-    from smartcart.slack.dispatch import Answer, Request, UserError, handles, section
+    from smartcart.engine import ModelError
+from smartcart.slack.dispatch import Answer, Request, UserError, handles, section
 
     @handles("customer", "customer <id>", "Persona, drivers and next action of one customer")
     def customer(ctx, args: list[str], request: Request) -> Answer:
@@ -33,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from smartcart.engine import ModelError
 from smartcart.slack.blockkit import (
     ECHO_LIMIT,
     MAX_BLOCKS,
@@ -229,8 +231,20 @@ def answer_safely(request: Request, produce: Callable[[], Answer]) -> Answer:
         return finalize(produce())
     except UserError as error:
         return user_error_answer(error.message)
+    except ModelError as error:
+        return unreadable_model_answer(error)
     except Exception:
         return internal_error_answer(request)
+
+
+def unreadable_model_answer(error: ModelError) -> Answer:
+    """The live model cannot be read (e.g. written by an incompatible release): say what fixes it."""
+    logger.error("the live model cannot be read: %s", error)
+    message = (
+        ":warning: The live model can't be read by this version of the bot. "
+        "An admin needs to run `smartcart train` (the bot's log has the details)."
+    )
+    return Answer(text=message, blocks=[section(message)])
 
 
 def user_error_answer(message: str) -> Answer:

@@ -121,10 +121,17 @@ def test_a_card_with_a_part_it_does_not_know_is_refused():
         ModelCard.from_dict({k: v for k, v in LOCAL_CARD.items() if k != "metrics"})
 
 
-def test_the_artifact_stores_the_card_as_its_dict(trained, monkeypatch):
-    """Format 2 as before: code without the typed card reads the card of a new artifact."""
-    monkeypatch.delattr(SegmentModel, "__setstate__")
-    stored = joblib.load(trained.artifact)["model"].card
+def test_the_artifact_stores_the_card_as_its_dict(trained):
+    """Format 3 keeps the card as its plain dict, as format 2 did (readable without the code)."""
+    import zipfile
+
+    from smartcart.engine.model.state import from_state
+
+    with zipfile.ZipFile(trained.artifact) as archive:
+        document = json.loads(archive.read("model.json"))
+    assert document["model"]["$own"] == "SegmentModel"
+    state = dict(document["model"]["state"]["$dict"])
+    stored = from_state(state["card"], {})
     assert type(stored) is dict
     assert stored == trained.model.card.as_dict()
 

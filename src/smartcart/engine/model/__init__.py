@@ -7,6 +7,7 @@ from smartcart.engine.model.artifact import (
     load_live_model,
     make_live,
     save_model,
+    upgrade_models,
 )
 from smartcart.engine.model.assignment import segment_pipeline
 from smartcart.engine.model.candidates import Candidate, Progress, evaluate_candidates, no_progress
@@ -88,4 +89,5 @@ __all__ = [
     "select",
     "selection",
     "summary_line",
+    "upgrade_models",
 ]

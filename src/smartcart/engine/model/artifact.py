@@ -1,32 +1,44 @@
 """The persisted model: one scikit-learn Pipeline plus what users see of it, saved atomically.
 
-Artifacts live in `<model_dir>/versions/<version>.joblib`; the file `<model_dir>/LIVE` names the
+Artifacts live in `<model_dir>/versions/<version>.model`; the file `<model_dir>/LIVE` names the
 live one. A training writes its artifact first and flips LIVE last (both by atomic rename), so a
 failed or interrupted training leaves the last good model live.
+
+Format 3 is data, not a pickle (`state.py`): a zip of `model.json` (the model's structure, its
+own classes named by class name) and `arrays.npz` (read with allow_pickle=False). A format 2
+artifact of release 0.1 (`<version>.joblib`) is converted to format 3 the first time it is
+loaded from a model folder, or by `smartcart model upgrade`; the old file stays beside it.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import joblib
+import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from smartcart.engine.errors import ModelError
-from smartcart.engine.model.assignment import Assignment, assign
+from smartcart.engine.model.assignment import Assignment, Clustering, PersonaNaming, assign
 from smartcart.engine.model.card import ModelCard
 from smartcart.engine.model.clusterer import SegmentClusterer
-from smartcart.engine.model.propensity import ResponseModel
+from smartcart.engine.model.features import FeatureBuilder, FeatureWeights
+from smartcart.engine.model.legacy import LEGACY_SUFFIX, read_legacy_payload
+from smartcart.engine.model.personas import SegmentName
+from smartcart.engine.model.propensity import ResponseFeatures, ResponseModel
+from smartcart.engine.model.state import from_state, register_own, to_state
 
-# 2: the Pipeline runs from customers to personas; population and drift reference live in it.
-# The card is stored as its plain dict (`ModelCard.as_dict()`), as it always was in format 2: a
-# ModelCard is built from it on load, so format 2 artifacts written before the typed card load.
-ARTIFACT_FORMAT = 2
+# 3: the model as data (model.json + arrays.npz). 2 (release 0.1) was a joblib pickle; the card
+# is kept as its plain dict (`ModelCard.as_dict()`) in both, and a ModelCard is built on load.
+ARTIFACT_FORMAT = 3
+ARTIFACT_SUFFIX = ".model"
 LIVE_POINTER = "LIVE"
 
 
@@ -88,11 +100,29 @@ class SegmentModel:
         )
 
 
+# The model's own classes a stored model holds, named by class name (see state.py).
+register_own(
+    SegmentModel,
+    FeatureBuilder,
+    FeatureWeights,
+    Clustering,
+    PersonaNaming,
+    SegmentClusterer,
+    SegmentName,
+    ResponseModel,
+    ResponseFeatures,
+)
+
+
 def model_path(model_dir: Path, version: str) -> Path:
-    return Path(model_dir) / "versions" / f"{version}.joblib"
+    """The version's artifact: format 3, or release 0.1's format 2 until it is converted."""
+    versions = Path(model_dir) / "versions"
+    current = versions / f"{version}{ARTIFACT_SUFFIX}"
+    legacy = versions / f"{version}{LEGACY_SUFFIX}"
+    return legacy if legacy.exists() and not current.exists() else current
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
@@ -106,20 +136,25 @@ def _atomic_write(path: Path, write) -> None:
 
 def save_model(model: SegmentModel, model_dir: Path) -> Path:
     """Write the artifact (not yet live). Returns its path."""
-    path = model_path(model_dir, model.version)
-    payload = {
-        "format": ARTIFACT_FORMAT,
-        "versions": model.card.library_versions,
-        "model": model,
-    }
-    _atomic_write(path, lambda tmp: joblib.dump(payload, tmp, compress=3))
+    path = Path(model_dir) / "versions" / f"{model.version}{ARTIFACT_SUFFIX}"
+    tree, arrays = to_state(model)
+    document = {"format": ARTIFACT_FORMAT, "versions": model.card.library_versions, "model": tree}
+
+    def write(temporary: str) -> None:
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("model.json", json.dumps(document))
+            archive.writestr("arrays.npz", buffer.getvalue())
+
+    atomic_write(path, write)
     return path
 
 
 def make_live(model_dir: Path, version: str) -> None:
     if not model_path(model_dir, version).exists():
         raise ModelError(f"model {version} has no artifact in {model_dir}")
-    _atomic_write(Path(model_dir) / LIVE_POINTER, lambda tmp: Path(tmp).write_text(version + "\n"))
+    atomic_write(Path(model_dir) / LIVE_POINTER, lambda tmp: Path(tmp).write_text(version + "\n"))
 
 
 def live_version(model_dir: Path) -> str | None:
@@ -131,23 +166,50 @@ def load_live_model(model_dir: Path) -> SegmentModel:
     version = live_version(model_dir)
     if not version:
         raise ModelError(f"no trained model in {model_dir}; run `smartcart train` first")
-    return load_model(model_path(model_dir, version))
+    path = model_path(model_dir, version)
+    model = load_model(path)
+    if path.suffix == LEGACY_SUFFIX:
+        save_model(model, model_dir)
+    return model
+
+
+def upgrade_models(model_dir: Path) -> list[str]:
+    """Convert every format 2 artifact in the folder to format 3; the versions converted."""
+    converted = []
+    for legacy in sorted((Path(model_dir) / "versions").glob(f"*{LEGACY_SUFFIX}")):
+        if model_path(model_dir, legacy.stem) == legacy:
+            save_model(load_model(legacy), model_dir)
+            converted.append(legacy.stem)
+    return converted
 
 
 def load_model(path: Path) -> SegmentModel:
+    path = Path(path)
     if not path.exists():
         raise ModelError(f"{path}: model artifact not found; run `smartcart train`")
+    if path.suffix == LEGACY_SUFFIX:
+        return read_legacy_payload(path)["model"]
     try:
-        payload = joblib.load(path)
-    except Exception as error:  # unpickling an incompatible artifact raises many types
+        with zipfile.ZipFile(path) as archive:
+            document = json.loads(archive.read("model.json"))
+            check_format(path, document)
+            with np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False) as stored:
+                arrays = {key: stored[key] for key in stored.files}
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise ModelError(
             f"{path}: cannot read this model artifact ({type(error).__name__}); "
             "it was written by an incompatible version: retrain with `smartcart train`"
         ) from None
-    if not isinstance(payload, dict) or payload.get("format") != ARTIFACT_FORMAT:
-        found = payload.get("format") if isinstance(payload, dict) else "unknown"
+    model = from_state(document["model"], arrays)
+    if not isinstance(model, SegmentModel):
+        raise ModelError(f"{path}: not a segment model; retrain with `smartcart train`")
+    return model
+
+
+def check_format(path: Path, document: dict) -> None:
+    if not isinstance(document, dict) or document.get("format") != ARTIFACT_FORMAT:
+        found = document.get("format") if isinstance(document, dict) else "unknown"
         raise ModelError(
             f"{path}: artifact format {found}, this version reads format {ARTIFACT_FORMAT}; "
             "retrain with `smartcart train`"
         )
-    return payload["model"]
