@@ -90,22 +90,29 @@ def smartcart(bin_dir: Path, *args: str, cwd: Path, env: dict[str, str]):
     return run([str(bin_dir / "smartcart"), *args], cwd=cwd, env=env)
 
 
-def test_the_wheel_carries_the_code_and_the_templates(installed: Path, tmp_path, outside) -> None:
-    where = run(
-        [
-            str(installed / "python"),
-            "-c",
-            "import bot, segmentation, smartcart_templates; "
-            "print(bot.__file__); print(segmentation.__file__); "
-            "print(smartcart_templates.__file__)",
-        ],
-        cwd=tmp_path,
-        env=outside,
-    )
+TOP_LEVEL = """
+from importlib.metadata import distribution
+import smartcart.templates, smartcart.engine.model
+files = distribution("smartcart-segments").files
+print(sorted({f.parts[0] for f in files if f.parts[0].endswith(".py") or "." not in f.parts[0]
+              and f.parts[0] not in ("..", "bin")}))
+print(smartcart.templates.__file__)
+print(smartcart.engine.model.__file__)
+"""
+
+
+def test_the_wheel_installs_one_package_with_the_code_and_the_templates(
+    installed: Path, tmp_path, outside
+) -> None:
+    where = run([str(installed / "python"), "-c", TOP_LEVEL], cwd=tmp_path, env=outside)
     assert where.returncode == 0, where.stderr
+    top_level, *module_files = where.stdout.splitlines()
+    assert top_level == "['smartcart']"
     venv = installed.parent.resolve()
-    for module_file in where.stdout.split():
+    for module_file in module_files:
         assert Path(module_file).resolve().is_relative_to(venv), module_file
+    version = smartcart(installed, "--version", cwd=tmp_path, env=outside)
+    assert version.returncode == 0 and version.stdout.startswith("smartcart, version"), version
 
 
 # Runs inside the installed environment: several CLI commands in one process (each new process
@@ -186,8 +193,8 @@ def test_the_installed_cli_upgrades_a_database_with_the_packaged_revisions(
     assert where.returncode == 0, where.stderr
     venv = installed.parent.resolve()
     assert [Path(d).resolve().relative_to(venv).parts[-2:] for d in where.stdout.split()] == [
-        ("segmentation", "migrations"),
-        ("bot", "migrations"),
+        ("store", "migrations"),
+        ("slack", "migrations"),
     ]
     upgraded = smartcart(installed, "db", "upgrade", cwd=tmp_path, env=env)
     assert upgraded.returncode == 0, upgraded.stderr

@@ -151,7 +151,7 @@ def test_every_event_is_known_and_has_its_scope() -> None:
 
 def test_every_web_api_method_the_bot_calls_has_its_scopes() -> None:
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
-    source = "\n".join(p.read_text() for p in (ROOT / "bot").rglob("*.py"))
+    source = "\n".join(p.read_text() for p in (ROOT / "src" / "smartcart" / "slack").rglob("*.py"))
     called = set(re.findall(r"\.((?:chat|conversations|files|views|auth|users)_\w+)\(", source))
     assert called, "no Web API call found: the pattern is out of date"
     for method in sorted(called):

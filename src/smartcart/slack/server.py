@@ -157,7 +157,7 @@ def serve_http_workers(
 def worker_asgi() -> ASGIApp:
     """One worker process's ASGI app: settings from the environment, its own engine and app."""
     from smartcart.slack.app import create_app
-    from smartcart.slack.bot_engine import build_context, context_factory, health
+    from smartcart.slack.bot_engine import build_context, context_factory, health_report
     from smartcart.slack.settings import load_settings
 
     logging.basicConfig(
@@ -166,7 +166,7 @@ def worker_asgi() -> ASGIApp:
     )
     settings = load_settings()
     context = build_context(settings)
-    return create_asgi(create_app(settings, context_factory(context)), health(context))
+    return create_asgi(create_app(settings, context_factory(context)), health_report(context))
 
 
 def socket_mode_handler(settings: Settings, app: App) -> SocketModeHandler:
