@@ -8,7 +8,7 @@ from slack_sdk.errors import SlackObjectFormationError
 from smartcart.slack.blockkit import (
     actions,
     button,
-    context,
+    context_block,
     escape,
     fields_section,
     header,
@@ -144,7 +144,7 @@ def test_block_helpers_respect_slack_limits() -> None:
         header("H" * 400),
         section("s" * 5000),
         fields_section([f"*{i}*" for i in range(10)]),
-        context("small print"),
+        context_block("small print"),
         actions([button("B" * 100, "a1", "v"), playbook_button("premium", "Premium")]),
     ]
     answer = finalize(Answer(text="t", blocks=blocks))
@@ -216,7 +216,7 @@ def test_render_text_reads_well_in_a_terminal() -> None:
             header("Premium"),
             section("*Customers* &amp; more &lt;3"),
             fields_section(["*Size*\n512", "*Share*\n23%"]),
-            context("model v3"),
+            context_block("model v3"),
             actions([playbook_button("premium", "Open playbook")]),
         ],
         uploads=[Upload(filename="chart.png", content=b"png", title="Segments")],

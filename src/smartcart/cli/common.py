@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from smartcart.engine import SegmentationError
+from smartcart.engine.data import DEFAULT_TABLE
 
 DEMO_ROWS = 2240
 DEMO_SEED = 42
@@ -66,7 +67,7 @@ def service(config=None):
 def data_source(
     given: str | None,
     config,
-    table: str = "customers",
+    table: str = DEFAULT_TABLE,
     query: str | None = None,
     sheet: str | None = None,
     mapping: Path | None = None,

@@ -8,6 +8,7 @@ import click
 
 from smartcart.cli.common import DEMO_ROWS, friendly_errors, service, settings
 from smartcart.cli.main import main
+from smartcart.engine.data import DEFAULT_TABLE
 
 
 @main.command()
@@ -72,7 +73,7 @@ def mapping() -> None:
 @mapping.command("suggest")
 @click.argument("file")
 @click.option("--sheet", help="Sheet of an Excel workbook. Default: the first.")
-@click.option("--table", default="customers", show_default=True, help="Table, for a SQL URL.")
+@click.option("--table", default=DEFAULT_TABLE, show_default=True, help="Table, for a SQL URL.")
 @click.option("--query", help="SQL query, for a SQL URL.")
 @friendly_errors
 def suggest_mapping_command(file, sheet, table, query) -> None:

@@ -20,6 +20,7 @@ from smartcart.cli.common import (
     settings,
 )
 from smartcart.cli.main import main
+from smartcart.engine.data import DEFAULT_CHUNK_ROWS, DEFAULT_TABLE
 from smartcart.engine.model import summary_line as response_summary_line
 from smartcart.engine.model import upgrade_models
 
@@ -31,7 +32,7 @@ from smartcart.engine.model import upgrade_models
     help="Customer file (CSV/TSV/Parquet) or SQLAlchemy URL. Default: SMARTCART_DATA.",
 )
 @click.option(
-    "--table", default="customers", show_default=True, help="Table, when --data is a SQL URL."
+    "--table", default=DEFAULT_TABLE, show_default=True, help="Table, when --data is a SQL URL."
 )
 @click.option(
     "--algorithm",
@@ -181,7 +182,7 @@ def print_segments(segments: list[dict]) -> None:
     help="Customer file, folder or glob of Parquet files, or SQLAlchemy URL. "
     "Default: SMARTCART_DATA.",
 )
-@click.option("--table", default="customers", show_default=True)
+@click.option("--table", default=DEFAULT_TABLE, show_default=True)
 @click.option(
     "--replace", is_flag=True, help="Replace the stored customers instead of adding/updating."
 )
@@ -193,7 +194,7 @@ def print_segments(segments: list[dict]) -> None:
 )
 @click.option(
     "--chunk-rows",
-    default=100_000,
+    default=DEFAULT_CHUNK_ROWS,
     show_default=True,
     type=click.IntRange(1000),
     help="Customers read, scored and stored at a time (memory grows with it, not the data).",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from smartcart.engine.data import DEFAULT_CHUNK_ROWS, DataSource, schema
+from smartcart.engine.data import DEFAULT_CHUNK_ROWS, DEFAULT_TABLE, DataSource, schema
 from smartcart.engine.errors import ModelError
 from smartcart.engine.history import Comparison, Period, prepare_digest, snapshots
 from smartcart.engine.model import SegmentModel, add_propensity, live_version, load_live_model
@@ -82,7 +82,7 @@ class SegmentService:
         self,
         source: str | Path | DataSource,
         replace: bool = False,
-        table: str = "customers",
+        table: str = DEFAULT_TABLE,
         out: Path | None = None,
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
     ) -> ScoringRun:

@@ -16,7 +16,7 @@ import pandas as pd
 import sklearn
 from threadpoolctl import threadpool_limits
 
-from smartcart.engine.data import ValidatedData, load_customers, validate
+from smartcart.engine.data import DEFAULT_TABLE, ValidatedData, load_customers, validate
 from smartcart.engine.model import (
     ALGORITHMS,
     STABLE_ARI,
@@ -62,7 +62,7 @@ class TrainingOptions:
     as_of: date | None = None
     seed: int = 0
     refits: int = 20
-    table: str = "customers"
+    table: str = DEFAULT_TABLE
 
 
 @dataclass

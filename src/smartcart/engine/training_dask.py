@@ -37,7 +37,7 @@ from smartcart.engine.model import (
 from smartcart.engine.reports import preferred_channel, top_categories
 from smartcart.engine.scoring import (
     Partition,
-    describe,
+    cluster_description,
     drop_repeats,
     raw_partitions,
     row_counts,
@@ -90,7 +90,7 @@ def train_dataset(
         )
     files = dataset_files(source)
     frames, sources = raw_partitions(files)
-    progress(f"reading {len(frames)} partitions of {source} on {describe(client)}")
+    progress(f"reading {len(frames)} partitions of {source} on {cluster_description(client)}")
     parts, as_of = _validated_parts(client, frames, sources, source, options.as_of)
     data, lengths = _dataset_summary(client, parts, files, str(source), as_of, options.seed)
     progress(f"{data.rows['used']} customers used, {data.rows['quarantined']} quarantined")

@@ -85,7 +85,7 @@ def fields_section(fields: list[str]) -> dict:
     return {"type": "section", "fields": items}
 
 
-def context(mrkdwn: str) -> dict:
+def context_block(mrkdwn: str) -> dict:
     """A context block: one line of small mrkdwn text."""
     text = truncate(mrkdwn, MAX_SECTION_TEXT) or " "
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
@@ -178,7 +178,7 @@ def limit_blocks(blocks: list[dict]) -> list[dict]:
     if len(blocks) <= MAX_BLOCKS:
         return blocks
     hidden = len(blocks) - (MAX_BLOCKS - 1)
-    return blocks[: MAX_BLOCKS - 1] + [context(f"…and {hidden} more not shown.")]
+    return blocks[: MAX_BLOCKS - 1] + [context_block(f"…and {hidden} more not shown.")]
 
 
 def validate_block(block: dict, index: int) -> None:

@@ -5,8 +5,8 @@ arguments. This module registers only `help` (also what an empty text gets). The
 subcommands (`customer`, `summary`, `playbook`, `personas`, `export`, `model`) are registered by
 `smartcart/slack/subcommands/*.py` with the `handles` decorator:
 
-    from smartcart.engine import ModelError
-from smartcart.slack.dispatch import Answer, Request, UserError, handles, section
+    from smartcart.slack.blockkit import section
+    from smartcart.slack.dispatch import Answer, Request, UserError, handles
 
     @handles("customer", "customer <id>", "Persona, drivers and next action of one customer")
     def customer(ctx, args: list[str], request: Request) -> Answer:
@@ -36,26 +36,16 @@ from typing import Any
 
 from smartcart.engine import ModelError
 from smartcart.slack.blockkit import (
-    ECHO_LIMIT,
-    MAX_BLOCKS,
     MAX_MESSAGE_TEXT,
-    MAX_SECTION_TEXT,
-    OPEN_PLAYBOOK_ACTION,
-    actions,
     block_lines,
-    button,
-    context,
-    divider,
+    context_block,
     escape,
     fallback_text,
-    fields_section,
     header,
     limit_blocks,
-    playbook_button,
     quote_user_text,
     section,
     split_mrkdwn_sections,
-    split_text,
     strip_control_characters,
     truncate,
     unescape_slack,
@@ -274,7 +264,7 @@ def unknown_subcommand_answer(text: str) -> Answer:
     names = ", ".join(f"`{sub.name}`" for sub in subcommands())
     message = f"Sorry, I don't know `{SLASH_COMMAND} {echo}`."
     hint = f"Try one of {names} — or `{SLASH_COMMAND} help` for what each does."
-    return Answer(text=f"{message} {hint}", blocks=[section(message), context(hint)])
+    return Answer(text=f"{message} {hint}", blocks=[section(message), context_block(hint)])
 
 
 def refusal_answer(reason: str) -> Answer:
@@ -301,34 +291,3 @@ def usage_answer() -> Answer:
 @handles("help", "help", "This list of commands")
 def show_help(ctx: Any, args: list[str], request: Request) -> Answer:
     return usage_answer()
-
-
-__all__ = [
-    "ECHO_LIMIT",
-    "MAX_BLOCKS",
-    "MAX_SECTION_TEXT",
-    "OPEN_PLAYBOOK_ACTION",
-    "split_text",
-    "strip_control_characters",
-    "truncate",
-    "unescape_slack",
-    "Answer",
-    "Request",
-    "Upload",
-    "UserError",
-    "actions",
-    "button",
-    "context",
-    "dispatch",
-    "divider",
-    "escape",
-    "fields_section",
-    "finalize",
-    "handles",
-    "header",
-    "playbook_button",
-    "quote_user_text",
-    "render_text",
-    "section",
-    "split_mrkdwn_sections",
-]

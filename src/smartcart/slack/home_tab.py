@@ -18,7 +18,7 @@ from smartcart.engine.reports import Figures, percent
 from smartcart.slack.blockkit import (
     actions,
     button,
-    context,
+    context_block,
     divider,
     escape,
     fields_section,
@@ -161,7 +161,7 @@ def help_blocks(can_export: bool) -> list[dict]:
     lines = [line for line in HELP_LINES if can_export or "export" not in line]
     return [
         section("*Ask me anything about our segments*\n" + "\n".join(lines)),
-        context(f"Type `{SLASH_COMMAND} help` in any channel for every command."),
+        context_block(f"Type `{SLASH_COMMAND} help` in any channel for every command."),
     ]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from smartcart.slack.blockkit import MAX_BLOCKS, actions, button, context, truncate
+from smartcart.slack.blockkit import MAX_BLOCKS, actions, button, context_block, truncate
 from smartcart.slack.dispatch import Answer, Request, parse
 
 SHARE_ACTION = "share_answer"
@@ -49,7 +49,7 @@ def with_share_button(answer: Answer, command: str) -> Answer:
 
 def with_sharer(answer: Answer, user_id: str) -> Answer:
     who = f"<@{user_id}>" if SLACK_USER_ID.match(user_id or "") else "someone"
-    credit = context(f":busts_in_silhouette: Shared by {who}")
+    credit = context_block(f":busts_in_silhouette: Shared by {who}")
     return replace(
         answer,
         text=f"Shared by {who}: {answer.text}",

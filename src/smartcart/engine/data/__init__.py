@@ -5,12 +5,19 @@ from smartcart.engine.data.chunks import iter_customer_chunks, source_label
 from smartcart.engine.data.datasets import dataset_files, dataset_sha256
 from smartcart.engine.data.loading import load_customers
 from smartcart.engine.data.mapping import read_mapping
-from smartcart.engine.data.sources import DEFAULT_CHUNK_ROWS, DataSource, RawData, is_sql_url
+from smartcart.engine.data.sources import (
+    DEFAULT_CHUNK_ROWS,
+    DEFAULT_TABLE,
+    DataSource,
+    RawData,
+    is_sql_url,
+)
 from smartcart.engine.data.suggest import suggest_mapping
 from smartcart.engine.data.validation import ValidatedData, validate
 
 __all__ = [
     "DEFAULT_CHUNK_ROWS",
+    "DEFAULT_TABLE",
     "DataSource",
     "RawData",
     "ValidatedData",

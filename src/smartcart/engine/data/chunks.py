@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from smartcart.engine.data.sources import DEFAULT_CHUNK_ROWS, DataSource
+from smartcart.engine.data.sources import DEFAULT_CHUNK_ROWS, DEFAULT_TABLE, DataSource
 from smartcart.engine.data.validation import ValidatedData, iter_validated
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "iter_customer_chunks", "source_label"]
@@ -22,7 +22,7 @@ def iter_customer_chunks(
     source: str | Path | DataSource,
     as_of: date,
     *,
-    table: str = "customers",
+    table: str = DEFAULT_TABLE,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> Iterator[ValidatedData]:
     """Each chunk validated as the whole source would be (see `iter_validated`); a DataSource

@@ -18,6 +18,7 @@ from smartcart.engine.data.datasets import DatasetReader, dataset_files, dataset
 from smartcart.engine.data.mapping import DataMapping, read_mapping
 from smartcart.engine.data.sources import (
     DEFAULT_CHUNK_ROWS,
+    DEFAULT_TABLE,
     SNIFF_BYTES,
     DataSource,
     RawData,
@@ -48,7 +49,7 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 def load_customers(
     source: str | Path | DataSource,
-    table: str = "customers",
+    table: str = DEFAULT_TABLE,
     *,
     query: str | None = None,
     sheet: str | None = None,
@@ -63,7 +64,7 @@ def load_customers(
 
 def iter_customers(
     source: str | Path | DataSource,
-    table: str = "customers",
+    table: str = DEFAULT_TABLE,
     *,
     query: str | None = None,
     sheet: str | None = None,

@@ -16,6 +16,8 @@ from smartcart.engine.data.mapping import DATE_COLUMNS, DataMapping
 SNIFF_BYTES = 65536
 HASH_BLOCK_BYTES = 1 << 24
 DEFAULT_CHUNK_ROWS = 100_000
+# The table read when the data is a SQL URL and no table or query is named.
+DEFAULT_TABLE = "customers"
 # Columns read as text whatever they hold: categories (values are mapped as text) and dates.
 TEXT_COLUMNS = frozenset([*schema.CATEGORY_COLUMNS, *DATE_COLUMNS])
 CONTRACT_COLUMNS = frozenset(schema.ALL_COLUMNS)
@@ -47,7 +49,7 @@ class DataSource:
     """Where customers come from and how to read them; `str()` is safe to show and log."""
 
     location: str
-    table: str = "customers"
+    table: str = DEFAULT_TABLE
     query: str | None = None
     sheet: str | None = None
     mapping: str | Path | DataMapping | None = None

@@ -20,7 +20,7 @@ WARD_ROWS = 10_000
 BIRCH_THRESHOLD = 0.5
 # DBSCAN's final fit works on at most this many customers; a nearest-neighbour assigner places
 # the rest.
-HIERARCHICAL_ROWS = 20000
+DBSCAN_ROWS = 20000
 
 
 class SegmentClusterer(BaseEstimator, ClusterMixin):
@@ -93,7 +93,7 @@ class SegmentClusterer(BaseEstimator, ClusterMixin):
         )
 
     def _fit_with_assigner(self, X: np.ndarray, rng: np.random.Generator) -> None:
-        limit = WARD_ROWS if self.algorithm == "agglomerative" else HIERARCHICAL_ROWS
+        limit = WARD_ROWS if self.algorithm == "agglomerative" else DBSCAN_ROWS
         fit_rows = sample_rows(len(X), limit, rng)
         sample = X[fit_rows]
         if self.algorithm == "agglomerative":

@@ -34,7 +34,7 @@ from jinja2 import TemplateError
 
 from smartcart.engine.model import PERSONAS, PERSONAS_BY_ID, Persona
 from smartcart.engine.reports.figures import Figures, persona_numbers
-from smartcart.engine.reports.templating import TemplateProblem, Templates, describe
+from smartcart.engine.reports.templating import TemplateProblem, Templates, template_problem_text
 
 PLAYBOOK_FOLDER = "playbooks"
 TEMPLATE_SUFFIX = ".j2"
@@ -210,7 +210,7 @@ def compile_problem(templates: Templates, name: str) -> str | None:
     try:
         templates.environment.get_template(name)
     except TemplateError as error:
-        return describe(error, templates.origin(name))
+        return template_problem_text(error, templates.origin(name))
     return None
 
 

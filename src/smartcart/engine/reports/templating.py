@@ -155,7 +155,7 @@ class Templates:
         except TemplateNotFound:
             raise TemplateProblem(f"template {template_name} not found") from None
         except Exception as error:  # TemplateError, or a template's own TypeError, ZeroDivision...
-            problem = describe(error, self.origin(template_name))
+            problem = template_problem_text(error, self.origin(template_name))
             good = self._last_good.get(template_name)
             if good is None:
                 raise TemplateProblem(problem) from None
@@ -171,7 +171,7 @@ class Templates:
         except TemplateNotFound:
             return f"template {template_name} not found"
         except Exception as error:
-            return describe(error, self.origin(template_name))
+            return template_problem_text(error, self.origin(template_name))
         return None
 
 
@@ -180,7 +180,7 @@ def is_template(name: str) -> bool:
     return name.endswith(TEMPLATE_EXTENSION) and "__pycache__" not in name
 
 
-def describe(error: Exception, path: Path) -> str:
+def template_problem_text(error: Exception, path: Path) -> str:
     """`file:line: message` for a syntax error, an undefined name or a sandbox refusal."""
     if isinstance(error, TemplateSyntaxError):
         return f"{error.filename or path}:{error.lineno}: {error.message}"

@@ -243,7 +243,7 @@ def score_dataset(
 
     files = dataset_files(source)
     frames, sources = raw_partitions(files)
-    progress(f"scoring {len(frames)} partitions of {source} on {describe(client)}")
+    progress(f"scoring {len(frames)} partitions of {source} on {cluster_description(client)}")
     with output_folder(out) as staging:
         scored = client.compute(
             [
@@ -316,7 +316,7 @@ def output_folder(out: str | Path) -> Iterator[str]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def describe(client) -> str:
+def cluster_description(client) -> str:
     workers = client.scheduler_info().get("workers", {})
     threads = sum(w.get("nthreads", 0) for w in workers.values())
     return f"Dask at {client.scheduler.address} ({len(workers)} workers, {threads} threads)"

@@ -6,7 +6,7 @@ run resumes with an intent and no ts, or a post was answered ambiguously (a 5xx,
 dropped connection after sending), it reads the channel's history (conversations.history) for a
 message carrying its metadata (`smartcart_digest` with the period) and adopts its ts instead of
 posting again; it posts again only when the history shows the message is not there (at most
-RETRIES posts per run), and never when the history cannot be read.
+POSTS_PER_RUN posts per run), and never when the history cannot be read.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from slack_sdk.errors import SlackClientError
 from smartcart.engine import SegmentService
 from smartcart.engine.history import Period, recent_history, stored_snapshot
 from smartcart.engine.reports import Templates
-from smartcart.slack.digest.client import RETRIES, describe, is_ambiguous
+from smartcart.slack.digest.client import POSTS_PER_RUN, is_ambiguous, slack_error_text
 from smartcart.slack.digest.ledger import WORKING, DigestRun, LostClaim, RunLedger
 from smartcart.slack.digest.message import DigestMessage, render_digest, write_chart
 from smartcart.slack.digest.outcome import Outcome, outcome
@@ -112,7 +112,9 @@ class Attempt:
             message = self.build()
         except Exception as error:  # data, model or template problem: nothing was sent
             logger.exception("digest %s could not be built", self.period.key)
-            run = self.ledger.failed(run, self.owner, f"digest not built: {describe(error)}")
+            run = self.ledger.failed(
+                run, self.owner, f"digest not built: {slack_error_text(error)}"
+            )
             return outcome(run, False, f"The digest for {self.period.label} failed: {run.error}")
         return self.post(self.ledger.sending(run, self.owner), message)
 
@@ -125,16 +127,16 @@ class Attempt:
 
     def post(self, run: DigestRun, message: DigestMessage) -> Outcome:
         """chat.postMessage; after an ambiguous answer, the channel's history decides what next."""
-        for _ in range(RETRIES):
+        for _ in range(POSTS_PER_RUN):
             try:
                 response = self.send(run, message)
             except (SlackClientError, OSError, HTTPException) as error:
                 if not is_ambiguous(error):
-                    run = self.ledger.failed(run, self.owner, describe(error))
+                    run = self.ledger.failed(run, self.owner, slack_error_text(error))
                     return outcome(
                         run, False, f"The digest for {self.period.label} failed: {run.error}"
                     )
-                reconciled = self.reconcile(run, describe(error))
+                reconciled = self.reconcile(run, slack_error_text(error))
                 if reconciled is not None:
                     return reconciled
                 continue  # the history shows it is not there: post again
@@ -143,7 +145,7 @@ class Attempt:
             return outcome(
                 run, True, f"Posted the digest for {self.period.label} to {self.channel}."
             )
-        detail = f"{RETRIES} posts answered ambiguously and none is in the channel history"
+        detail = f"{POSTS_PER_RUN} posts answered ambiguously and none is in the channel history"
         run = self.ledger.failed(run, self.owner, detail, ambiguous=True)
         return outcome(run, False, f"The digest for {self.period.label} was not posted: {detail}")
 
@@ -171,7 +173,9 @@ class Attempt:
         try:
             ts = self.find_posted(run)
         except (SlackClientError, OSError, HTTPException) as history_error:
-            detail = f"{error}; cannot check the channel history ({describe(history_error)})"
+            detail = (
+                f"{error}; cannot check the channel history ({slack_error_text(history_error)})"
+            )
             run = self.ledger.failed(run, self.owner, detail, ambiguous=True)
             return outcome(
                 run,
@@ -200,7 +204,9 @@ class Attempt:
                 title=f"Segment sizes, last digests ({self.period.key})",
             )
         except (SlackClientError, OSError, HTTPException) as error:
-            logger.warning("digest %s: chart upload failed: %s", run.period, describe(error))
+            logger.warning(
+                "digest %s: chart upload failed: %s", run.period, slack_error_text(error)
+            )
             return run
         file_id = (response.get("files") or [{}])[0].get("id") or (response.get("file") or {}).get(
             "id"
@@ -229,7 +235,7 @@ class Attempt:
         try:
             ts = self.find_posted(run)
         except (SlackClientError, OSError, HTTPException) as error:
-            detail = f"cannot check the channel history ({describe(error)}); not re-posting"
+            detail = f"cannot check the channel history ({slack_error_text(error)}); not re-posting"
             run = self.ledger.failed(run, self.owner, detail, ambiguous=True)
             return outcome(
                 run, False, f"The digest for {self.period.label} may be posted already: {detail}"

@@ -23,7 +23,11 @@ from slack_sdk.http_retry.builtin_handlers import (
 from smartcart.slack.settings import Settings
 from smartcart.slack.web_client import create_web_client
 
-RETRIES = 3  # Slack's retries of one request; also the posts per run and the runner's looks
+# slack_sdk's retries of one Web API request (rate limits, server errors, lost connections).
+REQUEST_RETRIES = 3
+# At most this many posts of one digest per run (attempt.py: a post Slack may have received is
+# looked for in the channel's history before another).
+POSTS_PER_RUN = 3
 POST_METHOD = "chat.postMessage"
 
 
@@ -44,9 +48,9 @@ def digest_client(settings: Settings) -> WebClient:
     """The bot's WebClient with retries that never replay a request Slack may have received."""
     client = create_web_client(settings)
     client.retry_handlers = [
-        RateLimitErrorRetryHandler(max_retry_count=RETRIES),
-        ServerErrorsRetryHandler(max_retry_count=RETRIES),
-        ConnectionErrorRetryHandler(max_retry_count=RETRIES, error_types=[URLError]),
+        RateLimitErrorRetryHandler(max_retry_count=REQUEST_RETRIES),
+        ServerErrorsRetryHandler(max_retry_count=REQUEST_RETRIES),
+        ConnectionErrorRetryHandler(max_retry_count=REQUEST_RETRIES, error_types=[URLError]),
     ]
     return client
 
@@ -69,7 +73,7 @@ def server_error(error: SlackApiError) -> bool:
     return isinstance(status, int) and 500 <= status < 600
 
 
-def describe(error: BaseException) -> str:
+def slack_error_text(error: BaseException) -> str:
     if isinstance(error, SlackApiError):
         status = getattr(error.response, "status_code", "?")
         return f"Slack answered {status} {error.response.get('error', 'error')}"

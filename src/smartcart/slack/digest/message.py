@@ -16,7 +16,7 @@ import pandas as pd
 
 from smartcart.engine.history import GONE, NEW, Comparison, Period, persona_name, persona_short
 from smartcart.engine.reports import Templates, history_chart
-from smartcart.slack.blockkit import context, header, split_mrkdwn_sections
+from smartcart.slack.blockkit import context_block, header, split_mrkdwn_sections
 from smartcart.slack.dispatch import Answer, finalize
 
 TEMPLATE = "digest.md.j2"
@@ -40,7 +40,7 @@ def render_digest(
     blocks = [
         header(f"Segment digest · {period.label}"),
         *split_mrkdwn_sections(markdown),
-        context(
+        context_block(
             f"Period {period.key} · {current.customers:,} customers from {current.source} · "
             f"model {current.model_version} · chart in the thread"
         ),

@@ -26,7 +26,7 @@ retry handlers, and so are connection failures when the request never left (URLE
 timeout or a dropped connection after chat.postMessage was sent is ambiguous (Slack may have
 posted it: a gateway's 502/504 often comes after the message went out): the run reads the
 channel's history first, adopts the message when it is there, and posts again only when the
-history shows it is not (at most RETRIES posts per run). A run left `failed_ambiguous` is settled
+history shows it is not (at most POSTS_PER_RUN posts per run). A run left `failed_ambiguous` is settled
 the same way by the next run, or by a person with `smartcart digest resolve`.
 """
 
@@ -43,7 +43,7 @@ from smartcart.engine import SegmentService
 from smartcart.engine.history import Comparison, Period, period_at
 from smartcart.engine.reports import Templates
 from smartcart.slack.digest.attempt import Attempt
-from smartcart.slack.digest.client import RETRIES, digest_client
+from smartcart.slack.digest.client import digest_client
 from smartcart.slack.digest.ledger import RunLedger, utc_now
 from smartcart.slack.digest.message import DigestMessage, render_digest
 from smartcart.slack.digest.outcome import Outcome
@@ -53,6 +53,8 @@ from smartcart.slack.settings import Settings, require
 LEASE = timedelta(minutes=10)  # a `working` run untouched this long has crashed
 GRACE = timedelta(hours=24)  # automatic ticks retry a period this long after its fire time
 RECONCILE_DELAY = 2.0  # seconds between an ambiguous answer and reading the channel's history
+# Reads of the run's ledger row before giving up on a row that keeps changing under us.
+LEDGER_LOOKS = 3
 
 
 @dataclass
@@ -132,7 +134,7 @@ class DigestRunner:
         )
         period = self.period(at)
         with self._lock:
-            for _ in range(RETRIES):
+            for _ in range(LEDGER_LOOKS):
                 run = self.ledger.get(self.channel, period.key)
                 result = state_for(run)(Attempt(self, period, manual), run).next()
                 if result is not None:

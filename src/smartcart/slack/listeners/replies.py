@@ -60,8 +60,10 @@ def deliver_uploads(client: WebClient, respond: Respond, request: Request, answe
     try:
         upload_files(client, upload_channel(client, request, answer), answer)
     except (SlackClientError, URLError, OSError) as error:
-        logger.warning("uploading files for %s failed: %s", request.user_id, describe(error))
-        tell_upload_failed(respond, describe(error))
+        logger.warning(
+            "uploading files for %s failed: %s", request.user_id, slack_error_text(error)
+        )
+        tell_upload_failed(respond, slack_error_text(error))
 
 
 def upload_files(client: WebClient, channel: str, answer: Answer) -> None:
@@ -84,7 +86,7 @@ def upload_channel(client: WebClient, request: Request, answer: Answer) -> str:
     return opened["channel"]["id"]
 
 
-def describe(error: Exception) -> str:
+def slack_error_text(error: Exception) -> str:
     if isinstance(error, SlackApiError):
         return str(error.response.get("error", "error"))
     return type(error).__name__

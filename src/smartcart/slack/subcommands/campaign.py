@@ -14,7 +14,7 @@ from smartcart.engine.marketing import (
 )
 from smartcart.engine.model import PERSONAS_BY_ID
 from smartcart.engine.reports import percent
-from smartcart.slack.blockkit import context, escape, fields_section, header, section
+from smartcart.slack.blockkit import context_block, escape, fields_section, header, section
 from smartcart.slack.bot_engine import BotContext
 from smartcart.slack.dispatch import Answer, Request, UserError, handles
 
@@ -42,7 +42,7 @@ def campaign(ctx: BotContext, args: list[str], request: Request) -> Answer:
         raise UserError(str(error)) from None
 
 
-def describe(found: Campaign) -> str:
+def campaign_line_text(found: Campaign) -> str:
     persona = PERSONAS_BY_ID.get(found.persona)
     name = persona.name if persona else found.persona
     top = f", top {found.filters['top']}" if found.filters.get("top") else ""
@@ -60,20 +60,20 @@ def campaign_list(found: list[Campaign]) -> Answer:
         )
         return Answer(text=message, blocks=[section(message)])
     lines = [
-        f"*{escape(c.name)}*: {describe(c)}"
+        f"*{escape(c.name)}*: {campaign_line_text(c)}"
         + (" · responses loaded" if c.responses_loaded_at else " · no responses yet")
         for c in found[:LISTED]
     ]
     blocks = [header("Campaigns"), section("\n".join(lines))]
     if len(found) > LISTED:
-        blocks.append(context(f"…and {len(found) - LISTED} older ones."))
-    blocks.append(context("`/segment campaign <name>` shows one campaign's readout."))
+        blocks.append(context_block(f"…and {len(found) - LISTED} older ones."))
+    blocks.append(context_block("`/segment campaign <name>` shows one campaign's readout."))
     return Answer(text="Campaigns: " + ", ".join(c.name for c in found), blocks=blocks)
 
 
 def waiting_for_responses(found: Campaign) -> Answer:
     message = (
-        f"*Campaign {escape(found.name)}*: {describe(found)}.\n"
+        f"*Campaign {escape(found.name)}*: {campaign_line_text(found)}.\n"
         "No responses loaded yet: an analyst runs "
         f"`smartcart campaign readout {escape(found.name)} --responses FILE`."
     )
@@ -103,9 +103,11 @@ def readout_answer(found: Campaign, result: Readout) -> Answer:
         fields.append(f"*p-value*\n{p_value}")
     blocks = [
         header(f"Campaign {found.name}: readout"),
-        context(describe(found)),
+        context_block(campaign_line_text(found)),
         fields_section(fields),
         section(f"*Verdict:* {escape(result.verdict)}"),
-        context(f"Method: {result.method}. Responses from {escape(found.responses_source or '')}."),
+        context_block(
+            f"Method: {result.method}. Responses from {escape(found.responses_source or '')}."
+        ),
     ]
     return Answer(text=f"Campaign {found.name}: {result.verdict}", blocks=blocks)

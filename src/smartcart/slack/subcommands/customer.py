@@ -6,7 +6,7 @@ from smartcart.engine.model import PERSONAS_BY_ID
 from smartcart.engine.reports import money, percent
 from smartcart.slack.blockkit import (
     actions,
-    context,
+    context_block,
     fields_section,
     header,
     playbook_button,
@@ -55,7 +55,7 @@ def customer(ctx: BotContext, args: list[str], request: Request) -> Answer:
         ),
         section(f"*Next best action:* {persona.next_action}"),
         actions([playbook_button(persona.id, f"Open the {persona.short} playbook")]),
-        context(f"Model {version} · this lookup is recorded in the audit trail"),
+        context_block(f"Model {version} · this lookup is recorded in the audit trail"),
     ]
     text = (
         f"Customer {customer_id}: {explanation.segment_name} "

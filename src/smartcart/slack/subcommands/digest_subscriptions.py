@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from smartcart.slack.access import audit, is_admin
-from smartcart.slack.blockkit import context, escape, header, section
+from smartcart.slack.blockkit import context_block, escape, header, section
 from smartcart.slack.bot_engine import BotContext
 from smartcart.slack.digest import (
     ENVIRONMENT,
@@ -129,7 +129,7 @@ def subscribe_answer(ctx: BotContext, request: Request, words: list[str]) -> Ans
     hint = "Private channel? Invite me (`/invite @SmartCart Segments`) so I can post here."
     return Answer(
         text=message,
-        blocks=[section(message), context(hint)],
+        blocks=[section(message), context_block(hint)],
         response_type="in_channel",
         audit={"detail": f"{cron} {settings.SMARTCART_TIMEZONE}"},
     )

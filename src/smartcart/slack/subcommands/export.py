@@ -25,7 +25,7 @@ from smartcart.engine.marketing import (
     persona_export,
 )
 from smartcart.engine.model import Persona
-from smartcart.slack.blockkit import context, section, truncate
+from smartcart.slack.blockkit import context_block, section, truncate
 from smartcart.slack.bot_engine import BotContext
 from smartcart.slack.dispatch import Answer, Request, Upload, UserError, handles
 from smartcart.slack.subcommands.export_options import parse_confidence
@@ -177,7 +177,7 @@ def file_answer(made: PersonaExport, version: str | None) -> Answer:
         blocks.append(section(campaign_line(made.campaign)))
     if notes:
         blocks.append(section("\n".join(notes)))
-    blocks.append(context(f"Model {version} · this export is recorded"))
+    blocks.append(context_block(f"Model {version} · this export is recorded"))
     return Answer(
         text=f"{persona.name}: {what} exported as {made.filename}",
         blocks=blocks,

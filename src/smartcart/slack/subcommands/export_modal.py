@@ -14,7 +14,7 @@ from slack_sdk.models.views import View
 
 from smartcart.engine.marketing import FORMATS
 from smartcart.engine.model import PERSONAS, PERSONAS_BY_ID
-from smartcart.slack.blockkit import context, validate_block
+from smartcart.slack.blockkit import context_block, validate_block
 from smartcart.slack.subcommands.export_options import (
     FormOptions,
     format_label,
@@ -74,7 +74,9 @@ def export_form(channel_id: str, persona: str | None = None) -> dict:
                 "initial_option": option(format_label("csv"), "csv"),
             },
         ),
-        context("The file arrives in your direct messages with me. Every export is recorded."),
+        context_block(
+            "The file arrives in your direct messages with me. Every export is recorded."
+        ),
     ]
     view = {
         "type": "modal",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from smartcart.engine.model import summary_line as response_summary_line
 from smartcart.engine.reports import percent
-from smartcart.slack.blockkit import context, escape, fields_section, header, section
+from smartcart.slack.blockkit import context_block, escape, fields_section, header, section
 from smartcart.slack.bot_engine import BotContext
 from smartcart.slack.dispatch import Answer, Request, handles
 
@@ -33,8 +33,8 @@ def model_card(ctx: BotContext, args: list[str], request: Request) -> Answer:
                 f"*Davies-Bouldin*\n{metrics.davies_bouldin}",
             ]
         ),
-        context(f"Chosen by rule: {card.selection}"),
-        context(response_summary_line(card.response_model)),
+        context_block(f"Chosen by rule: {card.selection}"),
+        context_block(response_summary_line(card.response_model)),
     ]
     text = (
         f"Model {card.model_version}: {card.algorithm} k={card.k}, trained "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from smartcart.engine.model import PERSONAS
 from smartcart.engine.reports import percent
-from smartcart.slack.blockkit import actions, context, header, playbook_button, section
+from smartcart.slack.blockkit import actions, context_block, header, playbook_button, section
 from smartcart.slack.bot_engine import BotContext
 from smartcart.slack.dispatch import Answer, Request, handles
 
@@ -25,6 +25,6 @@ def personas(ctx: BotContext, args: list[str], request: Request) -> Answer:
         header("Personas"),
         *[section(line) for line in lines],
         actions([playbook_button(p.id, f"{p.short} playbook") for p in PERSONAS]),
-        context(f"Model {figures.model_version}"),
+        context_block(f"Model {figures.model_version}"),
     ]
     return Answer(text="Personas: " + " ".join(lines), blocks=blocks, shareable=True)

@@ -17,7 +17,7 @@ from smartcart.engine.reports import (
     split_title,
     templates_for,
 )
-from smartcart.slack.blockkit import context, header, split_mrkdwn_sections
+from smartcart.slack.blockkit import context_block, header, split_mrkdwn_sections
 from smartcart.slack.bot_engine import BotContext
 from smartcart.slack.dispatch import Answer, Request, UserError, handles
 from smartcart.slack.mrkdwn import to_mrkdwn
@@ -41,7 +41,9 @@ def playbook(ctx: BotContext, args: list[str], request: Request) -> Answer:
     blocks = [
         header(title or f"{persona.name} playbook"),
         *split_mrkdwn_sections(to_mrkdwn(body)),
-        context(f"Model {ctx.service.live_version()} · template `playbooks/{persona.id}.md.j2`"),
+        context_block(
+            f"Model {ctx.service.live_version()} · template `playbooks/{persona.id}.md.j2`"
+        ),
     ]
     return Answer(
         text=f"{persona.name} playbook. Next best action: {persona.next_action}",

@@ -8,7 +8,7 @@ from pathlib import Path
 from smartcart.engine.model import PERSONAS_BY_ID
 from smartcart.engine.reports import money, percent, summary_chart
 from smartcart.engine.reports import times as lift
-from smartcart.slack.blockkit import actions, context, header, playbook_button, section
+from smartcart.slack.blockkit import actions, context_block, header, playbook_button, section
 from smartcart.slack.bot_engine import BotContext
 from smartcart.slack.dispatch import Answer, Request, Upload, UserError, handles
 
@@ -24,7 +24,7 @@ def summary(ctx: BotContext, args: list[str], request: Request) -> Answer:
     figures = ctx.service.figures()
     blocks = [
         header("Customer segments"),
-        context(
+        context_block(
             f"{figures.customers:,} customers · base response rate "
             f"{percent(figures.base_response_rate)} · model {figures.model_version}"
         ),
@@ -36,7 +36,7 @@ def summary(ctx: BotContext, args: list[str], request: Request) -> Answer:
         blocks.append(section(line))
     if figures.missing_personas:
         missing = ", ".join(PERSONAS_BY_ID[p].name for p in figures.missing_personas)
-        blocks.append(context(f"No segment in this model for: {missing}"))
+        blocks.append(context_block(f"No segment in this model for: {missing}"))
     present = dict.fromkeys(s["persona"] for s in figures.segments)
     blocks.append(
         actions([playbook_button(p, f"{PERSONAS_BY_ID[p].short} playbook") for p in present])

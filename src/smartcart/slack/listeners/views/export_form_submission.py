@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackClientError
 
 from smartcart.slack.blockkit import escape, section
 from smartcart.slack.dispatch import Request
-from smartcart.slack.listeners.replies import describe, upload_files
+from smartcart.slack.listeners.replies import slack_error_text, upload_files
 from smartcart.slack.request_path import BotServices, after_ack, answer_request, services_of
 from smartcart.slack.subcommands import EXPORT_FORM_CALLBACK_ID, read_submission
 
@@ -54,12 +54,14 @@ def export_to_dm(services: BotServices, request: Request, client: WebClient) -> 
         channel = client.conversations_open(users=request.user_id)["channel"]["id"]
         client.chat_postMessage(channel=channel, text=answer.text, blocks=answer.blocks)
     except (SlackClientError, URLError, OSError) as error:
-        logger.warning("sending an export to %s failed: %s", request.user_id, describe(error))
+        logger.warning(
+            "sending an export to %s failed: %s", request.user_id, slack_error_text(error)
+        )
         return
     try:
         upload_files(client, channel, answer)
     except (SlackClientError, URLError, OSError) as error:
-        reason = describe(error)
+        reason = slack_error_text(error)
         logger.warning("uploading an export for %s failed: %s", request.user_id, reason)
         tell_upload_failed(client, channel, reason)
 
@@ -69,4 +71,4 @@ def tell_upload_failed(client: WebClient, channel: str, reason: str) -> None:
     try:
         client.chat_postMessage(channel=channel, text=message, blocks=[section(message)])
     except (SlackClientError, URLError, OSError) as error:
-        logger.warning("telling about a failed upload failed too: %s", describe(error))
+        logger.warning("telling about a failed upload failed too: %s", slack_error_text(error))
