@@ -8,8 +8,8 @@ import pytest
 
 from smartcart.engine.reports.figures import Figures
 from smartcart.slack.blockkit import section
+from smartcart.slack.digest.subscriptions import DigestSchedule
 from smartcart.slack.home_tab import (
-    DigestSchedule,
     ModelFacts,
     describe_change,
     home_view,

@@ -26,6 +26,7 @@ from smartcart.slack.blockkit import (
     section,
     validate_block,
 )
+from smartcart.slack.digest import DigestSchedule
 from smartcart.slack.dispatch import SLASH_COMMAND
 
 HOME_CALLBACK_ID = "smartcart_home"
@@ -48,17 +49,6 @@ class ModelFacts:
     version: str
     trained_at: str
     customers: int
-
-
-@dataclass(frozen=True)
-class DigestSchedule:
-    """One channel's digest: when the next one is due (local time) and the last one posted."""
-
-    channel: str
-    next_run: datetime | None
-    timezone: str
-    last_posted: datetime | None = None
-    last_period: str | None = None
 
 
 def home_view(

@@ -12,7 +12,6 @@ from smartcart.engine.model.artifact import (
 from smartcart.engine.model.assignment import segment_pipeline
 from smartcart.engine.model.candidates import Candidate, Progress, evaluate_candidates, no_progress
 from smartcart.engine.model.card import (
-    DataSource,
     EngineRun,
     Evaluation,
     Metrics,
@@ -20,6 +19,7 @@ from smartcart.engine.model.card import (
     Requested,
     ResponseFigures,
     RowCounts,
+    TrainingData,
 )
 from smartcart.engine.model.clusterer import ALGORITHMS, SegmentClusterer
 from smartcart.engine.model.drift import feature_bin_counts, psi_of_feature_counts
@@ -47,7 +47,7 @@ from smartcart.engine.model.selection import STABLE_ARI, choose_candidate, elbow
 __all__ = [
     "ALGORITHMS",
     "Candidate",
-    "DataSource",
+    "TrainingData",
     "EngineRun",
     "Evaluation",
     "Metrics",

@@ -17,7 +17,7 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class DataSource:
+class TrainingData:
     source: str
     sha256: str
     dialect: str
@@ -90,7 +90,7 @@ class ModelCard:
 
     model_version: str
     trained_at: str  # ISO 8601 in UTC, to the second, as written at training
-    data: DataSource
+    data: TrainingData
     rows: RowCounts
     as_of: date
     notes: tuple[str, ...]
@@ -124,7 +124,7 @@ class ModelCard:
         return cls(
             model_version=card["model_version"],
             trained_at=card["trained_at"],
-            data=DataSource(**card["data"]),
+            data=TrainingData(**card["data"]),
             rows=RowCounts(**card["rows"]),
             as_of=date.fromisoformat(card["as_of"]),
             notes=tuple(card["notes"]),

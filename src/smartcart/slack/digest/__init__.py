@@ -11,6 +11,7 @@ from smartcart.slack.digest.scheduler import (
 )
 from smartcart.slack.digest.subscriptions import (
     ENVIRONMENT,
+    DigestSchedule,
     all_subscriptions,
     digest_schedules,
     subscribe,
@@ -20,6 +21,7 @@ from smartcart.slack.digest.subscriptions import (
 __all__ = [
     "CannotResolve",
     "DigestRunner",
+    "DigestSchedule",
     "ENVIRONMENT",
     "LostClaim",
     "all_subscriptions",

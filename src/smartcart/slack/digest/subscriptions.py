@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from smartcart.engine.history import as_utc, period_at
 from smartcart.engine.store import Store
 from smartcart.slack.digest.tables import digest_runs, digest_subscriptions
-from smartcart.slack.home_tab import DigestSchedule
 from smartcart.slack.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -37,6 +36,17 @@ class Subscription:
     timezone: str
     source: str = STORED
     created_by: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestSchedule:
+    """One channel's digest: when the next one is due (local time) and the last one posted."""
+
+    channel: str
+    next_run: datetime | None
+    timezone: str
+    last_posted: datetime | None = None
+    last_period: str | None = None
 
 
 def stored_subscriptions(store: Store) -> list[Subscription]:
