@@ -5,8 +5,9 @@
 #   docker run --env-file .env -v smartcart-var:/app/var smartcart-segments smartcart scheduler
 # docker-compose.yml runs the bot, one scheduler and PostgreSQL together (README, "Deploying").
 #
-# Layers: the dependencies come from requirements.lock alone (hash-checked), in a stage of their
-# own, so a change to the code rebuilds only the small code layer; the code is installed as the
+# Layers: the dependencies come from uv.lock alone (exported with hashes by `uv export`, then
+# hash-checked by pip), in a stage of their own, so a change to the code rebuilds only the small
+# code layer; the code is installed as the
 # project's wheel, which carries the built-in templates as package data.
 
 # An exact tag; pin a digest too with `python:3.11.7-slim-bookworm@sha256:...` where your registry
@@ -21,11 +22,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH
 
-# The dependencies: only the lock file is copied, so this layer is reused until the lock changes.
+# The runtime pins of uv.lock as a requirements file with hashes (no dev group, no extras).
+FROM base AS lock
+RUN pip install uv==0.13.9
+WORKDIR /lock
+COPY pyproject.toml uv.lock ./
+RUN uv export --frozen --no-dev --no-emit-project --format requirements-txt -o requirements.txt
+
+# The dependencies: only the exported lock is copied, so this layer is reused until it changes.
 FROM base AS deps
 RUN python -m venv /opt/venv
-COPY requirements.lock /tmp/requirements.lock
-RUN pip install --require-hashes --no-deps -r /tmp/requirements.lock
+COPY --from=lock /lock/requirements.txt /tmp/requirements.txt
+RUN pip install --require-hashes --no-deps -r /tmp/requirements.txt
 
 # The project's wheel (what `pip install .` would install), built from the sources.
 FROM base AS wheel

@@ -1,28 +1,24 @@
-# `make demo` and `make test` are all a new user types: each installs what it needs into .venv,
-# at the versions pinned (with hashes) in requirements-dev.lock. `make lock` re-pins them.
+# `make demo` and `make test` are all a new user types: each installs what it needs into .venv
+# with uv, exactly as uv.lock pins it (`uv sync --locked`: a lock that disagrees with
+# pyproject.toml stops here with uv's own message; `make lock` updates it). uv itself comes from
+# the package index when the machine lacks it, so the two commands need only Python 3.11+.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-LOCK := requirements.lock
-DEV_LOCK := requirements-dev.lock
-LOCK_TOOLS := $(VENV)/lock-tools
-PIP_TOOLS := pip-tools==7.6.2
-COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_TOOLS)/bin/pip-compile --quiet \
-	--generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
+UV_HOME := .uv
+UV := $(shell command -v uv 2>/dev/null || echo $(UV_HOME)/bin/uv)
+SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON=$(PYTHON) $(UV) sync --locked --extra dask
 
-.PHONY: demo test bench lint install lock clean
+.PHONY: demo test bench lint docs install lock clean
 
-# The locked versions first (hash-checked), then the project itself, editable, constrained by the
-# lock: a dependency that pyproject.toml lists and the lock lacks is still installed (with a
-# warning to run `make lock`); one the lock pins outside pyproject's range stops here with a
-# message naming it.
-$(STAMP): pyproject.toml $(DEV_LOCK)
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
-	$(BIN)/python tools/check_lock.py $(DEV_LOCK) --extra dev --extra dask --constraints $(VENV)/constraints.txt
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask]' -c $(VENV)/constraints.txt
+$(UV_HOME)/bin/uv:
+	$(PYTHON) -m venv $(UV_HOME)
+	$(UV_HOME)/bin/python -m pip install --quiet uv
+
+# The project (editable), its dependencies, the Dask extra and the dev group, as locked.
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(SYNC)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -40,14 +36,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Pin every dependency with hashes: the runtime lock (the container installs it) and the
-# development lock (make, CI) that agrees with it. Pins already in the locks are kept and new
-# dependencies added; `make lock UPGRADE=1` moves everything to the newest allowed versions.
-lock:
-	test -x $(LOCK_TOOLS)/bin/python || $(PYTHON) -m venv $(LOCK_TOOLS)
-	$(LOCK_TOOLS)/bin/python -m pip install --quiet '$(PIP_TOOLS)'
-	$(COMPILE) -o $(LOCK) pyproject.toml
-	$(COMPILE) --extra dev --extra dask -c $(LOCK) -o $(DEV_LOCK) pyproject.toml
+# Re-resolve after a change to pyproject.toml; `make lock UPGRADE=1` moves every pin to the newest
+# allowed version.
+lock: | $(UV)
+	$(UV) lock $(if $(UPGRADE),--upgrade)
 
 clean:
-	rm -rf $(VENV) var build dist *.egg-info
+	rm -rf $(VENV) $(UV_HOME) var build dist *.egg-info

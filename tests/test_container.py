@@ -41,8 +41,11 @@ def test_the_base_image_is_pinned_to_an_exact_version() -> None:
 def test_dependencies_come_from_the_lock_alone_before_any_code() -> None:
     deps = stages()["deps"]
     copies = [line for line in deps if line.startswith("COPY")]
-    assert copies == ["COPY requirements.lock /tmp/requirements.lock"]
-    assert any("--require-hashes" in line and "requirements.lock" in line for line in deps)
+    assert copies == ["COPY --from=lock /lock/requirements.txt /tmp/requirements.txt"]
+    assert any("--require-hashes" in line and "requirements.txt" in line for line in deps)
+    lock = stages()["lock"]
+    assert [line for line in lock if line.startswith("COPY")] == ["COPY pyproject.toml uv.lock ./"]
+    assert any(line.startswith("RUN uv export --frozen --no-dev") for line in lock)
     runtime = stages()["runtime"]
     order = [line for line in runtime if line.startswith(("COPY", "RUN pip"))]
     assert order[0] == "COPY --from=deps /opt/venv /opt/venv"  # cached until the lock changes
