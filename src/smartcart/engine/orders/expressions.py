@@ -52,6 +52,11 @@ class Columns:
     source: OrderSource
     layout: OrderLayout
     date_format: str | None = None
+    numbered: bool = True
+
+    @property
+    def relation(self) -> str:
+        return self.source.relation if self.numbered else self.source.plain
 
     def name(self, role: str) -> str | None:
         return self.layout.column(role)
@@ -65,6 +70,25 @@ class Columns:
         if column is None:
             return "CAST(NULL AS VARCHAR)"
         return f"nullif(trim(CAST({quoted(column)} AS VARCHAR)), '')"
+
+    def is_text(self, role: str) -> bool:
+        column = self.name(role)
+        return column is not None and self.source.types.get(column, "VARCHAR") == "VARCHAR"
+
+    def key(self, role: str) -> str:
+        """The role as an identifier: a typed column as it is (cheaper to group), text trimmed."""
+        column = self.name(role)
+        if column is None or self.is_text(role):
+            return self.raw(role)
+        return quoted(column)
+
+    def present(self, role: str) -> str:
+        """The text read for a role, to check and show; a typed column's value needs no
+        check, so it is '' where set (formatting every value as text would cost a pass)."""
+        column = self.name(role)
+        if column is None or self.is_text(role):
+            return self.raw(role)
+        return f"CASE WHEN {quoted(column)} IS NOT NULL THEN '' END"
 
     def text(self, role: str) -> str:
         return self.raw(role)
@@ -80,6 +104,11 @@ class Columns:
         if NUMBER_TYPES.match(self.source.types.get(column, "VARCHAR")):
             return f"CAST({quoted(column)} AS DOUBLE)"
         return f"TRY_CAST({self.raw(role)} AS DOUBLE)"
+
+    def quantity(self) -> str:
+        """The quantity as DOUBLE, 1 when the file leaves it empty or has no such column."""
+        missing = f"CASE WHEN {self.present('quantity')} IS NULL THEN 1 END"
+        return f"coalesce({self.number('quantity')}, {missing})"
 
     def is_typed_time(self, role: str) -> bool:
         column = self.name(role)

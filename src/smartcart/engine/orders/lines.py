@@ -54,9 +54,12 @@ def lines_sql(
     layout: OrderLayout,
     rules: tuple[CategoryRule, ...] = (),
     date_format: str | None = None,
+    numbered: bool = True,
 ) -> str:
-    """A query giving the canonical lines of `source` (LINE_COLUMNS, `line`, `reason`...)."""
-    cols = Columns(source, layout, date_format)
+    """A query giving the canonical lines of `source` (LINE_COLUMNS, `line`, `reason`...);
+    unless `numbered`, `line` is NULL (numbering is a serial step: the checks and the
+    aggregation do without, messages number the few lines they name)."""
+    cols = Columns(source, layout, date_format, numbered)
     build = {"shopify": _shopify, "woocommerce": _woocommerce, "generic": _generic}[layout.kind]
     body = build(cols, rules)
     return f"SELECT *, {_reason(cols)} AS reason FROM ({body})"
@@ -91,22 +94,24 @@ def _reason(cols: Columns) -> str:
         WHEN amount IS NULL THEN {sql_text(amount + " '")} || raw_amount || ''' is not a number'
         WHEN raw_quantity IS NOT NULL AND quantity IS NULL
             THEN {sql_text(quantity + " '")} || raw_quantity || ''' is not a number'
-        WHEN negative THEN {sql_text(amount)} || ' is negative (' || raw_amount
-            || ') on a line that is not a refund'
+        WHEN negative THEN {sql_text(amount)} || ' is negative ('
+            || CAST(round(amount, 2) AS VARCHAR) || ') on a line that is not a refund'
         END"""
 
 
 def _generic(cols: Columns, rules: tuple[CategoryRule, ...]) -> str:
     status = cols.lower("status")
-    customer = f"coalesce({cols.raw('customer_id')}, {_email(cols)}, {_phone(cols.raw('phone'))})"
-    if cols.name("customer_id") is None and cols.name("email") is None:
-        customer = _phone(cols.raw("phone"))
+    keys = [cols.key("customer_id")] if cols.name("customer_id") else []
+    keys += [_email(cols)] if cols.name("email") else []
+    keys += [_phone(cols.raw("phone"))] if cols.name("phone") else []
+    customer = keys[0] if len(keys) == 1 else f"coalesce({', '.join(keys)})"
+    if len(keys) > 1 and not cols.is_text("customer_id"):
+        customer = f"coalesce(CAST({keys[0]} AS VARCHAR), {', '.join(keys[1:])})"
     channel = slug(cols.raw("channel")) if cols.name("channel") else "CAST(NULL AS VARCHAR)"
-    base = f"""SELECT {LINE} AS line, {cols.raw("order_id")} AS order_id, {customer} AS customer_id,
-        {cols.timestamp("ordered_at")} AS ordered_at, {cols.raw("ordered_at")} AS raw_date,
-        {cols.number("amount")} AS value, {cols.raw("amount")} AS raw_amount,
-        coalesce({cols.number("quantity")}, CASE WHEN {cols.raw("quantity")} IS NULL THEN 1 END)
-            AS quantity, {cols.raw("quantity")} AS raw_quantity,
+    base = f"""SELECT {LINE} AS line, {cols.key("order_id")} AS order_id, {customer} AS customer_id,
+        {cols.timestamp("ordered_at")} AS ordered_at, {cols.present("ordered_at")} AS raw_date,
+        {cols.number("amount")} AS value, {cols.present("amount")} AS raw_amount,
+        {cols.quantity()} AS quantity, {cols.present("quantity")} AS raw_quantity,
         {cols.raw("product")} AS product, {cols.raw("sku")} AS sku,
         {category(rules, cols, slug(cols.raw("category")))} AS category, {channel} AS channel,
         coalesce({cols.number("discount")}, 0) AS discount,
@@ -114,7 +119,7 @@ def _generic(cols: Columns, rules: tuple[CategoryRule, ...]) -> str:
              WHEN {status} IN {_listed(REFUNDS)} THEN 'refunded'
              ELSE coalesce({status}, 'paid') END AS status,
         {cols.raw("currency")} AS currency
-        FROM {cols.source.relation}"""
+        FROM {cols.relation}"""
     return f"""SELECT line, order_id, customer_id, ordered_at, raw_date,
         CASE WHEN status = 'refunded' AND value < 0 THEN 0 ELSE value END AS amount,
         raw_amount, quantity, raw_quantity, product, sku, category, channel, discount, status,
@@ -149,12 +154,11 @@ def _shopify(cols: Columns, rules: tuple[CategoryRule, ...]) -> str:
     fields = ", ".join(f"{expr} AS {name}" for name, expr in order_fields.items())
     base = f"""SELECT {LINE} AS line, {cols.raw("order_id")} AS order_id, {fields},
         {cols.number("unit_price")} AS price, {cols.raw("unit_price")} AS raw_amount,
-        coalesce({cols.number("quantity")}, CASE WHEN {cols.raw("quantity")} IS NULL THEN 1 END)
-            AS quantity, {cols.raw("quantity")} AS raw_quantity,
+        {cols.quantity()} AS quantity, {cols.present("quantity")} AS raw_quantity,
         coalesce({cols.number("line_discount")}, 0) AS line_discount,
         {cols.raw("product")} AS product, {cols.raw("sku")} AS sku, {cols.raw("vendor")} AS vendor,
         {category(rules, cols, "CAST(NULL AS VARCHAR)")} AS category
-        FROM {cols.source.relation}"""
+        FROM {cols.relation}"""
     gross = "greatest(coalesce(price * quantity, 0) - line_discount, 0)"
     sums = f", sum({gross}) AS o_gross, sum(line_discount) AS o_line_discounts"
     extra = "least(greatest(coalesce(o_order_discount, 0) - o_line_discounts, 0), o_gross)"
@@ -192,20 +196,18 @@ def _woocommerce(cols: Columns, rules: tuple[CategoryRule, ...]) -> str:
         "currency": cols.text("currency"),
     }
     fields = ", ".join(f"{expr} AS {name}" for name, expr in order_fields.items())
-    quantity = (
-        f"coalesce({cols.number('quantity')}, CASE WHEN {cols.raw('quantity')} IS NULL THEN 1 END)"
-    )
+    quantity = cols.quantity()
     total = cols.number("amount")
     if cols.name("amount") is None:
         total = f"{cols.number('unit_price')} * {quantity}"
     raw_amount = cols.raw("amount") if cols.name("amount") else cols.raw("unit_price")
     base = f"""SELECT {LINE} AS line, {cols.raw("order_id")} AS order_id, {fields},
         {total} AS value, {raw_amount} AS raw_amount, {quantity} AS quantity,
-        {cols.raw("quantity")} AS raw_quantity, {cols.raw("product")} AS product,
+        {cols.present("quantity")} AS raw_quantity, {cols.raw("product")} AS product,
         {cols.raw("sku")} AS sku, {category(rules, cols, "CAST(NULL AS VARCHAR)")} AS category,
         greatest(coalesce({cols.number("item_subtotal")} - {total}, 0), 0) AS discount,
         abs(coalesce({cols.number("item_refunded")}, 0)) AS item_refunded
-        FROM {cols.source.relation}"""
+        FROM {cols.relation}"""
     kind = f"""CASE WHEN o_status IN {_listed(WOO_CANCELLED)} THEN 'cancelled'
         WHEN o_status = 'refunded' THEN 'refunded'
         WHEN item_refunded > 0 THEN 'partially_refunded' ELSE 'paid' END"""

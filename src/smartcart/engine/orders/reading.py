@@ -25,6 +25,7 @@ QUARANTINE_ROWS = 10_000
 MAX_CATEGORIES = 20  # the rest by revenue count as `other`
 MAX_CHANNELS = 10
 LINES_VIEW = "order_lines"
+PLAIN_VIEW = "order_lines_plain"  # the same, without line numbers: faster to scan
 
 
 @dataclass
@@ -81,7 +82,9 @@ def open_orders(
     layout = _layout(opened, mapping)
     rules = mapping.categories if mapping else ()
     date_format = mapping.dates.get("ordered_at") if mapping else None
-    con.execute(f"CREATE TEMP VIEW {LINES_VIEW} AS {lines_sql(opened, layout, rules, date_format)}")
+    for view, numbered in ((LINES_VIEW, True), (PLAIN_VIEW, False)):
+        query = lines_sql(opened, layout, rules, date_format, numbered)
+        con.execute(f"CREATE TEMP VIEW {view} AS {query}")
     orders = OpenedOrders(con, opened, layout)
     _check(orders)
     return orders
@@ -130,77 +133,90 @@ def _layout(opened: OrderSource, mapping: OrderMapping | None) -> OrderLayout:
 CHECK_QUERY = f"""
 SELECT GROUPING(currency) AS g_currency, GROUPING(category) AS g_category,
     GROUPING(channel) AS g_channel, currency, category, channel,
-    count(*) AS n, count(*) FILTER (reason IS NULL) AS ok, min(line) AS first_line,
+    count(*) AS n, count(*) FILTER (reason IS NULL) AS ok,
     sum(amount - refunded) FILTER (reason IS NULL) AS net,
-    max(ordered_at) FILTER (reason IS NULL) AS latest,
+    max(ordered_at) FILTER (reason IS NULL AND status <> 'cancelled') AS latest,
     count(raw_date) AS raw_dates, count(ordered_at) AS dates,
-    arg_min(raw_date, line) FILTER (raw_date IS NOT NULL AND ordered_at IS NULL) AS bad_date,
-    min(line) FILTER (raw_date IS NOT NULL AND ordered_at IS NULL) AS bad_date_line,
-    count(raw_amount) AS raw_amounts, count(amount) AS amounts,
-    arg_min(raw_amount, line) FILTER (raw_amount IS NOT NULL AND amount IS NULL) AS bad_amount,
-    min(line) FILTER (raw_amount IS NOT NULL AND amount IS NULL) AS bad_amount_line,
-    arg_min(reason, line) FILTER (reason IS NOT NULL) AS first_reason,
-    min(line) FILTER (reason IS NOT NULL) AS first_reason_line
-FROM {LINES_VIEW}
+    count(raw_amount) AS raw_amounts, count(amount) AS amounts
+FROM {PLAIN_VIEW}
 GROUP BY GROUPING SETS ((), (currency), (category), (channel))
 """
 
 
 def _check(orders: OpenedOrders) -> None:
-    try:
-        table = orders.con.execute(CHECK_QUERY).df()
-    except duckdb.Error as error:
-        text = str(error).strip().splitlines()[0]
-        raise DataError(f"{orders.source.location}: cannot be read ({text})") from None
+    table = _run(orders, CHECK_QUERY)
     total = table[(table.g_currency == 1) & (table.g_category == 1) & (table.g_channel == 1)]
     row = total.iloc[0]
     where = orders.source.location
     if not row.n:
         raise DataError(f"{where}: has a header but no order lines")
-    _whole_column(where, orders.layout, row)
+    _whole_column(orders, row)
     orders.lines, orders.quarantined, orders.latest = int(row.n), int(row.n - row.ok), row.latest
     if not row.ok:
+        line, reason = _first(orders, "reason", "reason IS NOT NULL")
         raise DataError(
             f"{where}: no order line can be used ({orders.quarantined} quarantined; "
-            f"line {int(row.first_reason_line)}: {row.first_reason})"
+            f"line {line}: {reason})"
         )
-    orders.currency = _currency(where, orders.layout, table[table.g_currency == 0])
+    currencies = table[(table.g_currency == 0) & table.currency.notna()]
+    if len(currencies) > 1:
+        _currencies(orders)
+    orders.currency = str(currencies.iloc[0].currency) if len(currencies) else None
     kept = table[(table.ok > 0)]
     orders.categories = _top(kept[kept.g_category == 0], "category", MAX_CATEGORIES)
     orders.channels = _top(kept[kept.g_channel == 0], "channel", MAX_CHANNELS)
     _lump(orders)
 
 
-def _whole_column(where: str, layout: OrderLayout, row: pd.Series) -> None:
+def _run(orders: OpenedOrders, query: str) -> pd.DataFrame:
+    try:
+        return orders.con.execute(query).df()
+    except duckdb.Error as error:
+        text = str(error).strip().splitlines()[0]
+        raise DataError(f"{orders.source.location}: cannot be read ({text})") from None
+
+
+def _first(orders: OpenedOrders, column: str, condition: str) -> tuple[int, object]:
+    """(line, value of `column`) of the first line where `condition` holds."""
+    query = f"SELECT line, {column} FROM {LINES_VIEW} WHERE {condition} ORDER BY line LIMIT 1"
+    row = _run(orders, query).iloc[0]
+    return int(row.line), row[column]
+
+
+def _whole_column(orders: OpenedOrders, row: pd.Series) -> None:
+    where, layout = orders.source.location, orders.layout
     if row.raw_dates and not row.dates:
+        line, value = _first(orders, "raw_date", "raw_date IS NOT NULL AND ordered_at IS NULL")
         label = layout.column("ordered_at") or "ordered_at"
         raise DataError(
-            f"{where}: column {label!r} has no date that can be read (line "
-            f"{int(row.bad_date_line)}: {row.bad_date!r}); dates are read as ISO 8601 "
-            "(2024-05-31 or 2024-05-31 14:02:00), or give the format in the mapping: "
-            '[dates] ordered_at = "%d/%m/%Y"'
+            f"{where}: column {label!r} has no date that can be read (line {line}: {value!r}); "
+            "dates are read as ISO 8601 (2024-05-31 or 2024-05-31 14:02:00), or give the "
+            'format in the mapping: [dates] ordered_at = "%d/%m/%Y"'
         )
     if row.raw_amounts and not row.amounts:
+        line, value = _first(orders, "raw_amount", "raw_amount IS NOT NULL AND amount IS NULL")
         role = "unit_price" if layout.kind == "shopify" else "amount"
         label = layout.column(role) or layout.column("unit_price") or role
         raise DataError(
-            f"{where}: column {label!r} has no number that can be read (line "
-            f"{int(row.bad_amount_line)}: {row.bad_amount!r}); amounts are written like 1234.50"
+            f"{where}: column {label!r} has no number that can be read (line {line}: "
+            f"{value!r}); amounts are written like 1234.50"
         )
 
 
-def _currency(where: str, layout: OrderLayout, groups: pd.DataFrame) -> str | None:
-    groups = groups[groups.currency.notna()].sort_values("first_line")
-    if len(groups) > 1:
-        names = ", ".join(groups.currency)
-        second = groups.iloc[1]
-        label = layout.column("currency") or "currency"
-        raise DataError(
-            f"{where}: several currencies in column {label!r} ({names}); line "
-            f"{int(second.first_line)} is the first in {second.currency}: "
-            "split the orders by currency, figures in different currencies cannot be summed"
-        )
-    return str(groups.iloc[0].currency) if len(groups) else None
+def _currencies(orders: OpenedOrders) -> None:
+    query = (
+        f"SELECT currency, min(line) AS first_line FROM {LINES_VIEW} "
+        "WHERE currency IS NOT NULL GROUP BY currency ORDER BY first_line"
+    )
+    groups = _run(orders, query)
+    names = ", ".join(groups.currency)
+    second = groups.iloc[1]
+    label = orders.layout.column("currency") or "currency"
+    raise DataError(
+        f"{orders.source.location}: several currencies in column {label!r} ({names}); line "
+        f"{int(second.first_line)} is the first in {second.currency}: "
+        "split the orders by currency, figures in different currencies cannot be summed"
+    )
 
 
 def _top(groups: pd.DataFrame, column: str, most: int) -> list[str]:
@@ -220,7 +236,5 @@ def _lump(orders: OpenedOrders) -> None:
             CASE WHEN category IN ({listed}) THEN category ELSE {sql_text(OTHER)} END AS category,
             CASE WHEN channel IS NULL OR channel IN ({channels}) THEN channel
                  ELSE {sql_text(OTHER)} END AS channel)
-        FROM {LINES_VIEW} WHERE reason IS NULL"""
+        FROM {PLAIN_VIEW} WHERE reason IS NULL"""
     )
-    if OTHER not in orders.categories and len(orders.categories) >= MAX_CATEGORIES:
-        orders.categories.append(OTHER)

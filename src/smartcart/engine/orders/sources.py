@@ -26,6 +26,7 @@ DELIMITERS = ("\t", ",", ";")
 SNIFF_BYTES = 65536
 FRAME_VIEW = "orders_frame"
 LINE = "__line"
+NUMBERING = f"row_number() OVER () + 1 AS {LINE}"
 
 
 @dataclass
@@ -38,6 +39,11 @@ class OrderSource:
     columns: list[str]
     types: dict[str, str] = field(default_factory=dict)
     dialect: str = ""
+    plain: str = ""  # the same rows, `__line` NULL: no serial numbering step
+
+    def __post_init__(self) -> None:
+        if not self.plain:
+            self.plain = self.relation.replace(NUMBERING, f"CAST(NULL AS BIGINT) AS {LINE}", 1)
 
 
 def connect(memory_limit: str = "1GB", threads: int | None = None) -> duckdb.DuckDBPyConnection:
@@ -50,7 +56,9 @@ def connect(memory_limit: str = "1GB", threads: int | None = None) -> duckdb.Duc
     }
     if threads:
         config["threads"] = str(threads)
-    return duckdb.connect(config=config)
+    con = duckdb.connect(config=config)
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def open_source(con: duckdb.DuckDBPyConnection, source: str | Path | pd.DataFrame) -> OrderSource:
@@ -83,7 +91,7 @@ def quoted(name: str) -> str:
 
 
 def _numbered(inner: str) -> str:
-    return f"(SELECT row_number() OVER () + 1 AS {LINE}, * FROM {inner})"
+    return f"(SELECT {NUMBERING}, * FROM {inner})"
 
 
 def _frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> OrderSource:
@@ -122,11 +130,11 @@ def _csv(con: duckdb.DuckDBPyConnection, path: Path, head: bytes) -> OrderSource
     names = _unique(
         [c.strip().lstrip("\ufeff").strip() for c in next(csv.reader([first], delimiter=delimiter))]
     )
-    listed = "[" + ", ".join(sql_text(n) for n in names) + "]"
+    listed = "{" + ", ".join(f"{sql_text(n)}: 'VARCHAR'" for n in names) + "}"
     duck_encoding = {"utf-8": "utf-8", "utf-16": "utf-16"}.get(encoding, "latin-1")
     inner = (
-        f"read_csv({sql_text(str(path))}, header = true, all_varchar = true, "
-        f"delim = {sql_text(delimiter)}, quote = '\"', escape = '\"', names = {listed}, "
+        f"read_csv({sql_text(str(path))}, header = true, "
+        f"delim = {sql_text(delimiter)}, quote = '\"', escape = '\"', columns = {listed}, "
         f"encoding = {sql_text(duck_encoding)}, auto_detect = false, "
         "null_padding = true, strict_mode = false)"
     )
