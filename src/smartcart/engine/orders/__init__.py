@@ -13,6 +13,7 @@ from smartcart.engine.orders.customers import (
     customers_sql,
     orders_sql,
 )
+from smartcart.engine.orders.generate import generate_orders, write_orders
 from smartcart.engine.orders.layouts import (
     SHOPIFY_COLUMNS,
     SHOPIFY_COLUMNS_75,
@@ -43,6 +44,7 @@ __all__ = [
     "OrderMapping",
     "customers_from_orders",
     "customers_sql",
+    "generate_orders",
     "open_orders",
     "orders_sql",
     "parse_categories",
@@ -50,4 +52,5 @@ __all__ = [
     "read_order_lines",
     "read_order_mapping",
     "recognise",
+    "write_orders",
 ]

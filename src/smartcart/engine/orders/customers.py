@@ -91,7 +91,8 @@ def _column(prefix: str, name: str) -> str:
 def orders_sql(orders: OpenedOrders, as_of: dt.date) -> str:
     """Lines to orders: one row per (customer, order) placed by the end of `as_of`."""
     spend = "".join(
-        f",\n sum(amount - refunded) FILTER (category = {sql_text(c)}) AS {_column('spend', c)}"
+        f",\n sum(CASE WHEN category = {sql_text(c)} THEN amount - refunded END)"
+        f" AS {_column('spend', c)}"
         for c in orders.categories
     )
     end = sql_text((as_of + dt.timedelta(days=1)).isoformat())

@@ -192,7 +192,7 @@ def _woocommerce(cols: Columns, rules: tuple[CategoryRule, ...]) -> str:
         "phone": _phone(cols.raw("phone")),
         "raw_date": cols.raw("ordered_at"),
         "time": cols.timestamp("ordered_at"),
-        "status": status,
+        "order_status": status,
         "currency": cols.text("currency"),
     }
     fields = ", ".join(f"{expr} AS {name}" for name, expr in order_fields.items())
@@ -208,8 +208,8 @@ def _woocommerce(cols: Columns, rules: tuple[CategoryRule, ...]) -> str:
         greatest(coalesce({cols.number("item_subtotal")} - {total}, 0), 0) AS discount,
         abs(coalesce({cols.number("item_refunded")}, 0)) AS item_refunded
         FROM {cols.relation}"""
-    kind = f"""CASE WHEN o_status IN {_listed(WOO_CANCELLED)} THEN 'cancelled'
-        WHEN o_status = 'refunded' THEN 'refunded'
+    kind = f"""CASE WHEN o_order_status IN {_listed(WOO_CANCELLED)} THEN 'cancelled'
+        WHEN o_order_status = 'refunded' THEN 'refunded'
         WHEN item_refunded > 0 THEN 'partially_refunded' ELSE 'paid' END"""
     return f"""WITH {_carried(order_fields, base)},
         typed AS (SELECT *, {kind} AS status FROM carried)

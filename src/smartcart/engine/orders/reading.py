@@ -163,9 +163,11 @@ def _check(orders: OpenedOrders) -> None:
         _currencies(orders)
     orders.currency = str(currencies.iloc[0].currency) if len(currencies) else None
     kept = table[(table.ok > 0)]
-    orders.categories = _top(kept[kept.g_category == 0], "category", MAX_CATEGORIES)
-    orders.channels = _top(kept[kept.g_channel == 0], "channel", MAX_CHANNELS)
-    _lump(orders)
+    orders.categories, lump_categories = _top(
+        kept[kept.g_category == 0], "category", MAX_CATEGORIES
+    )
+    orders.channels, lump_channels = _top(kept[kept.g_channel == 0], "channel", MAX_CHANNELS)
+    _lump(orders, {"category": lump_categories, "channel": lump_channels})
 
 
 def _run(orders: OpenedOrders, query: str) -> pd.DataFrame:
@@ -219,22 +221,32 @@ def _currencies(orders: OpenedOrders) -> None:
     )
 
 
-def _top(groups: pd.DataFrame, column: str, most: int) -> list[str]:
+def _top(groups: pd.DataFrame, column: str, most: int) -> tuple[list[str], bool]:
+    """The `most` values of a column with the most revenue (the rest lumped as other), and
+    whether any was lumped."""
     groups = groups[groups[column].notna()].sort_values(["net", column], ascending=[False, True])
     names = [str(v) for v in groups[column]]
     if len(names) > most:
-        names = [n for n in names if n != OTHER][: most - 1] + [OTHER]
-    return sorted(names)
+        return sorted([n for n in names if n != OTHER][: most - 1] + [OTHER]), True
+    return sorted(names), False
 
 
-def _lump(orders: OpenedOrders) -> None:
-    """Categories and channels past the top ones are `other` (a view over the view)."""
-    listed = ", ".join(sql_text(c) for c in orders.categories) or "NULL"
-    channels = ", ".join(sql_text(c) for c in orders.channels) or "NULL"
+def _lump(orders: OpenedOrders, lumped: dict[str, bool]) -> None:
+    """Categories and channels past the top ones are `other` (a view over the view); when
+    none is past, the view is the usable lines as they are (an IN list per line costs)."""
+    replaced = []
+    if lumped["category"]:
+        listed = ", ".join(sql_text(c) for c in orders.categories)
+        replaced.append(
+            f"CASE WHEN category IN ({listed}) THEN category ELSE {sql_text(OTHER)} END AS category"
+        )
+    if lumped["channel"]:
+        listed = ", ".join(sql_text(c) for c in orders.channels)
+        replaced.append(
+            f"CASE WHEN channel IS NULL OR channel IN ({listed}) THEN channel "
+            f"ELSE {sql_text(OTHER)} END AS channel"
+        )
+    columns = f"* REPLACE ({', '.join(replaced)})" if replaced else "*"
     orders.con.execute(
-        f"""CREATE TEMP VIEW lumped_lines AS SELECT * REPLACE (
-            CASE WHEN category IN ({listed}) THEN category ELSE {sql_text(OTHER)} END AS category,
-            CASE WHEN channel IS NULL OR channel IN ({channels}) THEN channel
-                 ELSE {sql_text(OTHER)} END AS channel)
-        FROM {PLAIN_VIEW} WHERE reason IS NULL"""
+        f"CREATE TEMP VIEW lumped_lines AS SELECT {columns} FROM {PLAIN_VIEW} WHERE reason IS NULL"
     )
