@@ -1,0 +1,56 @@
+"""Orders in: a retailer's order history becomes its customers.
+
+Recognise an order file (Shopify's orders export, WooCommerce's line-item export, or the
+generic order-lines contract), read it to canonical order lines with stray lines quarantined,
+map products to the retailer's categories, and aggregate the lines to one row per customer
+(recency, frequency, revenue, category spend, channel and discount shares) in a streamed DuckDB
+query. `generate_orders` makes realistic order histories for tests and benchmarks.
+"""
+
+from smartcart.engine.orders.customers import (
+    OrderCustomers,
+    customers_from_orders,
+    customers_sql,
+    orders_sql,
+)
+from smartcart.engine.orders.generate import generate_orders, write_orders
+from smartcart.engine.orders.layouts import (
+    SHOPIFY_COLUMNS,
+    SHOPIFY_COLUMNS_75,
+    WOOCOMMERCE_COLUMNS,
+    OrderLayout,
+    recognise,
+)
+from smartcart.engine.orders.lines import LINE_COLUMNS
+from smartcart.engine.orders.mapping import (
+    CategoryRule,
+    OrderMapping,
+    parse_categories,
+    parse_order_mapping,
+    read_order_mapping,
+)
+from smartcart.engine.orders.reading import OpenedOrders, OrderLines, open_orders, read_order_lines
+
+__all__ = [
+    "LINE_COLUMNS",
+    "SHOPIFY_COLUMNS",
+    "SHOPIFY_COLUMNS_75",
+    "WOOCOMMERCE_COLUMNS",
+    "CategoryRule",
+    "OpenedOrders",
+    "OrderCustomers",
+    "OrderLayout",
+    "OrderLines",
+    "OrderMapping",
+    "customers_from_orders",
+    "customers_sql",
+    "generate_orders",
+    "open_orders",
+    "orders_sql",
+    "parse_categories",
+    "parse_order_mapping",
+    "read_order_lines",
+    "read_order_mapping",
+    "recognise",
+    "write_orders",
+]

@@ -1,0 +1,148 @@
+"""Customers from their orders, as of a day: one row per customer, figured in SQL by DuckDB in
+two streamed group-bys (lines to orders, orders to customers), spilling to disk past its
+memory limit, so memory does not grow with the file.
+
+An order counts when it is not cancelled and not refunded in full (its refunds are less than
+its merchandise). Revenue is merchandise net of discounts and refunds, without shipping and
+taxes. `as_of` defaults to the day of the latest order; orders after that day are ignored.
+Days: `recency_days` and `tenure_days` are whole days from the day of the last (first) order
+to `as_of`; `average_days_between_orders` is (last - first) / (orders - 1) in fractional days,
+NaN for one order; `orders_90d` and `revenue_90d` count the orders of the 90 days ending with
+`as_of` (as_of - 89 to as_of), likewise 365. Shares: `share_<category>` of revenue;
+`channel_share_<channel>` of orders; `discount_share` the revenue of discounted lines over
+revenue; `refund_share` refunds over merchandise, on every order not cancelled (fully refunded
+ones too). A customer without any order that counts is left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from smartcart.engine.errors import DataError
+from smartcart.engine.orders.layouts import OrderLayout
+from smartcart.engine.orders.mapping import OrderMapping
+from smartcart.engine.orders.reading import OpenedOrders, open_orders
+from smartcart.engine.orders.sources import sql_text
+
+WINDOWS = (90, 365)
+
+
+@dataclass
+class OrderCustomers:
+    """Customers derived from orders, with what was left out and why."""
+
+    frame: pd.DataFrame
+    as_of: dt.date
+    quarantine: pd.DataFrame
+    quarantined: int
+    lines: int
+    layout: OrderLayout
+    source: str
+    currency: str | None = None
+
+
+def customers_from_orders(
+    source: str | Path | pd.DataFrame,
+    *,
+    as_of: dt.date | str | None = None,
+    mapping: str | Path | OrderMapping | None = None,
+    memory_limit: str = "1GB",
+    threads: int | None = None,
+) -> OrderCustomers:
+    """One row per customer from an order file, a Parquet folder or glob, or a DataFrame."""
+    orders = open_orders(source, mapping, memory_limit=memory_limit, threads=threads)
+    try:
+        day = _as_of(as_of, orders)
+        frame = orders.con.execute(customers_sql(orders, day)).df()
+        frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+        return OrderCustomers(
+            frame,
+            day,
+            orders.quarantine(),
+            orders.quarantined,
+            orders.lines,
+            orders.layout,
+            orders.source.location,
+            orders.currency,
+        )
+    finally:
+        orders.con.close()
+
+
+def _as_of(as_of: dt.date | str | None, orders: OpenedOrders) -> dt.date:
+    if as_of is None:
+        return pd.Timestamp(orders.latest).date()
+    if isinstance(as_of, str):
+        try:
+            return dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise DataError(f"as_of {as_of!r} is not a day (write it 2024-05-31)") from None
+    return as_of.date() if isinstance(as_of, dt.datetime) else as_of
+
+
+def _column(prefix: str, name: str) -> str:
+    return f'"{prefix}_{name}"'
+
+
+def orders_sql(orders: OpenedOrders, as_of: dt.date) -> str:
+    """Lines to orders: one row per (customer, order) placed by the end of `as_of`."""
+    spend = "".join(
+        f",\n sum(CASE WHEN category = {sql_text(c)} THEN amount - refunded END)"
+        f" AS {_column('spend', c)}"
+        for c in orders.categories
+    )
+    end = sql_text((as_of + dt.timedelta(days=1)).isoformat())
+    return f"""
+    SELECT customer_id, order_id, min(ordered_at) AS ordered_at, any_value(channel) AS channel,
+        sum(amount) AS merchandise, sum(refunded) AS refunded,
+        sum(amount - refunded) FILTER (discount > 0) AS discounted{spend}
+    FROM lumped_lines
+    WHERE status <> 'cancelled' AND ordered_at < CAST({end} AS TIMESTAMP)
+    GROUP BY customer_id, order_id"""
+
+
+def customers_sql(orders: OpenedOrders, as_of: dt.date) -> str:
+    """Orders to customers: the figures of `OrderCustomers.frame`."""
+    day = f"CAST({sql_text(as_of.isoformat())} AS DATE)"
+    counted = "FILTER (counted)"
+    figures = [
+        f"min(ordered_at) {counted} AS first_order_at",
+        f"max(ordered_at) {counted} AS last_order_at",
+        f"count(*) {counted} AS orders",
+        f"sum(revenue) {counted} AS revenue",
+        f"date_diff('day', CAST(max(ordered_at) {counted} AS DATE), {day}) AS recency_days",
+        f"date_diff('day', CAST(min(ordered_at) {counted} AS DATE), {day}) AS tenure_days",
+        f"sum(revenue) {counted} / count(*) {counted} AS average_order_value",
+        f"""CASE WHEN count(*) {counted} > 1 THEN
+            epoch(max(ordered_at) {counted} - min(ordered_at) {counted}) / 86400.0
+            / (count(*) {counted} - 1) END AS average_days_between_orders""",
+    ]
+    for days in WINDOWS:
+        recent = f"FILTER (counted AND CAST(ordered_at AS DATE) > {day} - {days})"
+        figures.append(f"count(*) {recent} AS orders_{days}d")
+        figures.append(f"coalesce(sum(revenue) {recent}, 0) AS revenue_{days}d")
+    for c in orders.categories:
+        spend = f"coalesce(sum({_column('spend', c)}) {counted}, 0)"
+        figures.append(f"{spend} AS {_column('spend', c)}")
+        figures.append(f"{spend} / sum(revenue) {counted} AS {_column('share', c)}")
+    for c in orders.channels:
+        share = f"count(*) FILTER (counted AND channel = {sql_text(c)}) / count(*) {counted}"
+        figures.append(f"{share} AS {_column('channel_share', c)}")
+    figures.append(
+        f"coalesce(sum(discounted) {counted}, 0) / sum(revenue) {counted} AS discount_share"
+    )
+    figures.append(
+        "CASE WHEN sum(merchandise) > 0 THEN sum(refunded) / sum(merchandise) ELSE 0 END"
+        " AS refund_share"
+    )
+    body = ",\n        ".join(figures)
+    return f"""
+    WITH orders AS ({orders_sql(orders, as_of)}),
+    marked AS (SELECT *, merchandise - refunded AS revenue,
+        merchandise > 0 AND refunded < merchandise AS counted FROM orders)
+    SELECT customer_id, {body}
+    FROM marked GROUP BY customer_id HAVING count(*) {counted} > 0"""

@@ -1,0 +1,177 @@
+"""Where order lines come from, as DuckDB sees them: a CSV file, a Parquet file, a folder or
+glob of Parquet files (read as one, files in name order), or a pandas DataFrame in memory.
+
+DuckDB reads the files itself, in a streaming scan, so memory does not grow with the file.
+Every row gets its line: the file line a spreadsheet would show, counting the header as line 1
+(data row n is line n + 1; a Parquet data set numbers its rows across the files, in order).
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from smartcart.engine.errors import DataError
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+PARQUET_MAGIC = b"PAR1"
+DELIMITERS = ("\t", ",", ";")
+SNIFF_BYTES = 65536
+FRAME_VIEW = "orders_frame"
+LINE = "__line"
+NUMBERING = f"row_number() OVER () + 1 AS {LINE}"
+
+
+@dataclass
+class OrderSource:
+    """A source opened on a DuckDB connection: `relation` is a FROM clause giving its rows,
+    with their line in column `__line`; `columns` and `types` are the file's own."""
+
+    location: str
+    relation: str
+    columns: list[str]
+    types: dict[str, str] = field(default_factory=dict)
+    dialect: str = ""
+    plain: str = ""  # the same rows, `__line` NULL: no serial numbering step
+
+    def __post_init__(self) -> None:
+        if not self.plain:
+            self.plain = self.relation.replace(NUMBERING, f"CAST(NULL AS BIGINT) AS {LINE}", 1)
+
+
+def connect(memory_limit: str = "1GB", threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that spills to a temporary folder past `memory_limit`."""
+    config = {
+        "memory_limit": memory_limit,
+        # DuckDB makes the folder when it spills, and removes it on close
+        "temp_directory": str(Path(tempfile.gettempdir()) / f"smartcart-orders-{uuid.uuid4().hex}"),
+        "preserve_insertion_order": "true",  # the line numbers follow the file's order
+    }
+    if threads:
+        config["threads"] = str(threads)
+    con = duckdb.connect(config=config)
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def open_source(con: duckdb.DuckDBPyConnection, source: str | Path | pd.DataFrame) -> OrderSource:
+    """Open a file, a Parquet folder or glob, or a DataFrame on `con`; DataError if it can't be."""
+    if isinstance(source, pd.DataFrame):
+        return _frame(con, source)
+    text = str(source)
+    if Path(text).is_dir() or any(c in text for c in "*?["):
+        return _dataset(con, text)
+    path = Path(text)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if not head.strip():
+        raise DataError(f"{path}: file is empty")
+    if head.startswith(PARQUET_MAGIC) or path.suffix.lower() in PARQUET_SUFFIXES:
+        return _parquet(con, text, [text], "parquet")
+    return _csv(con, path, head)
+
+
+def sql_text(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def quoted(name: str) -> str:
+    """A SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _numbered(inner: str) -> str:
+    return f"(SELECT {NUMBERING}, * FROM {inner})"
+
+
+def _frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> OrderSource:
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    con.register(FRAME_VIEW, frame)
+    return _described(con, "DataFrame", FRAME_VIEW, "DataFrame")
+
+
+def _dataset(con: duckdb.DuckDBPyConnection, text: str) -> OrderSource:
+    if Path(text).is_dir():
+        found = [str(p) for p in Path(text).rglob("*") if p.suffix.lower() in PARQUET_SUFFIXES]
+    else:
+        found = [p for p in glob.glob(text, recursive=True) if Path(p).is_file()]
+    if not found:
+        raise DataError(
+            f"{text}: no Parquet files found (expected a folder or a glob of *.parquet)"
+        )
+    others = [f for f in found if Path(f).suffix.lower() not in PARQUET_SUFFIXES]
+    if others:
+        raise DataError(f"{others[0]}: a data set is read as Parquet files, and this is not one")
+    return _parquet(con, text, sorted(found), f"parquet data set ({len(found)} files)")
+
+
+def _parquet(con, location: str, files: list[str], dialect: str) -> OrderSource:
+    listed = "[" + ", ".join(sql_text(f) for f in files) + "]"
+    inner = f"read_parquet({listed}, union_by_name = true)"
+    return _described(con, location, inner, dialect)
+
+
+def _csv(con: duckdb.DuckDBPyConnection, path: Path, head: bytes) -> OrderSource:
+    encoding = _encoding(head)
+    header = head.decode(encoding, errors="ignore").lstrip("\ufeff").splitlines()
+    first = header[0] if header else ""
+    counts = {d: first.count(d) for d in DELIMITERS}
+    delimiter = max(counts, key=counts.get) if any(counts.values()) else ","
+    names = _unique(
+        [c.strip().lstrip("\ufeff").strip() for c in next(csv.reader([first], delimiter=delimiter))]
+    )
+    listed = "{" + ", ".join(f"{sql_text(n)}: 'VARCHAR'" for n in names) + "}"
+    duck_encoding = {"utf-8": "utf-8", "utf-16": "utf-16"}.get(encoding, "latin-1")
+    inner = (
+        f"read_csv({sql_text(str(path))}, header = true, "
+        f"delim = {sql_text(delimiter)}, quote = '\"', escape = '\"', columns = {listed}, "
+        f"encoding = {sql_text(duck_encoding)}, auto_detect = false, "
+        "null_padding = true, strict_mode = false)"
+    )
+    types = dict.fromkeys(names, "VARCHAR")
+    return OrderSource(str(path), _numbered(inner), names, types, "csv")
+
+
+def _described(con, location: str, inner: str, dialect: str) -> OrderSource:
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM {inner}").fetchall()
+    except duckdb.Error as error:
+        raise DataError(f"{location}: cannot be read ({_first_line(error)})") from None
+    types = {str(row[0]): str(row[1]) for row in described}
+    return OrderSource(location, _numbered(inner), list(types), types, dialect)
+
+
+def _encoding(head: bytes) -> str:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 4:  # not just a character cut by the sniffed block
+            return "latin-1"
+    return "utf-8"
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        out.append(name if count == 0 else f"{name}.{count}")
+    return out
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
