@@ -48,6 +48,19 @@ def weighted_rows(columns: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray]
     return unique, counts.to_numpy(dtype=float)
 
 
+def distinct_rows(columns: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The distinct rows of equal-length columns, and for each input row the index of its own."""
+    frame = pd.DataFrame(columns)
+    codes = frame.groupby(list(columns), sort=False, observed=True).ngroup().to_numpy()
+    groups = int(codes.max()) + 1 if codes.size else 0
+    unique = {}
+    for name, values in columns.items():
+        out = np.empty(groups, dtype=float)
+        out[codes] = values
+        unique[name] = out
+    return unique, codes
+
+
 def maximise(
     model: str,
     names: Sequence[str],

@@ -125,7 +125,9 @@ def summarise_orders(
         raise DataError(
             f"order history has no order on or before the calibration end {end:%Y-%m-%d}"
         )
-    return summarise_occasions(occasions, end, unit_days)
+    summary = summarise_occasions(occasions, end, unit_days)
+    summary.attrs["time_unit"] = time_unit
+    return summary
 
 
 def summarise_occasions(
