@@ -57,26 +57,34 @@ def gamma_gamma_log_likelihood(
 
 
 def _negative_ll(x: np.ndarray, m: np.ndarray, weight: np.ndarray):
+    """-LL and its gradient in log parameters; special functions once per distinct x."""
+    ux, ix = np.unique(x, return_inverse=True)
     log_m = np.log(m)
     log_x = np.log(x)
+    mx = m * x
+    # Parameter-free parts summed once: sum w (p x (log m + log x) - log m) is linear in p.
+    w_x_logs = float(weight @ (x * (log_m + log_x)))
+    w_log_m = float(weight @ log_m)
+    w_total = float(weight.sum())
+    w_per_x = np.bincount(ix, weights=weight, minlength=ux.size)
 
     def evaluate(theta: np.ndarray) -> tuple[float, np.ndarray]:
         p, q, gamma = np.exp(theta)
-        px = p * x
-        log_gm = np.log(gamma + m * x)
-        ll = weight @ (
-            gammaln(px + q)
-            - gammaln(px)
-            - gammaln(q)
-            + q * np.log(gamma)
-            + (px - 1) * log_m
-            + px * log_x
-            - (px + q) * log_gm
+        pux = p * ux
+        log_gm = np.log(gamma + mx)
+        per_x = gammaln(pux + q) - gammaln(pux)
+        ll = (
+            w_per_x @ per_x
+            - w_total * gammaln(q)
+            + w_total * q * np.log(gamma)
+            + p * w_x_logs
+            - w_log_m
+            - weight @ ((p * x + q) * log_gm)
         )
-        psi_all = psi(px + q)
-        g_p = weight @ (x * (psi_all - psi(px) + log_m + log_x - log_gm))
-        g_q = weight @ (psi_all - psi(q) + np.log(gamma) - log_gm)
-        g_gamma = weight @ (q / gamma - (px + q) / (gamma + m * x))
+        psi_sum = psi(pux + q)
+        g_p = w_per_x @ (ux * (psi_sum - psi(pux))) + w_x_logs - weight @ (x * log_gm)
+        g_q = w_per_x @ psi_sum - w_total * psi(q) + w_total * np.log(gamma) - weight @ log_gm
+        g_gamma = w_total * q / gamma - weight @ ((p * x + q) / (gamma + mx))
         gradient = np.array([g_p * p, g_q * q, g_gamma * gamma])
         return -float(ll), -gradient
 

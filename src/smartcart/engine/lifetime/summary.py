@@ -71,7 +71,11 @@ def purchase_occasions(orders: pd.DataFrame) -> pd.DataFrame:
         row = int(np.flatnonzero(orders["customer_id"].isna().to_numpy())[0])
         raise DataError(f"order history: customer_id is missing on row {row}")
     try:
-        when = pd.to_datetime(orders["ordered_at"])
+        raw = orders["ordered_at"]
+        if pd.api.types.is_datetime64_any_dtype(raw):
+            when = pd.to_datetime(raw)
+        else:  # text or date objects: each value parsed on its own ("2024-01-01", "... 09:00")
+            when = pd.to_datetime(raw, format="mixed")
     except (TypeError, ValueError) as error:
         raise DataError(
             f"order history: ordered_at has values that are not dates ({error})"
