@@ -62,7 +62,9 @@ def test_weeks_divide_days_by_seven_and_the_default_end_is_the_last_order():
 
 def test_customers_first_seen_after_the_end_are_left_out_and_timezones_keep_the_local_day():
     frame = orders()
-    frame["ordered_at"] = pd.to_datetime(frame["ordered_at"], format="mixed").dt.tz_localize("Europe/Paris")
+    frame["ordered_at"] = pd.to_datetime(frame["ordered_at"], format="mixed").dt.tz_localize(
+        "Europe/Paris"
+    )
     summary = summarise_orders(frame, "2024-01-31")
     assert list(summary.index) == ["A"]
     assert summary.loc["A", "frequency"] == 2

@@ -164,7 +164,15 @@ def fit_bg_nbd(
     mean_x = float(np.dot(counts, unique["x"]) / total)
     start = np.log([1.0, max(mean_T, 1e-3) / max(mean_x, 0.1), 1.0, 1.0])
     evaluate = _negative_ll(unique["x"], unique["t_x"], unique["T"], counts)
-    return maximise("BG/NBD", BG_NBD_PARAMS, start, evaluate, total, int(round(total)))
+    return maximise(
+        "BG/NBD",
+        BG_NBD_PARAMS,
+        start,
+        evaluate,
+        total,
+        int(round(total)),
+        "too few repeat purchases, or no sign that customers stop buying",
+    )
 
 
 def probability_alive(

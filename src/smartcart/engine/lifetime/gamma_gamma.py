@@ -120,7 +120,15 @@ def fit_gamma_gamma(
     # Start at p = 1, q = 2: a mean spend p * gamma / (q - 1) equal to the observed mean.
     start = np.log([1.0, 2.0, max(mean_m, 1e-6)])
     evaluate = _negative_ll(unique["x"], unique["m"], counts)
-    fit = maximise("Gamma-Gamma", GAMMA_GAMMA_PARAMS, start, evaluate, total, int(round(total)))
+    fit = maximise(
+        "Gamma-Gamma",
+        GAMMA_GAMMA_PARAMS,
+        start,
+        evaluate,
+        total,
+        int(round(total)),
+        "too few repeat buyers, or spend per order that barely varies within or between customers",
+    )
     if fit.usable and fit.params["q"] <= 1.0:
         return ParamFit(
             model=fit.model,

@@ -68,12 +68,13 @@ def maximise(
     negative_ll_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]],
     total_weight: float,
     customers: int,
+    hint: str,
 ) -> ParamFit:
     """Minimise the mean negative log-likelihood over log parameters with L-BFGS-B.
 
     ``negative_ll_and_gradient(log_params)`` returns -LL and its gradient in log parameters; the
     objective handed to the optimiser is divided by ``total_weight`` so tolerances do not depend on
-    the number of customers.
+    the number of customers. ``hint`` says, for a user, what makes a parameter run to a bound.
     """
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -111,7 +112,7 @@ def maximise(
         shown = ", ".join(f"{name}={params[name]:.3g}" for name in at_bounds)
         message = (
             f"{model}: parameter(s) ran to the edge of the allowed range ({shown}); the history "
-            "does not pin the model down (too few repeat purchases, or no sign of churn)"
+            f"does not pin the model down ({hint})"
         )
     else:
         message = f"{model}: converged in {result.nit} iterations"
