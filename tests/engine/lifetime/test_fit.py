@@ -144,7 +144,7 @@ def test_fit_gradients_match_finite_differences():
 
     def ll(values):
         return -bg_nbd_log_likelihood(
-            dict(zip(("r", "alpha", "a", "b"), np.exp(values))), x, t_x, T
+            dict(zip(("r", "alpha", "a", "b"), np.exp(values), strict=True)), x, t_x, T
         )
 
     def numeric_grad(values):

@@ -1,4 +1,4 @@
-"""The RFM summary against a hand computation: same-day orders merged, first purchase not a repeat."""
+"""The RFM summary against a hand computation: same-day orders merged, first order no repeat."""
 
 from __future__ import annotations
 
