@@ -56,14 +56,16 @@ def churn_risk(p_alive: np.ndarray | pd.Series) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=list(CHURN_BANDS))
 
 
-def summary_as_of(summary: pd.DataFrame, as_of: object | None) -> pd.Timestamp | pd.Series:
+def summary_as_of(
+    summary: pd.DataFrame, as_of: object | None, unit_days: float
+) -> pd.Timestamp | pd.Series:
     """The date the summary was taken: ``as_of``, the summary's own, or first order + T."""
     if as_of is not None:
         return to_day(as_of, "as-of date")
     if "calibration_end" in summary.attrs:
         return to_day(summary.attrs["calibration_end"], "calibration end")
-    if "first_order_at" in summary.columns and "time_unit_days" in summary.attrs:
-        days = np.rint(summary["T"].to_numpy() * summary.attrs["time_unit_days"])
+    if "first_order_at" in summary.columns:
+        days = np.rint(summary["T"].to_numpy(dtype=float) * unit_days)
         return summary["first_order_at"] + pd.to_timedelta(days, unit="D")
     raise DataError("the summary does not say when it was taken: pass as_of")
 
@@ -98,7 +100,7 @@ def predict_customers(
     alive = probability_alive(bg_nbd, unique["x"], unique["t_x"], unique["T"])[inverse]
     spend = expected_spend(gamma_gamma, frequency, summary["monetary_value"].to_numpy(dtype=float))
     wait_days = unit_days / expected_rate_if_alive(bg_nbd, frequency, age)
-    when = summary_as_of(summary, as_of)
+    when = summary_as_of(summary, as_of, unit_days)
     next_at = when + pd.to_timedelta(np.rint(np.minimum(wait_days, 1e5)), unit="D")
     return pd.DataFrame(
         {
