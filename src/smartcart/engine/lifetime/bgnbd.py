@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 from scipy.special import betaln, expit, gammaln, hyp2f1, psi
 
 from smartcart.engine.errors import DataError
-from smartcart.engine.lifetime.optimise import ParamFit, maximise, weighted_rows
+from smartcart.engine.lifetime.optimise import ParamFit, maximise, weighted_rows, weighted_sum
 
 BG_NBD_PARAMS = ("r", "alpha", "a", "b")
 
@@ -120,15 +120,15 @@ def _negative_ll(x: np.ndarray, t_x: np.ndarray, age: np.ndarray, weight: np.nda
         w_drop = np.zeros_like(x)
         w_drop[repeat] = expit(dropped[repeat] - still[repeat])
         w_still = 1.0 - w_drop
-        ll = weight @ (base_u[ix] + mix)
-        g_r = weight @ (dr_u[ix] - w_still * log_aT - w_drop * log_at)
-        g_alpha = weight @ (
-            r / alpha - (r + x) * (w_still / (alpha + uT[iT]) + w_drop / (alpha + ut[it]))
+        ll = weighted_sum(weight, base_u[ix] + mix)
+        g_r = weighted_sum(weight, dr_u[ix] - w_still * log_aT - w_drop * log_at)
+        g_alpha = weighted_sum(
+            weight, r / alpha - (r + x) * (w_still / (alpha + uT[iT]) + w_drop / (alpha + ut[it]))
         )
-        g_a = weight @ (da_u[ix] + w_drop / a)
+        g_a = weighted_sum(weight, da_u[ix] + w_drop / a)
         inv_b = np.zeros_like(x)
         inv_b[repeat] = w_drop[repeat] / (b + xr - 1)
-        g_b = weight @ (db_u[ix] - inv_b)
+        g_b = weighted_sum(weight, db_u[ix] - inv_b)
         gradient = np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b])
         return -float(ll), -gradient
 

@@ -16,7 +16,7 @@ from scipy.special import gammaln, psi
 
 from smartcart.engine.errors import DataError, ModelError
 from smartcart.engine.lifetime.bgnbd import check_params
-from smartcart.engine.lifetime.optimise import ParamFit, maximise, weighted_rows
+from smartcart.engine.lifetime.optimise import ParamFit, maximise, weighted_rows, weighted_sum
 
 GAMMA_GAMMA_PARAMS = ("p", "q", "gamma")
 
@@ -63,8 +63,8 @@ def _negative_ll(x: np.ndarray, m: np.ndarray, weight: np.ndarray):
     log_x = np.log(x)
     mx = m * x
     # Parameter-free parts summed once: sum w (p x (log m + log x) - log m) is linear in p.
-    w_x_logs = float(weight @ (x * (log_m + log_x)))
-    w_log_m = float(weight @ log_m)
+    w_x_logs = weighted_sum(weight, x * (log_m + log_x))
+    w_log_m = weighted_sum(weight, log_m)
     w_total = float(weight.sum())
     w_per_x = np.bincount(ix, weights=weight, minlength=ux.size)
 
@@ -74,17 +74,25 @@ def _negative_ll(x: np.ndarray, m: np.ndarray, weight: np.ndarray):
         log_gm = np.log(gamma + mx)
         per_x = gammaln(pux + q) - gammaln(pux)
         ll = (
-            w_per_x @ per_x
+            weighted_sum(w_per_x, per_x)
             - w_total * gammaln(q)
             + w_total * q * np.log(gamma)
             + p * w_x_logs
             - w_log_m
-            - weight @ ((p * x + q) * log_gm)
+            - weighted_sum(weight, (p * x + q) * log_gm)
         )
         psi_sum = psi(pux + q)
-        g_p = w_per_x @ (ux * (psi_sum - psi(pux))) + w_x_logs - weight @ (x * log_gm)
-        g_q = w_per_x @ psi_sum - w_total * psi(q) + w_total * np.log(gamma) - weight @ log_gm
-        g_gamma = w_total * q / gamma - weight @ ((p * x + q) / (gamma + mx))
+        g_p = (
+            weighted_sum(w_per_x, ux * (psi_sum - psi(pux)))
+            + w_x_logs
+            - weighted_sum(weight, x * log_gm)
+        )
+        g_q = (
+            weighted_sum(w_per_x, psi_sum)
+            - w_total * (psi(q) - np.log(gamma))
+            - weighted_sum(weight, log_gm)
+        )
+        g_gamma = w_total * q / gamma - weighted_sum(weight, (p * x + q) / (gamma + mx))
         gradient = np.array([g_p * p, g_q * q, g_gamma * gamma])
         return -float(ll), -gradient
 

@@ -48,6 +48,11 @@ def weighted_rows(columns: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray]
     return unique, counts.to_numpy(dtype=float)
 
 
+def weighted_sum(weights: np.ndarray, values: np.ndarray) -> float:
+    """sum(weights * values) without BLAS: its threads only wait on each other for one vector."""
+    return float(np.einsum("i,i->", weights, values))
+
+
 def distinct_rows(columns: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The distinct rows of equal-length columns, and for each input row the index of its own."""
     frame = pd.DataFrame(columns)
