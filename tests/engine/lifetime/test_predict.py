@@ -128,3 +128,23 @@ def test_a_summary_in_another_unit_or_without_columns_is_refused():
         model().predict(without_t, as_of="2024-01-01")
     with pytest.raises(DataError, match="does not say when it was taken"):
         model().predict(without_t.assign(T=2.0))  # no as_of, no attrs, no first_order_at
+
+
+def test_frequent_buyers_over_long_horizons_stay_finite_and_below_the_alive_rate():
+    # The paper's eq. 10 as written gives inf * 0 = NaN here (2F1 overflows for large x).
+    x = np.repeat(np.arange(0, 400, 20, dtype=float), 10)
+    T = np.tile(np.linspace(1, 2000, 10), 20)
+    t_x = np.where(x > 0, 0.9 * T, 0.0)
+    params = {"r": 0.5, "alpha": 20.0, "a": 0.8, "b": 3.0}
+    for horizon in (365.0, 3650.0):
+        forecast = expected_purchases(params, horizon, x, t_x, T)
+        assert np.all(np.isfinite(forecast))
+        bound = probability_alive(params, x, t_x, T) * (0.5 + x) / (20.0 + T) * horizon
+        assert np.all(forecast <= bound * (1 + 1e-9))
+
+
+def test_a_equal_to_one_is_the_limit_of_its_neighbours():
+    def at(a):
+        return expected_purchases({**BG, "a": a}, 39, [2.0], [30.0], [39.0])[0]
+
+    assert at(1.0) == pytest.approx((at(0.999) + at(1.001)) / 2, rel=1e-5)

@@ -204,17 +204,23 @@ def expected_purchases(
     recency: ArrayLike,
     T: ArrayLike,
 ) -> np.ndarray:
-    """E[purchases in (T, T + t] | x, t_x, T] (eq. 10 of the paper), t in the params' unit."""
+    """E[purchases in (T, T + t] | x, t_x, T] (eq. 10 of the paper), t in the params' unit.
+
+    Eq. 10 multiplies ((alpha+T)/(alpha+T+t))^(r+x) = (1-z)^(r+x) by 2F1(r+x, b+x; a+b+x-1; z),
+    which overflows for frequent buyers and long horizons (inf * 0). Euler's transformation
+    2F1(A, B; C; z) = (1-z)^(C-A-B) 2F1(C-A, C-B; C; z) turns the product into
+    (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z): small numerator parameters, no overflow.
+    """
     r, alpha, a, b = check_params(params, BG_NBD_PARAMS)
     x, t_x, age = as_rfm(frequency, recency, T)
     if not np.isfinite(t) or t < 0:
         raise DataError(f"the forecast horizon must be >= 0, got {t!r}")
-    if abs(a - 1.0) < 1e-9:
-        a = 1.0 + 1e-9  # the closed form has a removable singularity at a = 1
+    if abs(a - 1.0) < 1e-6:
+        a = 1.0 + 1e-6  # the closed form has a removable singularity at a = 1
     z = t / (alpha + age + t)
-    hyper = hyp2f1(r + x, b + x, a + b + x - 1, z)
-    log_ratio = (r + x) * (np.log(alpha + age) - np.log(alpha + age + t))
-    alive_part = (a + b + x - 1) / (a - 1) * (1.0 - np.exp(log_ratio) * hyper)
+    log_one_minus_z = np.log(alpha + age) - np.log(alpha + age + t)
+    hyper = hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+    alive_part = (a + b + x - 1) / (a - 1) * (1.0 - np.exp((a - 1) * log_one_minus_z) * hyper)
     p_alive = expit(-_log_odds_dropped(r, alpha, a, b, x, t_x, age))
     return alive_part * p_alive
 
