@@ -20,10 +20,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
-from bot.context import build_context, context_factory  # noqa: E402
-from bot.listeners.events.home import home_for  # noqa: E402
-from bot.requests import BotServices  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
+from smartcart.slack.bot_engine import build_context, context_factory  # noqa: E402
+from smartcart.slack.listeners.events.app_home_opened import home_for  # noqa: E402
+from smartcart.slack.request_path import BotServices  # noqa: E402
+from smartcart.slack.settings import load_settings  # noqa: E402
 
 WIDTH_CHARS = 96
 LINE = 0.26  # inches per text line
