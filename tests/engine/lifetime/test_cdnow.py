@@ -21,6 +21,7 @@ from smartcart.engine.lifetime import (
     evaluate_holdout,
     fit_gamma_gamma,
     fit_lifetime_model,
+    repeat_occasions_between,
     summarise_orders,
 )
 
@@ -112,3 +113,22 @@ def test_gamma_gamma_on_the_cohort(summary):
     assert fit.params["p"] == pytest.approx(6.25, rel=0.01)
     assert fit.params["q"] == pytest.approx(3.74, rel=0.01)
     assert fit.params["gamma"] == pytest.approx(15.45, rel=0.01)
+
+
+def test_one_time_buyers_are_high_risk_and_return_less_than_any_repeat_band(orders, summary):
+    # The BG/NBD alone says P(alive) = 1 for the 1,411 one-time buyers of weeks 27-39; the return
+    # curve says few of them will come back. Measured in weeks 40-78: 13.7% of them did, against
+    # 30% of the repeat buyers rated high risk and 75% of those rated low.
+    model = fit_lifetime_model(summary, "week")
+    predicted = model.predict(summary)
+    once = summary["frequency"] == 0
+    assert once.sum() == 1411
+    assert (predicted.loc[once, "churn_risk"] == "high").all()
+    returned = (
+        repeat_occasions_between(orders, CALIBRATION_END, HOLDOUT_END).reindex(summary.index).gt(0)
+    )
+    share_once = returned[once].mean()
+    assert share_once == pytest.approx(0.137, abs=0.001)
+    for band in ("low", "medium", "high"):
+        repeat_band = ~once & (predicted["churn_risk"] == band)
+        assert returned[repeat_band].mean() > share_once, band

@@ -31,6 +31,7 @@ from smartcart.engine.lifetime.model import (
     fit_lifetime_model,
     fit_orders,
 )
+from smartcart.engine.lifetime.one_time import ReturnCurve
 from smartcart.engine.lifetime.optimise import ParamFit
 from smartcart.engine.lifetime.predict import (
     CHURN_HIGH_BELOW,
@@ -70,6 +71,7 @@ __all__ = [
     "HoldoutResult",
     "LifetimeModel",
     "ParamFit",
+    "ReturnCurve",
     "TimeUnit",
     "assess_history",
     "bg_nbd_log_likelihood",
