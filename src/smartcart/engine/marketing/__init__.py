@@ -16,6 +16,7 @@ from smartcart.engine.marketing.campaigns import (
 )
 from smartcart.engine.marketing.contacts import Contacts, check_country, load_contacts
 from smartcart.engine.marketing.exports import PersonaExport, persona_export
+from smartcart.engine.marketing.lifetime_filters import LifetimeFilter
 from smartcart.engine.marketing.readouts import (
     Readout,
     read_responses,
@@ -29,6 +30,7 @@ __all__ = [
     "CampaignError",
     "Contacts",
     "ExportOptions",
+    "LifetimeFilter",
     "FORMATS",
     "FORMAT_TITLES",
     "PLATFORM_FORMATS",

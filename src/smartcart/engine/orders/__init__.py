@@ -30,6 +30,7 @@ from smartcart.engine.orders.mapping import (
     read_order_mapping,
 )
 from smartcart.engine.orders.reading import OpenedOrders, OrderLines, open_orders, read_order_lines
+from smartcart.engine.orders.totals import OrderTotals, order_totals
 
 __all__ = [
     "LINE_COLUMNS",
@@ -42,10 +43,12 @@ __all__ = [
     "OrderLayout",
     "OrderLines",
     "OrderMapping",
+    "OrderTotals",
     "customers_from_orders",
     "customers_sql",
     "generate_orders",
     "open_orders",
+    "order_totals",
     "orders_sql",
     "parse_categories",
     "parse_order_mapping",
