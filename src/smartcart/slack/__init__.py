@@ -7,6 +7,7 @@ from smartcart.slack.bot_engine import build_context, context_factory, health_re
 from smartcart.slack.dispatch import Request, render_text
 from smartcart.slack.health import check_liveness, heartbeat, scheduler_problem, socket_mode_problem
 from smartcart.slack.logs import configure_logging, request_scope, use_settings
+from smartcart.slack.metrics import live_model_age, serve_metrics, use_multiprocess_folder
 from smartcart.slack.mrkdwn import to_mrkdwn
 from smartcart.slack.request_path import answer_with
 from smartcart.slack.server import serve_http, serve_http_workers, socket_mode_handler
@@ -24,6 +25,7 @@ __all__ = [
     "create_app",
     "health_report",
     "heartbeat",
+    "live_model_age",
     "load_settings",
     "local_user",
     "render_text",
@@ -31,9 +33,11 @@ __all__ = [
     "scheduler_problem",
     "serve_http",
     "serve_http_workers",
+    "serve_metrics",
     "socket_mode_handler",
     "socket_mode_problem",
     "to_mrkdwn",
     "unescape_slack",
+    "use_multiprocess_folder",
     "use_settings",
 ]

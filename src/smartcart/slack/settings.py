@@ -105,11 +105,18 @@ class Settings(BaseSettings):
 
     SMARTCART_LOG_FORMAT: Literal["text", "json"] = "text"
     SMARTCART_HEALTH_FILE: Path = Field(default_factory=default_health_file)
+    # `smartcart scheduler` serves its Prometheus metrics on this port (`serve` on its own).
+    SMARTCART_METRICS_PORT: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator("SMARTCART_LOG_FORMAT", mode="before")
     @classmethod
     def _log_format_lowercase(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("SMARTCART_METRICS_PORT", mode="before")
+    @classmethod
+    def _blank_port_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("SMARTCART_HEALTH_FILE")
     @classmethod
