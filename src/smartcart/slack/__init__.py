@@ -12,6 +12,7 @@ from smartcart.slack.mrkdwn import to_mrkdwn
 from smartcart.slack.request_path import answer_with
 from smartcart.slack.server import serve_http, serve_http_workers, socket_mode_handler
 from smartcart.slack.settings import SettingsError, load_settings
+from smartcart.slack.settings_reference import env_example, settings_markdown
 
 __all__ = [
     "LOCAL_CHANNEL",
@@ -23,6 +24,7 @@ __all__ = [
     "configure_logging",
     "context_factory",
     "create_app",
+    "env_example",
     "health_report",
     "heartbeat",
     "live_model_age",
@@ -34,6 +36,7 @@ __all__ = [
     "serve_http",
     "serve_http_workers",
     "serve_metrics",
+    "settings_markdown",
     "socket_mode_handler",
     "socket_mode_problem",
     "to_mrkdwn",
