@@ -14,6 +14,7 @@ import functools
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
 ANSWER_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
 
 ModelAge = Callable[[], float | None]
+CREATING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -39,9 +41,17 @@ class Instruments:
     lookups_refused: Any  # Counter: customer lookups the allow-lists refused
 
 
-@functools.cache
 def instruments() -> Instruments:
-    """The bot's metrics, created once per process (after `serve` chose where they live)."""
+    """The bot's metrics, created once per process (after `serve` chose where they live).
+
+    Locked: the ack thread and the answer threads may ask at the same moment, and a metric
+    registered twice is an error."""
+    with CREATING:
+        return create_instruments()
+
+
+@functools.cache
+def create_instruments() -> Instruments:
     from prometheus_client import Counter, Histogram
 
     return Instruments(

@@ -8,7 +8,6 @@ from smartcart.slack.blockkit import context_block, escape, fields_section, head
 from smartcart.slack.bot_engine import BotContext
 from smartcart.slack.dispatch import Answer, Request, handles
 
-
 # The quality figures in a sentence each, for marketers reading the card (docs: the figures).
 IN_PLAIN_WORDS = (
     "*Silhouette* (-1 to 1): how clearly customers sit closer to their own segment than to the "
