@@ -131,6 +131,7 @@ def test_personas_and_model_card(segment_bot: SlackBot, trained):
         assert name in personas
     card = all_text(segment_bot.ask("model"))
     assert trained.model.version in card and "kmeans" in card and "Stability" in card
+    assert "end up together again" in card  # the figures in plain words, for marketers
 
 
 def test_healthz_names_the_live_model(segment_bot: SlackBot, trained):
