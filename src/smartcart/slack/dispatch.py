@@ -120,24 +120,41 @@ class Subcommand:
     usage: str
     summary: str
     handler: Handler
+    # What the ack shows at once when the answer takes a while (a chart to draw), e.g.
+    # "Putting the summary together…"; the answer then replaces it.
+    on_its_way: str | None = None
 
 
 Registry = dict[str, Subcommand]
 _registry: Registry = {}
 
 
-def handles(name: str, usage: str, summary: str) -> Callable[[Handler], Handler]:
+def handles(
+    name: str, usage: str, summary: str, on_its_way: str | None = None
+) -> Callable[[Handler], Handler]:
     """Register the decorated function as the handler of subcommand `name`.
 
-    `usage` is what follows `/segment` (e.g. `"customer <id>"`), `summary` one line for `help`.
+    `usage` is what follows `/segment` (e.g. `"customer <id>"`), `summary` one line for `help`,
+    `on_its_way` what the ack shows at once for a slow private answer (see `on_its_way`).
     Registering a name again replaces the earlier handler.
     """
 
     def register(handler: Handler) -> Handler:
-        _registry[name.lower()] = Subcommand(name.lower(), usage, summary, handler)
+        _registry[name.lower()] = Subcommand(name.lower(), usage, summary, handler, on_its_way)
         return handler
 
     return register
+
+
+def on_its_way(text: str) -> str | None:
+    """The line a slow subcommand's ack shows while its private answer is made (None: no line).
+
+    Only private answers: an answer shared in the channel cannot replace a private line."""
+    name, args = parse(text)
+    subcommand = _registry.get(name or "help")
+    if subcommand is None or "share" in (a.lower() for a in args):
+        return None
+    return subcommand.on_its_way
 
 
 def metric_label(text: str) -> str:
