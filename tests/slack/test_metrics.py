@@ -33,7 +33,8 @@ def samples(text: str) -> dict[tuple, float]:
 def scrape(url: str) -> dict[tuple, float]:
     reply = get(url)
     assert reply.status == 200
-    assert reply.headers["content-type"].startswith("text/plain")
+    headers = {name.lower(): value for name, value in reply.headers.items()}
+    assert headers["content-type"].startswith("text/plain")
     return samples(reply.text)
 
 
