@@ -27,7 +27,7 @@ from smartcart.slack.migrations import open_store, status, upgrade
 from tests.support import REPO, legacy_schema
 from tests.support.schemas import contents, differences, drop_everything, schema_of
 
-ENGINE_REVISIONS = ["0001_customers", "0002_history", "0003_campaigns"]
+ENGINE_REVISIONS = ["0001_customers", "0002_history", "0003_campaigns", "0004_customer_keys"]
 BOT_REVISIONS = ["0001_digest_runs", "0002_digest_subscriptions", "0003_leases"]
 # What each `smartcart_schema` version held (README of that time): engine and bot revisions.
 LEGACY = {

@@ -40,7 +40,12 @@ from smartcart.engine.model import upgrade_models
     show_default=True,
     type=click.Choice(["auto", "kmeans", "agglomerative", "dbscan"]),
 )
-@click.option("--k", "k", default="4", show_default=True, help="Number of segments, or 'auto'.")
+@click.option(
+    "--k",
+    "k",
+    default=None,
+    help="Number of segments, or 'auto'. Default: 4 (6 for order data: one per default persona).",
+)
 @click.option(
     "--as-of",
     "as_of",
@@ -73,11 +78,11 @@ def train(
 
     check_engine(engine, scheduler)
     config = settings()
-    if k != "auto" and not (k.isdigit() and 2 <= int(k) <= 10):
+    if k is not None and k != "auto" and not (k.isdigit() and 2 <= int(k) <= 10):
         raise click.BadParameter("must be a whole number from 2 to 10, or 'auto'", param_hint="--k")
     options = TrainingOptions(
         algorithm=algorithm,
-        k=k if k == "auto" else int(k),
+        k=k if k in (None, "auto") else int(k),
         as_of=as_of.date() if as_of else None,
         seed=seed,
         refits=refits,

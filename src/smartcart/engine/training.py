@@ -16,7 +16,7 @@ import pandas as pd
 import sklearn
 from threadpoolctl import threadpool_limits
 
-from smartcart.engine.data import DEFAULT_TABLE, ValidatedData, load_customers, validate
+from smartcart.engine.data import DEFAULT_TABLE, ORDERS, ValidatedData, load_validated
 from smartcart.engine.model import (
     ALGORITHMS,
     STABLE_ARI,
@@ -33,10 +33,12 @@ from smartcart.engine.model import (
     TrainingData,
     build_preprocessor,
     cluster_inputs,
+    feature_builder,
     fit_response_model,
     make_live,
     missing_personas,
     no_progress,
+    personas_of,
     save_model,
     segment_pipeline,
     select,
@@ -58,7 +60,7 @@ PARALLEL_FIT_ROWS = 100_000
 @dataclass
 class TrainingOptions:
     algorithm: str = "auto"
-    k: int | str = 4
+    k: int | str | None = None  # None: 4 for the study's table, 6 for customers from orders
     as_of: date | None = None
     seed: int = 0
     refits: int = 20
@@ -91,10 +93,14 @@ def train(
     if options.algorithm not in ("auto", *ALGORITHMS):
         raise ValueError(f"--algorithm must be auto or one of {', '.join(ALGORITHMS)}")
     progress(f"loading {source}")
-    data = validate(load_customers(source, options.table), options.as_of)
+    data = load_validated(source, options.as_of, options.table)
+    if options.k is None:
+        options = replace(options, k=default_k(data.contract))
     progress(f"{data.rows['used']} customers used, {data.rows['quarantined']} quarantined")
-    inputs = cluster_inputs(data.has_campaigns)
-    preprocessor = build_preprocessor(data.as_of, inputs)
+    inputs = cluster_inputs(data.has_campaigns, data.contract)
+    preprocessor = build_preprocessor(
+        data.as_of, inputs, feature_builder(data.as_of, data.contract)
+    )
     X = preprocessor.fit_transform(data.customers)
 
     outcome = select(
@@ -112,7 +118,7 @@ def train(
     clusterer = SegmentClusterer(
         chosen.algorithm, chosen.k, options.seed, eps=chosen.eps, init=chosen.centers
     )
-    pipeline = segment_pipeline(data.as_of, inputs, clusterer)
+    pipeline = segment_pipeline(data.as_of, inputs, clusterer, data.contract)
     with threadpool_limits(limits=1 if len(X) < PARALLEL_FIT_ROWS else None):
         pipeline.fit(data.customers)
     features = pipeline.named_steps["features"].transform(data.customers)
@@ -153,6 +159,11 @@ def train(
     return TrainingResult(model, data, labels, report, chart_paths, artifact)
 
 
+def default_k(contract: str) -> int:
+    """One segment per default persona: the study's four, or the six of order data."""
+    return 6 if contract == ORDERS else 4
+
+
 def _algorithms_to_evaluate(options: TrainingOptions) -> tuple[str, ...]:
     """All of them for `auto`; otherwise the one asked for, plus K-Means when k comes from its elbow."""
     if options.algorithm == "auto":
@@ -172,6 +183,7 @@ def build_model_card(
 ) -> ModelCard:
     """The card both engines start from (each adds what it alone knows)."""
     metrics = chosen.as_dict()
+    persona_set = ORDERS if data.contract == ORDERS else "study"
     return ModelCard(
         model_version=version,
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -195,7 +207,7 @@ def build_model_card(
             assignment_agreement=round(float(clusterer.assignment_agreement_), 4),
         ),
         personas={int(n.cluster): n.persona for n in names},
-        missing_personas=tuple(missing_personas(names)),
+        missing_personas=tuple(missing_personas(names, personas_of(persona_set))),
         library_versions={
             "python": platform.python_version(),
             "scikit-learn": sklearn.__version__,
@@ -203,6 +215,8 @@ def build_model_card(
             "numpy": np.__version__,
             "joblib": joblib.__version__,
         },
+        contract=data.contract,
+        persona_set=persona_set,
     )
 
 

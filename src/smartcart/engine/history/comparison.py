@@ -24,7 +24,7 @@ from smartcart.engine.history.snapshots import (
     snapshot_of_chunks,
     stored_snapshot,
 )
-from smartcart.engine.model import PERSONAS_BY_ID, SegmentModel
+from smartcart.engine.model import ALL_PERSONAS_BY_ID, SegmentModel
 from smartcart.engine.reports import ordered_personas
 from smartcart.engine.store import Store
 
@@ -185,12 +185,12 @@ def drift_warnings(rows: list[dict], psi: dict[str, float]) -> list[str]:
 
 
 def persona_name(persona: str) -> str:
-    found = PERSONAS_BY_ID.get(persona)
+    found = ALL_PERSONAS_BY_ID.get(persona)
     return found.name if found else persona
 
 
 def persona_short(persona: str) -> str:
-    found = PERSONAS_BY_ID.get(persona)
+    found = ALL_PERSONAS_BY_ID.get(persona)
     return found.short if found else persona
 
 

@@ -109,6 +109,8 @@ class ModelCard:
     base_response_rate: float | None = None
     response_model: ResponseFigures | None = None  # local engine; None without Response
     engine: EngineRun | None = None  # Dask engine
+    contract: str = "customers"  # the data's contract: "customers" (the study's) or "orders"
+    persona_set: str = "study"  # the personas its segments were named with (personas_of)
 
     def as_dict(self) -> dict[str, Any]:
         """The card as printed by `smartcart model --json` and stored in the artifact."""
@@ -143,6 +145,8 @@ class ModelCard:
             base_response_rate=card["base_response_rate"],
             response_model=_part(ResponseFigures, card.get("response_model")),
             engine=_part(EngineRun, card.get("engine")),
+            contract=card.get("contract", "customers"),
+            persona_set=card.get("persona_set", "study"),
         )
 
 

@@ -29,7 +29,13 @@ from smartcart.engine.orders.mapping import (
     parse_order_mapping,
     read_order_mapping,
 )
-from smartcart.engine.orders.reading import OpenedOrders, OrderLines, open_orders, read_order_lines
+from smartcart.engine.orders.reading import (
+    OpenedOrders,
+    OrderLines,
+    open_orders,
+    order_layout,
+    read_order_lines,
+)
 
 __all__ = [
     "LINE_COLUMNS",
@@ -46,6 +52,7 @@ __all__ = [
     "customers_sql",
     "generate_orders",
     "open_orders",
+    "order_layout",
     "orders_sql",
     "parse_categories",
     "parse_order_mapping",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from smartcart.engine.model import SegmentModel, likelihood_words
-from smartcart.engine.reports import CHANNELS
+from smartcart.engine.reports import channel_names
 
 # How each trait reads: label, the customer's value, the average customer's value, unit.
 TRAITS: dict[str, tuple[str, str, str, str]] = {
@@ -22,6 +22,17 @@ TRAITS: dict[str, tuple[str, str, str, str]] = {
     "Age": ("Age", "{:,.0f}", "{:,.0f}", ""),
     "Tenure": ("Customer for", "{:,.0f}", "{:,.0f}", " days"),
     "Recency": ("Days since last purchase", "{:,.0f}", "{:,.0f}", ""),
+}
+# Customers from orders: their own figures, and spend over all their orders.
+ORDER_TRAITS: dict[str, tuple[str, str, str, str]] = {
+    "TotalSpending": ("Revenue", "{:,.0f}", "{:,.0f}", " over all orders"),
+    "TotalPurchases": ("Orders", "{:,.0f}", "{:,.1f}", ""),
+    "Recency": ("Days since last order", "{:,.0f}", "{:,.0f}", ""),
+    "Tenure": ("Customer for", "{:,.0f}", "{:,.0f}", " days"),
+    "AverageOrderValue": ("Average order", "{:,.0f}", "{:,.0f}", ""),
+    "Orders365d": ("Orders in the last year", "{:,.0f}", "{:,.1f}", ""),
+    "DealShare": ("Share bought on discount", "{:.0%}", "{:.0%}", ""),
+    "RefundShare": ("Share refunded", "{:.0%}", "{:.0%}", ""),
 }
 DRIVER_COUNT = 3
 
@@ -68,7 +79,9 @@ def explain(model: SegmentModel, customer: pd.DataFrame) -> Explanation:
         segment_name=str(assignment.segment[0]),
         cluster=int(assignment.cluster[0]),
         confidence=float(assignment.confidence[0]),
-        drivers=drivers(features, model.population),
+        drivers=drivers(
+            features, model.population, ORDER_TRAITS if model.contract == "orders" else TRAITS
+        ),
         facts=key_facts(features),
         propensity=None if assignment.propensity is None else float(assignment.propensity[0]),
         propensity_decile=None
@@ -77,19 +90,23 @@ def explain(model: SegmentModel, customer: pd.DataFrame) -> Explanation:
     )
 
 
-def drivers(features: pd.Series, population: dict[str, dict[str, float]]) -> list[str]:
+def drivers(
+    features: pd.Series,
+    population: dict[str, dict[str, float]],
+    traits: dict[str, tuple[str, str, str, str]] = TRAITS,
+) -> list[str]:
     """The traits furthest from the average customer, phrased with both numbers."""
     distance = {
         f: (features[f] - population[f]["mean"]) / population[f]["std"]
-        for f in TRAITS
+        for f in traits
         if f in population and pd.notna(features.get(f))
     }
     top = sorted(distance, key=lambda f: abs(distance[f]), reverse=True)[:DRIVER_COUNT]
-    return [_phrase(f, features[f], population[f]["mean"], distance[f]) for f in top]
+    return [_phrase(traits[f], features[f], population[f]["mean"], distance[f]) for f in top]
 
 
-def _phrase(feature: str, value: float, mean: float, z: float) -> str:
-    label, value_format, mean_format, unit = TRAITS[feature]
+def _phrase(trait: tuple[str, str, str, str], value: float, mean: float, z: float) -> str:
+    label, value_format, mean_format, unit = trait
     strength = "well " if abs(z) >= 1.5 else ""
     direction = "above" if z > 0 else "below"
     shown, average = value_format.format(value), mean_format.format(mean)
@@ -97,11 +114,16 @@ def _phrase(feature: str, value: float, mean: float, z: float) -> str:
 
 
 def key_facts(features: pd.Series) -> dict[str, object]:
-    channels = {name: features[column] for column, name in CHANNELS.items()}
+    channels = {
+        name: features[column]
+        for column, name in channel_names(features.index).items()
+        if column in features.index
+    }
+    income = features.get("Income")
     return {
         "tenure_days": int(features["Tenure"]),
         "days_since_last_purchase": int(features["Recency"]),
-        "preferred_channel": max(channels, key=channels.get),
+        "preferred_channel": max(channels, key=channels.get) if channels else "unknown",
         "total_spending": float(features["TotalSpending"]),
-        "income": None if pd.isna(features["Income"]) else float(features["Income"]),
+        "income": None if income is None or pd.isna(income) else float(income),
     }

@@ -16,7 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from smartcart.engine.data import schema
+from smartcart.engine.data import ORDER_KEY, schema
 
 DELETE_CHUNK = 5000  # IDs per DELETE ... IN (...) where no array parameter exists
 # Rows turned into driver values at a time: a million customers as Python tuples would take
@@ -87,13 +87,25 @@ class CustomerWriter:
 
 
 def customer_values(rows: pd.DataFrame, stamp: datetime) -> tuple[list[str], dict[str, object]]:
-    """Column names of the customers table and their values (arrays, or one value for all)."""
+    """Column names of the customers table and their values (arrays, or one value for all).
+    Customers from orders (a `customer_key` column) keep their key and their figures as JSON."""
     present = [c for c in schema.ALL_COLUMNS if c in rows.columns and c != schema.ID]
     values: dict[str, object] = {"customer_id": rows[schema.ID].to_numpy(dtype="int64")}
     for name in present:
         values[name] = rows[name].to_numpy()
+    if ORDER_KEY in rows.columns:
+        values[ORDER_KEY] = rows[ORDER_KEY].to_numpy(dtype=object)
+        values["profile"] = profile_json(rows.drop(columns=[schema.ID, ORDER_KEY]))
     values["loaded_at"] = stamp
     return list(values), values
+
+
+def profile_json(figures: pd.DataFrame) -> np.ndarray:
+    """One JSON object per row (NaN as null, timestamps in ISO 8601)."""
+    if figures.empty:
+        return np.array(["{}"] * len(figures), dtype=object)
+    text = figures.to_json(orient="records", lines=True, date_format="iso", double_precision=10)
+    return np.array(text.rstrip("\n").split("\n"), dtype=object)
 
 
 def assignment_values(

@@ -29,6 +29,12 @@ def _customer_columns() -> list[sa.Column]:
             kind = sa.Integer
         columns.append(sa.Column(name, kind, nullable=True))
     columns.append(sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False))
+    # Customers from orders (revision 0004_customer_keys): their own text id and their figures
+    # as a JSON object; `customer_id` is then the key's number (data.customer_number).
+    columns.append(
+        sa.Column("customer_key", sa.String(320), nullable=True, unique=True, index=True)
+    )
+    columns.append(sa.Column("profile", sa.Text, nullable=True))
     return columns
 
 
