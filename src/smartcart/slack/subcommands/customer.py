@@ -42,7 +42,7 @@ def customer(ctx: BotContext, args: list[str], request: Request) -> Answer:
     if explanation is None:
         message = f"No customer {customer_id} in the current data (model {version})."
         return Answer(
-            text=message,
+            text=escape(message),
             blocks=[section(escape(message))],
             audit={"rows": 0, "detail": "not found"},
         )
