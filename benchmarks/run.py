@@ -1,7 +1,8 @@
 """`make bench`: measure training, generation and `/segment customer` latency; write BENCHMARKS.md.
 
 Every figure is the median of several runs made in this one invocation, on this machine.
-`--only SECTION` (training, generation, latency, digest, export, dask, propensity, scoring)
+`--only SECTION` (training, generation, latency, digest, export, dask, propensity, scoring,
+orders)
 measures that section alone and replaces it in BENCHMARKS.md.
 """
 
@@ -149,6 +150,12 @@ def scoring(folder: Path, args: argparse.Namespace) -> str:
     return scoring_section()
 
 
+def orders(folder: Path, args: argparse.Namespace) -> str:
+    from benchmarks.orders_bench import orders_section
+
+    return orders_section(runs=args.runs)
+
+
 # Each section of BENCHMARKS.md, in order: its heading's start and what measures and writes it.
 SECTIONS: dict[str, tuple[str, Callable[[Path, argparse.Namespace], str]]] = {
     "training": ("## Training", training),
@@ -159,6 +166,7 @@ SECTIONS: dict[str, tuple[str, Callable[[Path, argparse.Namespace], str]]] = {
     "dask": ("## Dask engine", dask),
     "propensity": ("## Response model", propensity),
     "scoring": ("## Scoring and the store", scoring),
+    "orders": ("## Orders to customers", orders),
 }
 
 

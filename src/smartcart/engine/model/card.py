@@ -116,6 +116,8 @@ class ModelCard:
         """The card as printed by `smartcart model --json` and stored in the artifact."""
         left_out = {"evaluation"} if self.evaluation is None else set()
         left_out |= {"engine"} if self.engine is None else {"response_model"}
+        if self.contract == "customers" and self.persona_set == "study":
+            left_out |= {"contract", "persona_set"}  # the study's card reads as it always has
         return {
             f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name not in left_out
         }
