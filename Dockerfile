@@ -3,7 +3,7 @@
 #   docker build -t smartcart-segments .
 #   docker run -p 3000:3000 --env-file .env -v smartcart-var:/app/var smartcart-segments
 #   docker run --env-file .env -v smartcart-var:/app/var smartcart-segments smartcart scheduler
-# docker-compose.yml runs the bot, one scheduler and PostgreSQL together (README, "Deploying").
+# docker-compose.yml runs the bot, one scheduler and PostgreSQL together (docs/operators/deploying.md).
 #
 # Layers: the dependencies come from uv.lock alone (exported with hashes by `uv export`, then
 # hash-checked by pip), in a stage of their own, so a change to the code rebuilds only the small

@@ -32,6 +32,12 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --out BENCHMARKS.md
 
+# The documentation site (MkDocs, Material): --strict turns a broken link or a page missing from
+# the navigation into a failed build. Writes site/.
+docs: $(STAMP)
+	$(SYNC) --group docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -42,4 +48,4 @@ lock: | $(UV)
 	$(UV) lock $(if $(UPGRADE),--upgrade)
 
 clean:
-	rm -rf $(VENV) $(UV_HOME) var build dist *.egg-info
+	rm -rf $(VENV) $(UV_HOME) var build dist site *.egg-info

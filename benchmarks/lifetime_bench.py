@@ -14,13 +14,15 @@ peak once the orders were drawn (the difference is what summary, fit and predict
     python benchmarks/lifetime_bench.py                      # 1,000,000 customers, 3 runs
     python benchmarks/lifetime_bench.py --customers 20000 --runs 5
 
-Prints one JSON line.
+Prints one JSON line. `benchmarks/run.py --only lifetime` runs it at 1M in a fresh process and
+writes the "Lifetime value" section of BENCHMARKS.md (`lifetime_section`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import statistics
@@ -87,6 +89,45 @@ def measure(customers: int, runs: int, seed: int) -> dict[str, object]:
         "params": {name: round(value, 4) for name, value in model.to_dict()["params"].items()},
         "python": platform.python_version(),
     }
+
+
+def lifetime_section(customers: int = 1_000_000, runs: int = 3) -> str:
+    """The BENCHMARKS.md section, measured in a fresh process (its peak RSS is its own)."""
+    from benchmarks.child import run_module
+
+    r = run_module("benchmarks.lifetime_bench", "--customers", customers, "--runs", runs)
+    load = os.getloadavg()
+    print(f"lifetime: {r}", file=sys.stderr)
+
+    def verdict(seconds: float, target: float) -> str:
+        return f"{seconds:.2f} ({'within' if seconds <= target else 'OVER'} {target:.0f} s)"
+
+    return "\n".join(
+        [
+            "## Lifetime value (BG/NBD + Gamma-Gamma)",
+            "",
+            "`benchmarks/lifetime_bench.py`: the orders of N customers drawn from the BG/NBD + "
+            "Gamma-Gamma process over two years (first purchases in the first year), then the "
+            "RFM summary (same-day orders merged), the maximum likelihood fit of both models "
+            "(identical summaries merged into weighted rows; the return curve of one-time "
+            "buyers) and the predictions for every customer over 365 days (expected orders, "
+            "P(alive), churn band, CLV, next order date). Seconds, median of the runs, in one "
+            "fresh process. Targets (issue 20): fit <= 10 s, predictions <= 5 s at 1M.",
+            "",
+            "| customers | orders | runs | summary s | fit s | predict s | peak RSS (MiB) |",
+            "|---|---|---|---|---|---|---|",
+            f"| {r['customers']:,} | {r['orders']:,} | {r['runs']} | {r['summary_seconds']:.2f} "
+            f"| {verdict(r['fit_seconds'], FIT_TARGET_SECONDS)} "
+            f"| {verdict(r['predict_seconds'], PREDICT_TARGET_SECONDS)} "
+            f"| {r['peak_rss_mb']:.0f} |",
+            "",
+            f"Fitted on the draw: {', '.join(f'{k} = {v}' for k, v in r['params'].items())} "
+            f"(drawn with {', '.join(f'{k} = {v}' for k, v in PARAMS.items())}).",
+            "",
+            f"Load average when measured (1, 5, 15 min): {load[0]:.1f}, {load[1]:.1f}, "
+            f"{load[2]:.1f} on {os.cpu_count()} cores; figures taken under load are upper bounds.",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,7 +2,7 @@
 
 Every figure is the median of several runs made in this one invocation, on this machine.
 `--only SECTION` (training, generation, latency, digest, export, dask, propensity, scoring,
-orders)
+orders, lifetime)
 measures that section alone and replaces it in BENCHMARKS.md.
 """
 
@@ -156,6 +156,12 @@ def orders(folder: Path, args: argparse.Namespace) -> str:
     return orders_section(runs=args.runs)
 
 
+def lifetime(folder: Path, args: argparse.Namespace) -> str:
+    from benchmarks.lifetime_bench import lifetime_section
+
+    return lifetime_section(runs=args.runs)
+
+
 # Each section of BENCHMARKS.md, in order: its heading's start and what measures and writes it.
 SECTIONS: dict[str, tuple[str, Callable[[Path, argparse.Namespace], str]]] = {
     "training": ("## Training", training),
@@ -167,6 +173,7 @@ SECTIONS: dict[str, tuple[str, Callable[[Path, argparse.Namespace], str]]] = {
     "propensity": ("## Response model", propensity),
     "scoring": ("## Scoring and the store", scoring),
     "orders": ("## Orders to customers", orders),
+    "lifetime": ("## Lifetime value", lifetime),
 }
 
 

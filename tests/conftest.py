@@ -131,9 +131,14 @@ def running_server(stopping_servers: list[threading.Thread]) -> Iterator[Callabl
     """
     started: list[tuple[uvicorn.Server, threading.Thread]] = []
 
-    def start(bolt_app: App, health: Callable[[], dict] | None = None) -> str:
+    def start(
+        bolt_app: App,
+        health: Callable[[], dict] | None = None,
+        model_age: Callable[[], float | None] = lambda: None,
+    ) -> str:
         sock = free_socket()
-        server = http_server(bolt_app, health or (lambda: {"status": "ok"}), log_level="warning")
+        health = health or (lambda: {"status": "ok"})
+        server = http_server(bolt_app, health, log_level="warning", model_age=model_age)
         started.append((server, start_server(server, sock)))
         host, port = sock.getsockname()[:2]
         return f"http://{host}:{port}"
@@ -167,10 +172,11 @@ def slack_bot(
         ctx_factory: Callable[[], Any] = lambda: None,
         health: Callable[[], dict] | None = None,
         settings: Settings | None = None,
+        model_age: Callable[[], float | None] = lambda: None,
     ) -> SlackBot:
         chosen = settings or settings_env
         app = create_app(chosen, ctx_factory)
-        return SlackBot(app, running_server(app, health), slack_standin, chosen)
+        return SlackBot(app, running_server(app, health, model_age), slack_standin, chosen)
 
     return start
 
@@ -188,6 +194,7 @@ from smartcart.engine.scoring.scoring import score  # noqa: E402
 from smartcart.engine.store.store import Store  # noqa: E402
 from smartcart.engine.training import TrainingOptions, TrainingResult, publish, train  # noqa: E402
 from smartcart.slack.bot_engine import BotContext, build_context, context_factory, health_report  # noqa: E402
+from smartcart.slack.metrics import live_model_age  # noqa: E402
 
 # tests.support provides `database_url` (each test using it runs on SQLite and PostgreSQL).
 pytest_plugins = ["tests.support"]
@@ -229,4 +236,5 @@ def bot_context(engine_settings: Settings) -> Iterator[BotContext]:
 @pytest.fixture
 def segment_bot(slack_bot: Callable[..., SlackBot], bot_context: BotContext) -> SlackBot:
     """The whole bot over real HTTP with the real engine behind it."""
-    return slack_bot(context_factory(bot_context), health_report(bot_context))
+    age = live_model_age(bot_context.service)
+    return slack_bot(context_factory(bot_context), health_report(bot_context), model_age=age)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -37,9 +38,18 @@ def run(command: list[str], **options) -> subprocess.CompletedProcess:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bin/ folder of a fresh virtual environment where the project's wheel is installed."""
     root = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of what the Dockerfile copies: a build/ or *.egg-info left in the checkout
+    # by an earlier build would otherwise end up in the wheel.
+    sources = root / "sources"
+    sources.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, sources / name)
+    shutil.copytree(
+        REPO / "src", sources / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__")
+    )
     built = run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root / "dist"), "."],
-        cwd=REPO,
+        cwd=sources,
     )
     assert built.returncode == 0, built.stderr
     (wheel,) = (root / "dist").glob("smartcart_segments-*.whl")

@@ -3,14 +3,25 @@
 One module per command group: `training` (train, score, model), `local` (ask, export, demo:
 the bot's answers through the Slack request path), `serving` (serve, scheduler, health),
 `digest`, `data` (generate, mapping, playbook, templates), `campaigns` (list, readout), `db`
-(upgrade, current); `common` holds what they share and `main` the group they join.
+(upgrade, current), `lifetime` (fit and check the lifetime-value model), `configuration` (settings
+example); `common` holds what they share and `main` the group they join.
 """
 
 from __future__ import annotations
 
-from smartcart.cli import campaigns, data, db, digest, local, serving, training
+from smartcart.cli import (
+    campaigns,
+    configuration,
+    data,
+    db,
+    digest,
+    lifetime,
+    local,
+    serving,
+    training,
+)
 from smartcart.cli.main import main
 
-COMMAND_MODULES = (training, local, campaigns, serving, digest, data, db)
+COMMAND_MODULES = (training, local, campaigns, serving, digest, data, db, lifetime, configuration)
 
 __all__ = ["COMMAND_MODULES", "main"]

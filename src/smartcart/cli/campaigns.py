@@ -50,14 +50,21 @@ def campaign_list(as_json) -> None:
     help="CSV of the customers who responded: customer_id, optionally revenue.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the readout as one JSON object.")
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also draw target and control response rates with their intervals to this PNG.",
+)
 @friendly_errors
-def campaign_readout(name, responses, as_json) -> None:
+def campaign_readout(name, responses, as_json, chart) -> None:
     """Target vs control: response rates, lift with its 95% interval, p-value, verdict."""
     from smartcart.engine.marketing import (
         campaign_groups,
         get_campaign,
         read_responses,
         readout,
+        readout_chart,
         save_responses,
     )
 
@@ -66,8 +73,12 @@ def campaign_readout(name, responses, as_json) -> None:
     loaded = read_responses(responses)
     save_responses(store, found, loaded, str(responses))
     result = readout(found.name, campaign_groups(store, found), loaded)
+    if chart is not None:
+        readout_chart(result, chart)
     if as_json:
         emit_json(result.as_dict())
         return
     for line in result.lines():
         click.echo(line)
+    if chart is not None:
+        click.echo(f"Chart: {chart}")

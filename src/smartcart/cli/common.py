@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
 
@@ -45,7 +47,43 @@ def friendly_errors(command: Callable) -> Callable:
 
 
 def progress(message: str) -> None:
-    click.echo(f"  · {message}", err=True)
+    """A step of long work, on the terminal only (nothing extra in a pipe, a log or CI)."""
+    if on_terminal():
+        click.echo(f"  · {message}", err=True)
+
+
+def on_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def row_progress(label: str, total: int | None, quiet: bool = False) -> Iterator[Callable]:
+    """`advance(rows)` for long work: a bar with rows done and an estimate on a terminal;
+    nothing at all with --json (`quiet`) or when stderr is not a terminal."""
+    if quiet or not on_terminal():
+        yield lambda rows: None
+        return
+    with click.progressbar(
+        length=total, label=label, file=sys.stderr, show_pos=True, show_eta=True
+    ) as bar:
+        yield bar.update
+
+
+def rows_in(source) -> int | None:
+    """How many data rows a local file holds (for the bar's estimate); None when unknown."""
+    path = Path(str(getattr(source, "location", source)))
+    try:
+        if path.suffix.lower() == ".parquet" and path.is_file():
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows
+        if path.suffix.lower() in (".csv", ".tsv", ".txt") and path.is_file():
+            with path.open("rb") as handle:
+                lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+            return max(lines - 1, 0)
+    except OSError:
+        return None
+    return None
 
 
 def settings():

@@ -29,7 +29,12 @@ from smartcart.cli.main import main
 @friendly_errors
 def serve(port, host, workers, no_scheduler) -> None:
     """Serve the Slack bot: HTTP at /slack/events, or Socket Mode when SLACK_APP_TOKEN is set."""
-    from smartcart.slack import SettingsError, build_context, scheduler_problem
+    from smartcart.slack import (
+        SettingsError,
+        build_context,
+        scheduler_problem,
+        use_multiprocess_folder,
+    )
     from smartcart.slack.subcommands import check_templates_at_start
 
     config = settings()
@@ -42,6 +47,8 @@ def serve(port, host, workers, no_scheduler) -> None:
             )
     else:
         config.require_slack_http()
+    # Before any metric exists here or in a worker: every worker's metrics in one folder.
+    clean_up_metrics = use_multiprocess_folder() if workers > 1 else (lambda: None)
     context = build_context(config)
     check_templates_at_start(config.SMARTCART_TEMPLATES)
     scheduler = None if no_scheduler else start_jobs(config, context.service)
@@ -51,6 +58,7 @@ def serve(port, host, workers, no_scheduler) -> None:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        clean_up_metrics()
 
 
 def serve_requests(config, context, port: int, host: str, workers: int, problems: list) -> None:
@@ -60,6 +68,7 @@ def serve_requests(config, context, port: int, host: str, workers: int, problems
         create_app,
         health_report,
         heartbeat,
+        live_model_age,
         serve_http,
         serve_http_workers,
         socket_mode_handler,
@@ -83,7 +92,14 @@ def serve_requests(config, context, port: int, host: str, workers: int, problems
             serve_http_workers(config, workers, port=port, host=host)
         else:
             app = create_app(config, context_factory(context))
-            serve_http(config, app, health_report(context), port=port, host=host)
+            serve_http(
+                config,
+                app,
+                health_report(context),
+                port=port,
+                host=host,
+                model_age=live_model_age(context.service),
+            )
 
 
 def start_jobs(config, engine):
@@ -102,11 +118,15 @@ def start_jobs(config, engine):
 @friendly_errors
 def scheduler() -> None:
     """Run only the scheduler (digest, retraining); the lease keeps it to one per deployment."""
-    from smartcart.slack import heartbeat, scheduler_problem
+    from smartcart.slack import heartbeat, live_model_age, scheduler_problem, serve_metrics
     from smartcart.slack.digest import start_standalone, wait_until_stopped
 
     config = settings()
-    running = start_standalone(config, service(config))
+    engine = service(config)
+    running = start_standalone(config, engine)
+    if config.SMARTCART_METRICS_PORT is not None:
+        serve_metrics(config.SMARTCART_METRICS_PORT, live_model_age(engine))
+        click.echo(f"Metrics at http://0.0.0.0:{config.SMARTCART_METRICS_PORT}/metrics", err=True)
     click.echo(
         "Scheduler running (its jobs run while it holds the lease); Ctrl-C to stop", err=True
     )

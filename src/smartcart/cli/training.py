@@ -16,6 +16,8 @@ from smartcart.cli.common import (
     friendly_errors,
     progress,
     read_options,
+    row_progress,
+    rows_in,
     service,
     settings,
 )
@@ -218,7 +220,8 @@ def score(
     if engine == "dask":
         summary = score_on_dask(dask_location(source), out, replace, scheduler, config)
     else:
-        summary = score_locally(source, out, replace, table, chunk_rows, config)
+        with row_progress("Scoring", rows_in(source), quiet=as_json) as advance:
+            summary = score_locally(source, out, replace, table, chunk_rows, config, advance)
     if as_json:
         emit_json(summary.as_dict())
         return
@@ -235,12 +238,14 @@ def score(
         click.echo("The bot's store is not changed by --engine dask (score locally to fill it).")
 
 
-def score_locally(source, out: Path | None, replace: bool, table: str, chunk_rows: int, config):
+def score_locally(
+    source, out: Path | None, replace: bool, table: str, chunk_rows: int, config, advance=None
+):
     """Chunk by chunk (memory bounded by --chunk-rows), stored in one transaction."""
     from smartcart.engine.scoring import ScoreSummary
 
     run = service(config).score_file(
-        source, replace=replace, table=table, out=out, chunk_rows=chunk_rows
+        source, replace=replace, table=table, out=out, chunk_rows=chunk_rows, on_rows=advance
     )
     return ScoreSummary(run.model_version, run.rows, run.personas)
 

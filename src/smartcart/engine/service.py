@@ -92,9 +92,11 @@ class SegmentService:
         table: str = DEFAULT_TABLE,
         out: Path | None = None,
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        on_rows=None,
     ) -> ScoringRun:
         """Score a customer file or table with the live model, chunk by chunk, and store the
-        result (one transaction); with `out`, also write the scores (.csv or .parquet)."""
+        result (one transaction); with `out`, also write the scores (.csv or .parquet).
+        `on_rows(n)` hears of each chunk's rows read (a progress bar)."""
         if out is not None:
             output_format(out)  # a bad name fails before any work
         return score_source(
@@ -105,6 +107,7 @@ class SegmentService:
             replace=replace,
             out=out,
             chunk_rows=chunk_rows,
+            on_rows=on_rows,
         )
 
     def explain(self, customer: int | str) -> Explanation | None:

@@ -31,6 +31,7 @@ from slack_sdk.errors import SlackApiError
 
 from smartcart.slack.listeners import register_listeners
 from smartcart.slack.logs import request_scope
+from smartcart.slack.metrics import observe_ack
 from smartcart.slack.request_path import BotServices, provide_services
 from smartcart.slack.settings import Settings, SettingsError
 from smartcart.slack.web_client import create_web_client
@@ -81,13 +82,16 @@ class RequestScopedApp(App):
         with request_scope("slack"):
             started = time.perf_counter()
             response = super().dispatch(req)
+            seconds = time.perf_counter() - started
+            kind = request_kind(req.body)
+            observe_ack(kind, seconds)
             logger.info(
                 "slack %s by %s in %s: %s in %.0f ms",
-                request_kind(req.body),
+                kind,
                 req.context.user_id or "-",
                 req.context.channel_id or "-",
                 response.status,
-                (time.perf_counter() - started) * 1000,
+                seconds * 1000,
             )
             return response
 

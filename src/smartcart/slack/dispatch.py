@@ -85,6 +85,8 @@ class Answer:
     # What the handler made (e.g. an audience export), for local callers such as the CLI;
     # never sent to Slack.
     result: Any = None
+    # How the request went, for the metrics: ok, user_error, unknown, refused or error.
+    outcome: str = "ok"
 
     def payload(self) -> dict[str, Any]:
         """The message as Slack gets it (what `smartcart ask --json` prints)."""
@@ -118,24 +120,47 @@ class Subcommand:
     usage: str
     summary: str
     handler: Handler
+    # What the ack shows at once when the answer takes a while (a chart to draw), e.g.
+    # "Putting the summary together…"; the answer then replaces it.
+    on_its_way: str | None = None
 
 
 Registry = dict[str, Subcommand]
 _registry: Registry = {}
 
 
-def handles(name: str, usage: str, summary: str) -> Callable[[Handler], Handler]:
+def handles(
+    name: str, usage: str, summary: str, on_its_way: str | None = None
+) -> Callable[[Handler], Handler]:
     """Register the decorated function as the handler of subcommand `name`.
 
-    `usage` is what follows `/segment` (e.g. `"customer <id>"`), `summary` one line for `help`.
+    `usage` is what follows `/segment` (e.g. `"customer <id>"`), `summary` one line for `help`,
+    `on_its_way` what the ack shows at once for a slow private answer (see `on_its_way`).
     Registering a name again replaces the earlier handler.
     """
 
     def register(handler: Handler) -> Handler:
-        _registry[name.lower()] = Subcommand(name.lower(), usage, summary, handler)
+        _registry[name.lower()] = Subcommand(name.lower(), usage, summary, handler, on_its_way)
         return handler
 
     return register
+
+
+def on_its_way(text: str) -> str | None:
+    """The line a slow subcommand's ack shows while its private answer is made (None: no line).
+
+    Only private answers: an answer shared in the channel cannot replace a private line."""
+    name, args = parse(text)
+    subcommand = _registry.get(name or "help")
+    if subcommand is None or "share" in (a.lower() for a in args):
+        return None
+    return subcommand.on_its_way
+
+
+def metric_label(text: str) -> str:
+    """The subcommand a text asks for, as a metric label: a registered name, else `unknown`."""
+    name = subcommand_name(text) or "help"
+    return name if name in _registry else "unknown"
 
 
 def subcommands() -> list[Subcommand]:
@@ -234,12 +259,12 @@ def unreadable_model_answer(error: ModelError) -> Answer:
         ":warning: The live model can't be read by this version of the bot. "
         "An admin needs to run `smartcart train` (the bot's log has the details)."
     )
-    return Answer(text=message, blocks=[section(message)])
+    return Answer(text=message, blocks=[section(message)], outcome="error")
 
 
 def user_error_answer(message: str) -> Answer:
     safe = escape(message)
-    return Answer(text=safe, blocks=[section(safe)])
+    return Answer(text=safe, blocks=[section(safe)], outcome="user_error")
 
 
 def internal_error_answer(request: Request) -> Answer:
@@ -256,7 +281,7 @@ def internal_error_answer(request: Request) -> Answer:
         f":warning: Something went wrong on our side (ref {reference}). "
         "Please try again in a moment; if it keeps happening, tell the bot's admins this ref."
     )
-    return Answer(text=message, blocks=[section(message)])
+    return Answer(text=message, blocks=[section(message)], outcome="error")
 
 
 def unknown_subcommand_answer(text: str) -> Answer:
@@ -264,13 +289,14 @@ def unknown_subcommand_answer(text: str) -> Answer:
     names = ", ".join(f"`{sub.name}`" for sub in subcommands())
     message = f"Sorry, I don't know `{SLASH_COMMAND} {echo}`."
     hint = f"Try one of {names} — or `{SLASH_COMMAND} help` for what each does."
-    return Answer(text=f"{message} {hint}", blocks=[section(message), context_block(hint)])
+    blocks = [section(message), context_block(hint)]
+    return Answer(text=f"{message} {hint}", blocks=blocks, outcome="unknown")
 
 
 def refusal_answer(reason: str) -> Answer:
     """A friendly 'not here / not for you' answer (access checks)."""
     message = f":lock: {escape(reason)}"
-    return Answer(text=message, blocks=[section(message)])
+    return Answer(text=message, blocks=[section(message)], outcome="refused")
 
 
 def usage_lines(items: Iterable[Subcommand]) -> str:

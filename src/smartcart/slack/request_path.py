@@ -27,9 +27,11 @@ from smartcart.slack.dispatch import (
     UserError,
     dispatch,
     internal_error_answer,
+    metric_label,
     refusal_answer,
     user_error_answer,
 )
+from smartcart.slack.metrics import count_refused_lookup, count_request
 from smartcart.slack.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -74,8 +76,10 @@ def run_logged(work: Callable[..., None], *args: Any) -> None:
 
 
 def answer_request(services: BotServices, request: Request) -> Answer:
-    """The answer to a Slack request: access check, dispatch, audit. Never raises."""
-    return answer_with(services.ctx_factory, services.settings, request)
+    """The answer to a Slack request: access check, dispatch, audit (and counted). Never raises."""
+    answer = answer_with(services.ctx_factory, services.settings, request)
+    count_request(metric_label(request.text), answer.outcome)
+    return answer
 
 
 def answer_with(
@@ -95,6 +99,7 @@ def answer_with(
         answer = dispatch(ctx, request)
     else:
         logger.info("refused a customer lookup by %s in %s", request.user_id, request.channel_id)
+        count_refused_lookup()
         answer = refusal_answer(REFUSAL)
     record(ctx, request, answer, None if apply_allow_lists else True)
     return answer

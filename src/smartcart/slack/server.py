@@ -1,8 +1,8 @@
 """Serving the Bolt app: over HTTP (ASGI under uvicorn) or through Socket Mode.
 
 HTTP routes: `POST /slack/events` (slash commands, interactivity, events, url_verification,
-ssl_check: all Bolt's, signature-checked) and `GET /healthz` (200 with `health()` as JSON, 503
-when it raises); anything else is 404.
+ssl_check: all Bolt's, signature-checked), `GET /healthz` (200 with `health()` as JSON, 503
+when it raises) and `GET /metrics` (Prometheus, `smartcart.slack.metrics`); anything else is 404.
 
 With `workers > 1` (`smartcart serve --workers N`), uvicorn binds the port once and runs N worker
 processes on it (the kernel spreads connections among them); each worker builds its own app from
@@ -29,15 +29,21 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
+from smartcart.slack.metrics import METRICS_CONTENT_TYPE, ModelAge, exposition, live_model_age
 from smartcart.slack.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 WORKER_APP = "smartcart.slack.server:worker_asgi"
 WORKER_LOG_LEVEL = "SMARTCART_WORKER_LOG_LEVEL"  # set by `serve` for its worker processes
 DISPATCH_THREADS = 32
+# Seconds a worker may take to answer uvicorn's health ping. Its default (5 s) is shorter than a
+# worker's start on a busy machine (imports, the model, auth.test): uvicorn then killed and
+# restarted every worker in a loop and `serve --workers N` never answered.
+WORKER_PING_SECONDS = 60
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict]]
@@ -67,13 +73,17 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):
         return await loop.run_in_executor(self.executor, self.app.dispatch, bolt_request)
 
 
-def create_asgi(bolt_app: App, health: Callable[[], dict]) -> ASGIApp:
-    """The ASGI app: Slack's requests at /slack/events, GET /healthz, 404 otherwise."""
+def create_asgi(
+    bolt_app: App, health: Callable[[], dict], model_age: ModelAge = lambda: None
+) -> ASGIApp:
+    """The ASGI app: Slack's requests at /slack/events, GET /healthz, GET /metrics, else 404."""
     slack = ThreadedSlackRequestHandler(bolt_app, SLACK_EVENTS_PATH)
 
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == HEALTH_PATH:
             await answer_health(scope, send, health)
+        elif scope["type"] == "http" and scope["path"] == METRICS_PATH:
+            await answer_metrics(scope, send, model_age)
         else:
             await slack(scope, receive, send)
 
@@ -93,6 +103,20 @@ async def answer_health(scope: Scope, send: Send, health: Callable[[], dict]) ->
     await send_json(send, 200, report)
 
 
+async def answer_metrics(scope: Scope, send: Send, model_age: ModelAge) -> None:
+    """Prometheus' text format: this process's metrics, or every worker's with --workers N."""
+    if scope["method"] not in ("GET", "HEAD"):
+        await send_json(send, 405, {"error": "method not allowed"})
+        return
+    body = await asyncio.get_running_loop().run_in_executor(None, exposition, model_age)
+    headers = [
+        (b"content-type", METRICS_CONTENT_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 async def send_json(send: Send, status: int, payload: dict) -> None:
     body = json.dumps(payload, default=str).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
@@ -106,10 +130,11 @@ def http_server(
     port: int = 3000,
     host: str = "0.0.0.0",
     log_level: str = "info",
+    model_age: ModelAge = lambda: None,
 ) -> uvicorn.Server:
     """A uvicorn server for the app (not started): `.run()` blocks, `should_exit` stops it."""
     config = uvicorn.Config(
-        create_asgi(bolt_app, health),
+        create_asgi(bolt_app, health, model_age),
         host=host,
         port=port,
         log_level=log_level,
@@ -128,10 +153,11 @@ def serve_http(
     port: int = 3000,
     host: str = "0.0.0.0",
     sock: socket.socket | None = None,
+    model_age: ModelAge = lambda: None,
 ) -> None:
     """Serve Slack's requests over HTTP until interrupted (uvicorn handles SIGINT/SIGTERM)."""
     settings.require_slack_http()
-    server = http_server(app, health, port=port, host=host)
+    server = http_server(app, health, port=port, host=host, model_age=model_age)
     server.run(sockets=[sock] if sock is not None else None)
 
 
@@ -145,6 +171,7 @@ def serve_http_workers(
         WORKER_APP,
         factory=True,
         workers=workers,
+        timeout_worker_healthcheck=WORKER_PING_SECONDS,
         host=host,
         port=port,
         log_level="info",
@@ -166,7 +193,8 @@ def worker_asgi() -> ASGIApp:
     )
     settings = load_settings()
     context = build_context(settings)
-    return create_asgi(create_app(settings, context_factory(context)), health_report(context))
+    app = create_app(settings, context_factory(context))
+    return create_asgi(app, health_report(context), live_model_age(context.service))
 
 
 def socket_mode_handler(settings: Settings, app: App) -> SocketModeHandler:

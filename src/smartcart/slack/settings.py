@@ -72,44 +72,72 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         validate_default=True,
+        use_attribute_docstrings=True,  # each setting's docstring: .env.example and the docs
     )
 
     SLACK_BOT_TOKEN: SecretStr | None = None
+    """The bot's token (`xoxb-...`): needed by `serve`, the digest and the scheduler."""
     SLACK_SIGNING_SECRET: SecretStr | None = None
+    """The Slack app's signing secret: proves that HTTP requests come from Slack."""
     SLACK_APP_TOKEN: SecretStr | None = None
+    """An app-level token (`xapp-...`): the bot then connects through Socket Mode instead of HTTP."""
     SLACK_API_URL: str = DEFAULT_SLACK_API_URL
+    """Base URL of Slack's Web API (tests point it at a local stand-in)."""
 
     SMARTCART_DATABASE_URL: str = Field(default_factory=default_database_url)
+    """SQLAlchemy URL of the store (SQLite or PostgreSQL)."""
     SMARTCART_MODEL_DIR: Path = Path("var/models")
+    """Where model versions, their reports and charts are kept."""
     SMARTCART_DATA: str | None = None
+    """Customer file or URL used when `--data` is not given (also the digest's and retraining's data)."""
     SMARTCART_MAPPING: Path | None = None
+    """Mapping file (TOML) from your columns to the data contract, used when `--mapping` is not given."""
     SMARTCART_TEMPLATES: Path | None = None
+    """A folder of your own templates; files missing there fall back to the built-in ones."""
     # Contact details for exports (file or SQLAlchemy URL, table `contacts`): Slack users cannot
     # pass a file, so `/segment export` joins these; phones without a country code are read as
     # numbers of SMARTCART_DEFAULT_COUNTRY.
     SMARTCART_CONTACTS: str | None = None
+    """Contact details joined to exports: CSV, Parquet or an SQLAlchemy URL with a `contacts` table."""
     SMARTCART_DEFAULT_COUNTRY: str | None = None
+    """Country of phone numbers written without a country code (`US`, `GB`, ...); unset drops them."""
 
     SMARTCART_DIGEST_CHANNEL: str | None = None
+    """Channel id (`C...`) that gets the weekly digest."""
     SMARTCART_DIGEST_CRON: str = "0 9 * * mon"
+    """When the digest is posted (crontab, in SMARTCART_TIMEZONE)."""
     SMARTCART_TIMEZONE: str = "UTC"
+    """Time zone of the crontab settings (an IANA name such as `Europe/Berlin`)."""
     SMARTCART_RETRAIN_CRON: str | None = None
+    """When to retrain from SMARTCART_DATA (crontab); unset: never on a schedule."""
     # Seconds a scheduler's lease lasts without renewal (renewed every third of it): the longest
     # a dead scheduler's jobs wait before another process takes over (smartcart/slack/lease.py).
     SMARTCART_LEASE_SECONDS: float = Field(default=30.0, gt=0)
+    """Seconds the scheduler's lease lasts without renewal: the longest its jobs wait after their process died."""
 
     SMARTCART_ALLOWED_CHANNELS: CommaSeparated = Field(default_factory=list)
+    """Comma-separated channel ids where customer lookups and exports are allowed (unset: everywhere)."""
     SMARTCART_ALLOWED_USERS: CommaSeparated = Field(default_factory=list)
-    # Who may subscribe channels to the digest from Slack (empty: nobody).
+    """Comma-separated user ids allowed to look up customers (unset: everyone)."""
     SMARTCART_ADMIN_USERS: CommaSeparated = Field(default_factory=list)
+    """Comma-separated user ids who may subscribe channels to the digest from Slack (unset: nobody)."""
 
     SMARTCART_LOG_FORMAT: Literal["text", "json"] = "text"
+    """`text`, or `json` for one JSON object per log line."""
     SMARTCART_HEALTH_FILE: Path = Field(default_factory=default_health_file)
+    """The liveness file `serve` and `scheduler` keep fresh and `smartcart health` reads."""
+    SMARTCART_METRICS_PORT: int | None = Field(default=None, ge=1, le=65535)
+    """Port on which `smartcart scheduler` serves its Prometheus metrics (unset: none; `serve` has /metrics)."""
 
     @field_validator("SMARTCART_LOG_FORMAT", mode="before")
     @classmethod
     def _log_format_lowercase(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("SMARTCART_METRICS_PORT", mode="before")
+    @classmethod
+    def _blank_port_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("SMARTCART_HEALTH_FILE")
     @classmethod

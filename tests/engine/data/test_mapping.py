@@ -231,6 +231,6 @@ def test_settings_read_data_through_the_mapping(crm_file, mapping_file, tmp_path
     assert str(source) == str(crm_file)
 
 
-def test_readme_contract_table_is_the_schema():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert contract_markdown() in readme
+def test_the_docs_contract_table_is_the_schema():
+    page = (REPO / "docs" / "data" / "index.md").read_text(encoding="utf-8")
+    assert contract_markdown() in page

@@ -37,7 +37,8 @@ def test_movements_and_drift_appear_when_the_data_changes(store, trained):
     # everyone in premium now (new ones included) minus everyone in it before (gone included)
     assert premium["size_change"] == table["premium"].sum() - table.loc["premium"].sum() > 0
     assert any("share moved" in w and "High-Value Premium" in w for w in second.warnings)
-    assert any("Input drift: Income" in w for w in second.warnings)
+    assert any(w.startswith("The customers' income shifted") for w in second.warnings)
+    assert not any("PSI" in w or "stability index" in w for w in second.warnings)
     assert NEW in table.index and GONE in table.columns
 
 

@@ -12,7 +12,7 @@ from smartcart.cli import main
 from smartcart.engine.marketing.campaigns import get_campaign
 from smartcart.engine.scoring.scoring import score
 from tests.slack.subcommands.test_export import uploaded_csv
-from tests.slack.subcommands.test_views import all_text, known_customer
+from tests.slack.subcommands.test_views import PNG, all_text, known_customer
 from tests.support.slack_client import SlackBot
 
 EXPORT = "export premium --top 30% --campaign Spring --holdout 10%"
@@ -93,8 +93,11 @@ def test_campaign_list_and_readout_in_slack_and_the_cli(
     responders = [*target.head(len(target) // 2), *control.head(len(control) // 10)]
     responses = tmp_path / "responses.csv"
     responses.write_text("customer_id\n" + "\n".join(str(i) for i in responders) + "\n")
+    chart = tmp_path / "readout.png"
     read = runner.invoke(
-        main, ["campaign", "readout", "spring", "--responses", str(responses), "--json"]
+        main,
+        ["campaign", "readout", "spring", "--responses", str(responses), "--json"]
+        + ["--chart", str(chart)],
     )
     assert read.exit_code == 0, read.output
     figures = json.loads(read.stdout)
@@ -110,6 +113,11 @@ def test_campaign_list_and_readout_in_slack_and_the_cli(
     text = all_text(answer)
     assert "Campaign spring: readout" in text and figures["verdict"][:30] in text
     assert "Newcombe" in text and "z-test" in text
+    assert chart.read_bytes().startswith(PNG)
+    (image,) = [b for b in answer["blocks"] if b["type"] == "image"]
+    uploads = segment_bot.standin.calls("files.completeUploadExternal")
+    titles = {f["id"]: f["title"] for c in uploads for f in json.loads(c.body["files"])}
+    assert titles[image["slack_file"]["id"]] == "Campaign spring: target vs control"
     listed = runner.invoke(main, ["campaign", "list"])
     assert "spring" in listed.stdout and "premium" in listed.stdout
 

@@ -110,6 +110,20 @@ def test_summary_lists_every_segment_and_shows_its_chart_inside(segment_bot: Sla
     assert segment_bot.standin.calls("conversations.open") == []
 
 
+def test_the_summary_says_at_once_it_is_on_its_way_then_replaces_that(segment_bot: SlackBot):
+    response_url = segment_bot.new_response_url()
+    reply = segment_bot.command("summary", response_url)
+    assert reply.status == 200
+    waiting = json.loads(reply.text)
+    assert waiting["response_type"] == "ephemeral" and "Putting the summary" in waiting["text"]
+    message = segment_bot.standin.wait_for_response(response_url)
+    assert message["replace_original"] is True
+    assert "of revenue" in all_text(message)
+    shared = segment_bot.command("summary share", segment_bot.new_response_url())
+    assert shared.status == 200 and not shared.text  # a shared answer: a plain ack
+    assert segment_bot.command("personas", segment_bot.new_response_url()).text == ""
+
+
 def test_summary_share_posts_in_channel(segment_bot: SlackBot):
     message = segment_bot.ask("summary share")
     assert message["response_type"] == "in_channel"
@@ -131,6 +145,7 @@ def test_personas_and_model_card(segment_bot: SlackBot, trained):
         assert name in personas
     card = all_text(segment_bot.ask("model"))
     assert trained.model.version in card and "kmeans" in card and "Stability" in card
+    assert "end up together again" in card  # the figures in plain words, for marketers
 
 
 def test_healthz_names_the_live_model(segment_bot: SlackBot, trained):

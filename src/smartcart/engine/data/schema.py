@@ -71,8 +71,8 @@ INCOME_CAP = 250_000
 
 DATE_FORMATS = ("%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d")
 
-# What each column means and holds: the README's table of the contract is generated from this
-# (`python -m smartcart.engine.data.schema`), and a test keeps the README equal to it.
+# What each column means and holds: the docs' table of the contract (docs/data/index.md) is
+# generated from this (`python -m smartcart.engine.data.schema`), and a test keeps them equal.
 COLUMN_MEANINGS = {
     ID: ("whole number, unique", "customer id"),
     "Year_Birth": ("whole number", "year of birth (age 16-100 at the as-of date)"),

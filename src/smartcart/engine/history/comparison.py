@@ -8,6 +8,7 @@ compares it with the previous period's.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -177,11 +178,36 @@ def drift_warnings(rows: list[dict], psi: dict[str, float]) -> list[str]:
     ]
     drifted = sorted(((v, k) for k, v in psi.items() if v > PSI_ALERT), reverse=True)
     warnings += [
-        f"Input drift: {name} has a population stability index of {value:.2f} against the "
-        f"training data (over {PSI_ALERT})"
-        for value, name in drifted
+        f"The customers' {plain_feature(name)} shifted since the model was trained: "
+        "the segments may need retraining"
+        for _, name in drifted
     ]
     return warnings
+
+
+# What a marketer calls the model's features (the digest's drift warnings); others are spelled out.
+PLAIN_FEATURES = {
+    "Income": "income",
+    "TotalSpending": "spending",
+    "TotalPurchases": "number of purchases",
+    "Children": "number of children",
+    "FamilySize": "household size",
+    "LivingWithPartner": "household situation",
+    "EducationLevel": "education",
+    "Age": "age",
+    "Tenure": "time as customers",
+    "Recency": "time since their last purchase",
+    "AcceptedCampaigns": "response to campaigns",
+    "NumWebVisitsMonth": "website visits",
+    "NumDealsPurchases": "purchases on discount",
+}
+
+
+def plain_feature(name: str) -> str:
+    """A feature in a marketer's words: `TotalSpending` -> `spending`, `MntWines` -> `mnt wines`."""
+    if name in PLAIN_FEATURES:
+        return PLAIN_FEATURES[name]
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).replace("_", " ").lower()
 
 
 def persona_name(persona: str) -> str:

@@ -6,7 +6,10 @@ The path most callers take::
     model = fit_orders(orders, time_unit="week")     # summary + fit (raises on unusable fits)
     summary = summarise_orders(orders, time_unit="week")
     predictions = model.predict(summary, horizon_days=365)
-    stored = model.to_dict()                         # plain data; LifetimeModel.from_dict(stored)
+    stored = model.to_stored()                       # plain data; LifetimeModel.from_dict(stored)
+
+A training on order data calls ``fit_beside_segments(orders, as_of)`` (None and a note when the
+history is too thin) and ``add_lifetime_columns(customers, model, orders, as_of)``.
 """
 
 from smartcart.engine.lifetime.bgnbd import (
@@ -16,6 +19,14 @@ from smartcart.engine.lifetime.bgnbd import (
     expected_rate_if_alive,
     fit_bg_nbd,
     probability_alive,
+)
+from smartcart.engine.lifetime.customers import (
+    HORIZON_DAYS,
+    LIFETIME_COLUMNS,
+    LifetimeFit,
+    add_lifetime_columns,
+    fit_beside_segments,
+    lifetime_columns,
 )
 from smartcart.engine.lifetime.gamma_gamma import (
     GAMMA_GAMMA_PARAMS,
@@ -31,6 +42,7 @@ from smartcart.engine.lifetime.model import (
     fit_lifetime_model,
     fit_orders,
 )
+from smartcart.engine.lifetime.one_time import ReturnCurve
 from smartcart.engine.lifetime.optimise import ParamFit
 from smartcart.engine.lifetime.predict import (
     CHURN_HIGH_BELOW,
@@ -60,6 +72,8 @@ __all__ = [
     "CHURN_HIGH_BELOW",
     "CHURN_MEDIUM_BELOW",
     "GAMMA_GAMMA_PARAMS",
+    "HORIZON_DAYS",
+    "LIFETIME_COLUMNS",
     "MIN_CUSTOMERS",
     "MIN_HISTORY_DAYS",
     "MIN_OCCASIONS_FOR_REPEAT",
@@ -68,9 +82,12 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "HistoryAssessment",
     "HoldoutResult",
+    "LifetimeFit",
     "LifetimeModel",
     "ParamFit",
+    "ReturnCurve",
     "TimeUnit",
+    "add_lifetime_columns",
     "assess_history",
     "bg_nbd_log_likelihood",
     "churn_risk",
@@ -78,11 +95,13 @@ __all__ = [
     "expected_purchases",
     "expected_rate_if_alive",
     "expected_spend",
+    "fit_beside_segments",
     "fit_bg_nbd",
     "fit_gamma_gamma",
     "fit_lifetime_model",
     "fit_orders",
     "gamma_gamma_log_likelihood",
+    "lifetime_columns",
     "predict_customers",
     "probability_alive",
     "purchase_occasions",

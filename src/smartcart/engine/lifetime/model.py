@@ -10,7 +10,9 @@ The stored form (``to_dict``) is exactly::
      "holdout": {"predicted_repeat_purchases": ..., "actual_repeat_purchases": ...,
                  "relative_error": ...}}   # only when a holdout check was run
 
-and ``LifetimeModel.from_dict`` rebuilds the model from it: no pickles.
+and ``LifetimeModel.from_dict`` rebuilds the model from it: no pickles. The stored form in a
+model artifact (``to_stored``) adds ``"return_curve": {"days": [...], "not_returned": [...]}``,
+the one-time buyers' return curve (``one_time.py``) when the history had one.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from smartcart.engine.errors import DataError, ModelError
 from smartcart.engine.lifetime.bgnbd import BG_NBD_PARAMS, expected_purchases, fit_bg_nbd
 from smartcart.engine.lifetime.gamma_gamma import GAMMA_GAMMA_PARAMS, fit_gamma_gamma
+from smartcart.engine.lifetime.one_time import ReturnCurve
 from smartcart.engine.lifetime.predict import predict_customers
 from smartcart.engine.lifetime.readiness import assess_history
 from smartcart.engine.lifetime.summary import (
@@ -68,6 +72,7 @@ class LifetimeModel:
     customers: int
     time_unit: TimeUnit
     holdout: HoldoutResult | None = None
+    return_curve: ReturnCurve | None = None
 
     @property
     def bg_nbd_params(self) -> dict[str, float]:
@@ -91,6 +96,13 @@ class LifetimeModel:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), allow_nan=False)
+
+    def to_stored(self) -> dict[str, object]:
+        """:meth:`to_dict` plus the return curve: what a model artifact keeps."""
+        out = self.to_dict()
+        if self.return_curve is not None:
+            out["return_curve"] = self.return_curve.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> LifetimeModel:
@@ -127,7 +139,15 @@ class LifetimeModel:
                 )
             except (KeyError, TypeError, ValueError) as error:
                 raise ModelError(f"lifetime model: holdout is unreadable ({error})") from None
-        return cls(checked, float(log_likelihood), customers, time_unit, holdout)  # type: ignore[arg-type]
+        curve = data.get("return_curve")
+        return cls(
+            checked,
+            float(log_likelihood),
+            customers,
+            time_unit,  # type: ignore[arg-type]
+            holdout,
+            None if curve is None else ReturnCurve.from_dict(curve),  # type: ignore[arg-type]
+        )
 
     @classmethod
     def from_json(cls, text: str) -> LifetimeModel:
@@ -155,6 +175,7 @@ class LifetimeModel:
             summary,
             horizon_days=horizon_days,
             as_of=as_of,
+            return_curve=self.return_curve,
         )
 
 
@@ -190,7 +211,12 @@ def fit_lifetime_model(summary: pd.DataFrame, time_unit: TimeUnit = "day") -> Li
     gg = fit_gamma_gamma(summary["frequency"], summary["monetary_value"])
     if not gg.usable:
         raise ModelError(gg.message)
-    return LifetimeModel({**bg.params, **gg.params}, bg.log_likelihood, bg.customers, time_unit)
+    curve = None
+    if "days_to_second_order" in summary and bool(summary["frequency"].gt(0).any()):
+        age_days = summary["T"].to_numpy(dtype=float) * days_per_unit(time_unit)
+        curve = ReturnCurve.fit(summary["days_to_second_order"], np.rint(age_days))
+    params = {**bg.params, **gg.params}
+    return LifetimeModel(params, bg.log_likelihood, bg.customers, time_unit, None, curve)
 
 
 def evaluate_holdout(

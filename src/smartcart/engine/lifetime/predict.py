@@ -4,8 +4,10 @@ Definitions (the ones the bot shows):
 
 - ``expected_purchases``: E[purchase occasions in the next ``horizon_days`` | x, t_x, T].
 - ``p_alive``: the BG/NBD probability that the customer has not dropped out. The BG/NBD lets a
-  customer drop out only after a repeat purchase, so it is 1 for customers with x = 0 (one
-  purchase only): read it together with ``frequency``.
+  customer drop out only after a repeat purchase, so it says 1 for customers with x = 0 (one
+  purchase only); with a return curve (``one_time.py``, fitted with every model) their
+  ``p_alive`` is instead the probability that they will still come back, which falls with the
+  time since their only purchase.
 - ``churn_risk``: ``high`` when p_alive < 0.3, ``medium`` when 0.3 <= p_alive < 0.7, ``low``
   otherwise (:data:`CHURN_HIGH_BELOW`, :data:`CHURN_MEDIUM_BELOW`).
 - ``expected_spend``: Gamma-Gamma expected amount per occasion (population mean for x = 0).
@@ -33,6 +35,7 @@ from smartcart.engine.lifetime.bgnbd import (
     probability_alive,
 )
 from smartcart.engine.lifetime.gamma_gamma import expected_spend
+from smartcart.engine.lifetime.one_time import ReturnCurve
 from smartcart.engine.lifetime.optimise import distinct_rows
 from smartcart.engine.lifetime.summary import days_per_unit, to_day
 
@@ -77,6 +80,7 @@ def predict_customers(
     summary: pd.DataFrame,
     horizon_days: float = 365.0,
     as_of: object | None = None,
+    return_curve: ReturnCurve | None = None,
 ) -> pd.DataFrame:
     """The prediction columns (see the module doc) for each row of an RFM summary.
 
@@ -98,6 +102,9 @@ def predict_customers(
         inverse
     ]
     alive = probability_alive(bg_nbd, unique["x"], unique["t_x"], unique["T"])[inverse]
+    if return_curve is not None:
+        once = frequency == 0
+        alive[once] = return_curve.probability_returns(age[once] * unit_days)
     spend = expected_spend(gamma_gamma, frequency, summary["monetary_value"].to_numpy(dtype=float))
     wait_days = unit_days / expected_rate_if_alive(bg_nbd, frequency, age)
     when = summary_as_of(summary, as_of, unit_days)

@@ -34,6 +34,7 @@ SUMMARY_COLUMNS = (
     "average_order_value",
     "average_days_between_orders",
     "historic_value",
+    "days_to_second_order",
 )
 
 
@@ -112,8 +113,9 @@ def summarise_orders(
     ``recency`` and ``T`` in ``time_unit``, ``monetary_value`` (mean repeat-occasion amount, 0
     when x = 0), ``orders`` (order rows, before same-day merging), ``first_order_at``,
     ``last_order_at``, ``average_order_value`` (historic value / order rows),
-    ``average_days_between_orders`` (days between first and last occasion / x; NaN when x = 0)
-    and ``historic_value`` (sum of all amounts up to the calibration end).
+    ``average_days_between_orders`` (days between first and last occasion / x; NaN when x = 0),
+    ``historic_value`` (sum of all amounts up to the calibration end) and
+    ``days_to_second_order`` (days from the first to the second occasion; NaN when x = 0).
     """
     unit_days = days_per_unit(time_unit)
     occasions = purchase_occasions(orders)
@@ -150,6 +152,15 @@ def summarise_occasions(
         occasions["amount"].to_numpy()[is_first],
         index=occasions["customer_id"].to_numpy()[is_first],
     ).reindex(first.index)
+    # ... and the day of its second occasion, when it has one (the row right after the first).
+    first_rows = np.flatnonzero(is_first)
+    next_rows = np.minimum(first_rows + 1, len(occasions) - 1)
+    ids = occasions["customer_id"].to_numpy()
+    days = occasions["day"].to_numpy()
+    has_second = (first_rows + 1 < len(occasions)) & (ids[next_rows] == ids[first_rows])
+    second_gap = np.where(
+        has_second, (days[next_rows] - days[first_rows]) / np.timedelta64(1, "D"), np.nan
+    )
     frequency = (count - 1).astype(np.int64)
     span_days = (last - first).dt.days.astype(np.int64)
     age_days = (end - first).dt.days.astype(np.int64)
@@ -169,6 +180,9 @@ def summarise_occasions(
             "average_order_value": total / rows,
             "average_days_between_orders": between,
             "historic_value": total,
+            "days_to_second_order": pd.Series(second_gap, index=ids[first_rows]).reindex(
+                first.index
+            ),
         }
     )
     summary.index.name = "customer_id"

@@ -16,6 +16,8 @@ from smartcart.engine.marketing.campaigns import (
 )
 from smartcart.engine.marketing.contacts import Contacts, check_country, load_contacts
 from smartcart.engine.marketing.exports import PersonaExport, persona_export
+from smartcart.engine.marketing.lifetime_filters import LifetimeFilter
+from smartcart.engine.marketing.readout_chart import readout_chart
 from smartcart.engine.marketing.readouts import (
     Readout,
     read_responses,
@@ -31,6 +33,7 @@ __all__ = [
     "ExportOptions",
     "FORMATS",
     "FORMAT_TITLES",
+    "LifetimeFilter",
     "PLATFORM_FORMATS",
     "PersonaExport",
     "Readout",
@@ -43,6 +46,7 @@ __all__ = [
     "persona_export",
     "read_responses",
     "readout",
+    "readout_chart",
     "save_responses",
     "stored_responses",
 ]

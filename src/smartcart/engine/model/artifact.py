@@ -26,6 +26,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from smartcart.engine.errors import ModelError
+from smartcart.engine.lifetime import LifetimeModel
 from smartcart.engine.model.assignment import Assignment, Clustering, PersonaNaming, assign
 from smartcart.engine.model.card import ModelCard
 from smartcart.engine.model.clusterer import SegmentClusterer
@@ -60,6 +61,14 @@ class SegmentModel:
     candidates: list[dict] = field(default_factory=list)
     # The response propensity model (smartcart/engine/model/propensity.py); None without a Response column.
     response: ResponseModel | None = None
+    # The lifetime-value model as plain data (LifetimeModel.to_stored()); None unless trained on
+    # order data with a history rich enough. Stored models without it read as None.
+    lifetime: dict | None = None
+
+    @property
+    def lifetime_model(self) -> LifetimeModel | None:
+        """The stored lifetime model rebuilt (a ModelError says what is wrong with it)."""
+        return None if self.lifetime is None else LifetimeModel.from_dict(self.lifetime)
 
     def assign(self, customers: pd.DataFrame) -> Assignment:
         """Features, cluster, persona, confidence and (with a response model) propensity of every

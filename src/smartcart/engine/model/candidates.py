@@ -42,7 +42,7 @@ def no_progress(_: str) -> None:
     pass
 
 
-# The candidate's figures, as `train --json` and the model card show them (documented in README).
+# The candidate's figures, as `train --json` and the model card show them (documented in docs/reference/cli.md).
 PUBLIC_FIELDS = (
     "algorithm",
     "k",

@@ -2,7 +2,7 @@
 
 One frozen dataclass with typed parts, read by attribute. `ModelCard.as_dict()` is the card as
 `smartcart model --json` prints it and as artifacts store it: its keys, their order and values
-are a contract (README), and `ModelCard.from_dict` reads that dict back.
+are a contract (docs/reference/cli.md), and `ModelCard.from_dict` reads that dict back.
 
 The two training engines write slightly different cards: the local one has `evaluation` (what was
 done at which size) and `response_model` (`null` without a Response column); the Dask one fits no

@@ -1,6 +1,6 @@
 """Clustering candidates, their quality figures, and the rule that picks one.
 
-The selection rule (`choose_candidate`), documented in the README:
+The selection rule (`choose_candidate`), documented in docs/data/models.md:
 1. k is the one asked for (default 4, as in the study); with `--k auto` it is the knee of the
    K-Means elbow curve over k = 2..10.
 2. Among the candidates at that k (DBSCAN only when it found exactly k clusters with at most 10%

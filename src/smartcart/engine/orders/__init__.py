@@ -36,6 +36,7 @@ from smartcart.engine.orders.reading import (
     order_layout,
     read_order_lines,
 )
+from smartcart.engine.orders.totals import OrderTotals, order_totals
 
 __all__ = [
     "LINE_COLUMNS",
@@ -48,11 +49,13 @@ __all__ = [
     "OrderLayout",
     "OrderLines",
     "OrderMapping",
+    "OrderTotals",
     "customers_from_orders",
     "customers_sql",
     "generate_orders",
     "open_orders",
     "order_layout",
+    "order_totals",
     "orders_sql",
     "parse_categories",
     "parse_order_mapping",

@@ -56,7 +56,7 @@ def customers_from_orders(
     """One row per customer from an order file, a Parquet folder or glob, or a DataFrame."""
     orders = open_orders(source, mapping, memory_limit=memory_limit, threads=threads)
     try:
-        day = _as_of(as_of, orders)
+        day = as_of_day(as_of, orders)
         frame = orders.con.execute(customers_sql(orders, day)).df()
         frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
         return OrderCustomers(
@@ -73,7 +73,8 @@ def customers_from_orders(
         orders.con.close()
 
 
-def _as_of(as_of: dt.date | str | None, orders: OpenedOrders) -> dt.date:
+def as_of_day(as_of: dt.date | str | None, orders: OpenedOrders) -> dt.date:
+    """`as_of` as a day; None means the day of the latest order."""
     if as_of is None:
         return pd.Timestamp(orders.latest).date()
     if isinstance(as_of, str):

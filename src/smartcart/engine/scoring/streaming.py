@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,9 +85,10 @@ def score_source(
     replace: bool = False,
     out: Path | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    on_rows: Callable[[int], None] | None = None,
 ) -> ScoringRun:
     """Score every customer of `source` with `model`; store them (unless `store` is None) and
-    write them to `out`. Returns the totals."""
+    write them to `out`. Returns the totals. `on_rows(n)` hears of each chunk's rows read."""
     run = ScoringRun(model.version)
     scores_file = ScoresFile(out) if out else None
     with _writer(store, model.version, replace) as writer, _finished(scores_file):
@@ -98,6 +99,8 @@ def score_source(
             if len(scores) and scores_file is not None:
                 scores_file.write(scores)
             run.add(chunk.rows_read, chunk.quarantine, scores)
+            if on_rows is not None:
+                on_rows(chunk.rows_read)
     return run
 
 

@@ -144,7 +144,9 @@ def digest_samples() -> dict[str, dict[str, dict]]:
         "left": 0,
         "moves": [{"from": "Family", "to": "Premium", "customers": 20}],
         "migration_table": "from \\ to  Premium",
-        "warnings": ["Input drift: Income has a population stability index of 0.31"],
+        "warnings": [
+            "The customers' income shifted since the model was trained: the segments may need retraining"
+        ],
     }
     first = {
         **later,

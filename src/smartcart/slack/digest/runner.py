@@ -48,6 +48,7 @@ from smartcart.slack.digest.ledger import RunLedger, utc_now
 from smartcart.slack.digest.message import DigestMessage, render_digest
 from smartcart.slack.digest.outcome import Outcome
 from smartcart.slack.digest.states import state_for
+from smartcart.slack.metrics import count_digest_run
 from smartcart.slack.settings import Settings, require
 
 LEASE = timedelta(minutes=10)  # a `working` run untouched this long has crashed
@@ -138,6 +139,8 @@ class DigestRunner:
                 run = self.ledger.get(self.channel, period.key)
                 result = state_for(run)(Attempt(self, period, manual), run).next()
                 if result is not None:
+                    if not result.quiet:
+                        count_digest_run(result.state or "none")
                     return result
         raise RuntimeError(f"digest {period.key}: the run kept changing under us")
 

@@ -42,6 +42,7 @@ from smartcart.slack.digest.runner import DigestRunner
 from smartcart.slack.digest.subscriptions import settings_for, stored_subscriptions
 from smartcart.slack.lease import Lease, LeaseKeeper
 from smartcart.slack.logs import request_scope
+from smartcart.slack.metrics import count_rows_scored
 from smartcart.slack.settings import Settings, SettingsError, require
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ def retrain_job(
                 "scheduled retraining from %s failed; model %s stays live", data, before
             )
             return
+        count_rows_scored(len(result.data.customers))
         logger.info("scheduled retraining: model %s is live (was %s)", result.model.version, before)
 
     return retrain

@@ -8,6 +8,7 @@ uploaded to a channel is visible to everyone there and an ephemeral answer is pr
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from urllib.error import URLError
 
@@ -16,8 +17,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from smartcart.slack.blockkit import escape, section
-from smartcart.slack.dispatch import Answer, Request
+from smartcart.slack.dispatch import Answer, Request, metric_label
 from smartcart.slack.listeners.inline_images import send_with_images
+from smartcart.slack.metrics import observe_answer
 from smartcart.slack.request_path import BotServices, answer_request
 from smartcart.slack.sharing import for_slack
 
@@ -32,6 +34,7 @@ def answer_in_slack(
     replace_original: bool | None = None,
 ) -> None:
     """Answer a request (after its ack): the message at the response_url, then the files."""
+    started = time.perf_counter()
     send_in_slack(
         for_slack(answer_request(services, request), request),
         request,
@@ -39,6 +42,7 @@ def answer_in_slack(
         client,
         replace_original,
     )
+    observe_answer(metric_label(request.text), time.perf_counter() - started)
 
 
 def send_in_slack(

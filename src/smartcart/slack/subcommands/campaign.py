@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from smartcart.engine.marketing import (
     Campaign,
     CampaignError,
@@ -10,13 +13,14 @@ from smartcart.engine.marketing import (
     get_campaign,
     list_campaigns,
     readout,
+    readout_chart,
     stored_responses,
 )
 from smartcart.engine.model import ALL_PERSONAS_BY_ID
 from smartcart.engine.reports import percent
 from smartcart.slack.blockkit import context_block, escape, fields_section, header, section
 from smartcart.slack.bot_engine import BotContext
-from smartcart.slack.dispatch import Answer, Request, UserError, handles
+from smartcart.slack.dispatch import Answer, Request, Upload, UserError, handles
 
 LISTED = 20
 
@@ -110,4 +114,16 @@ def readout_answer(found: Campaign, result: Readout) -> Answer:
             f"Method: {result.method}. Responses from {escape(found.responses_source or '')}."
         ),
     ]
-    return Answer(text=f"Campaign {found.name}: {result.verdict}", blocks=blocks)
+    return Answer(
+        text=f"Campaign {found.name}: {result.verdict}",
+        blocks=blocks,
+        uploads=[readout_upload(result)],
+    )
+
+
+def readout_upload(result: Readout) -> Upload:
+    """Target and control response rates with their intervals, shown inside the answer."""
+    with tempfile.TemporaryDirectory() as folder:
+        content = readout_chart(result, Path(folder) / "readout.png").read_bytes()
+    title = f"Campaign {result.campaign}: target vs control"
+    return Upload(filename="readout.png", content=content, title=title, inline=True)

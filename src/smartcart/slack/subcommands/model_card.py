@@ -8,6 +8,14 @@ from smartcart.slack.blockkit import context_block, escape, fields_section, head
 from smartcart.slack.bot_engine import BotContext
 from smartcart.slack.dispatch import Answer, Request, handles
 
+# The quality figures in a sentence each, for marketers reading the card (docs: the figures).
+IN_PLAIN_WORDS = (
+    "*Silhouette* (-1 to 1): how clearly customers sit closer to their own segment than to the "
+    "next; above 0.2 is good for customer data. *Stability (ARI)* (0 to 1): retrained on other "
+    "samples, do the same customers end up together again? Above 0.8 is good. *Assignment "
+    "agreement*: the share of customers those retrainings placed alike."
+)
+
 
 @handles("model", "model", "When the model was trained, on what, and how good it is")
 def model_card(ctx: BotContext, args: list[str], request: Request) -> Answer:
@@ -33,6 +41,7 @@ def model_card(ctx: BotContext, args: list[str], request: Request) -> Answer:
                 f"*Davies-Bouldin*\n{metrics.davies_bouldin}",
             ]
         ),
+        context_block(IN_PLAIN_WORDS),
         context_block(f"Chosen by rule: {card.selection}"),
         context_block(response_summary_line(card.response_model)),
     ]

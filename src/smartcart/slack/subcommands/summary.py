@@ -17,6 +17,7 @@ from smartcart.slack.dispatch import Answer, Request, Upload, UserError, handles
     "summary",
     "summary [share]",
     "All segments with sizes, revenue, response and a chart (`share` posts in the channel)",
+    on_its_way=":hourglass_flowing_sand: Putting the summary and its chart together…",
 )
 def summary(ctx: BotContext, args: list[str], request: Request) -> Answer:
     if args and args != ["share"]:

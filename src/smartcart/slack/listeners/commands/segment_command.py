@@ -7,7 +7,7 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from smartcart.slack.blockkit import unescape_slack
-from smartcart.slack.dispatch import SLASH_COMMAND, Request, parse
+from smartcart.slack.dispatch import SLASH_COMMAND, Request, on_its_way, parse
 from smartcart.slack.listeners.export_form import live_personas, may_export, open_export_form
 from smartcart.slack.listeners.replies import answer_in_slack
 from smartcart.slack.request_path import BotServices, after_ack, services_of
@@ -20,15 +20,21 @@ def register(app: App) -> None:
 def handle_segment_command(
     ack: Ack, command: dict, respond: Respond, client: WebClient, context: BoltContext
 ) -> None:
-    """Acknowledge at once; then answer at the response_url and upload any files."""
-    ack()
+    """Acknowledge at once (a slow answer's ack says it is on its way); then answer at the
+    response_url, replacing that line, and upload any files."""
     request = request_from_command(command)
+    waiting = on_its_way(request.text)
+    if waiting:
+        ack(text=waiting, response_type="ephemeral")
+    else:
+        ack()
     services = services_of(context)
     if parse(request.text) == ("export", []):
         trigger_id = command.get("trigger_id", "")
         after_ack(context, offer_export_form, services, request, trigger_id, respond, client)
         return
-    after_ack(context, answer_in_slack, services, request, respond, client)
+    replace_original = True if waiting else None
+    after_ack(context, answer_in_slack, services, request, respond, client, replace_original)
 
 
 def offer_export_form(
