@@ -27,7 +27,13 @@ from smartcart.slack.migrations import open_store, status, upgrade
 from tests.support import REPO, legacy_schema
 from tests.support.schemas import contents, differences, drop_everything, schema_of
 
-ENGINE_REVISIONS = ["0001_customers", "0002_history", "0003_campaigns", "0004_customer_keys"]
+ENGINE_REVISIONS = [
+    "0001_customers",
+    "0002_history",
+    "0003_campaigns",
+    "0004_customer_keys",
+    "0005_customer_lifetime",
+]
 BOT_REVISIONS = ["0001_digest_runs", "0002_digest_subscriptions", "0003_leases"]
 # What each `smartcart_schema` version held (README of that time): engine and bot revisions.
 LEGACY = {
@@ -39,7 +45,20 @@ LEGACY = {
 }
 ALL_TABLES = [engine_metadata, digest_metadata, lease_metadata]
 # Columns added after the numbered migrations, empty in the rows kept.
-NEW_COLUMNS = {"customers": {"customer_key": None, "profile": None}}
+NEW_COLUMNS = {
+    "customers": {
+        "customer_key": None,
+        "profile": None,
+        "predicted_orders_365d": None,
+        "predicted_clv_365d": None,
+        "historic_clv": None,
+        "probability_alive": None,
+        "churn_risk": None,
+        "expected_next_order_at": None,
+        "average_days_between_orders": None,
+        "average_order_value": None,
+    }
+}
 
 
 def after(revisions: list[str], stamped: str | None) -> list[str]:

@@ -145,7 +145,24 @@ def train_summary(model) -> dict:
         ],
         "candidates": model.candidates,
         "response_model": None if card.response_model is None else asdict(card.response_model),
+        **lifetime_summary(model),
     }
+
+
+STUDY_LIFETIME_NOTE = (
+    "no lifetime model: lifetime value and churn risk come from an order history "
+    "(Shopify, WooCommerce or order lines), not a customer table"
+)
+
+
+def lifetime_summary(model) -> dict:
+    """`lifetime_model` (the fitted model's object, as `smartcart lifetime --json` prints it
+    without a holdout) and `lifetime_note`: why there is none (None when there is one)."""
+    lifetime = model.lifetime_model
+    if lifetime is not None:
+        return {"lifetime_model": lifetime.to_dict(), "lifetime_note": None}
+    note = model.card.lifetime_note if model.contract == "orders" else STUDY_LIFETIME_NOTE
+    return {"lifetime_model": None, "lifetime_note": note}
 
 
 def print_training(result) -> None:
@@ -158,6 +175,10 @@ def print_training(result) -> None:
     click.echo(f"Rows: {rows.read} read, {rows.used} used, {rows.quarantined} quarantined")
     for note in card.notes:
         click.echo(f"Note: {note}")
+    if result.model.lifetime is not None:
+        click.echo("Lifetime value: BG/NBD + Gamma-Gamma fitted (smartcart lifetime checks it)")
+    elif card.lifetime_note:
+        click.echo(f"Note: {card.lifetime_note}")
     click.echo(
         f"Silhouette {metrics.silhouette}, stability {metrics.stability_ari}, "
         f"assignment agreement {metrics.assignment_agreement:.1%}"

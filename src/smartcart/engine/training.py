@@ -16,7 +16,15 @@ import pandas as pd
 import sklearn
 from threadpoolctl import threadpool_limits
 
-from smartcart.engine.data import DEFAULT_TABLE, ORDERS, ValidatedData, load_validated
+from smartcart.engine.data import (
+    DEFAULT_TABLE,
+    ORDER_KEY,
+    ORDERS,
+    ValidatedData,
+    load_order_totals,
+    load_validated,
+)
+from smartcart.engine.lifetime import LifetimeFit, add_lifetime_columns, fit_beside_segments
 from smartcart.engine.model import (
     ALGORITHMS,
     STABLE_ARI,
@@ -94,6 +102,8 @@ def train(
         raise ValueError(f"--algorithm must be auto or one of {', '.join(ALGORITHMS)}")
     progress(f"loading {source}")
     data = load_validated(source, options.as_of, options.table)
+    orders = load_order_totals(source, data.as_of) if data.contract == ORDERS else None
+    lifetime = fit_lifetime(orders, data.as_of, progress)
     if options.k is None:
         options = replace(options, k=default_k(data.contract))
     progress(f"{data.rows['used']} customers used, {data.rows['quarantined']} quarantined")
@@ -141,6 +151,7 @@ def train(
         response_model=None
         if response_model is None
         else ResponseFigures(**response_model.metrics),
+        lifetime_note=None if lifetime is None else lifetime.note,
     )
     model = SegmentModel(
         version=version,
@@ -149,7 +160,15 @@ def train(
         card=card,
         candidates=[c.as_dict() for c in candidates],
         response=response_model,
+        lifetime=None if lifetime is None or lifetime.model is None else lifetime.model.to_stored(),
     )
+    if lifetime is not None and lifetime.model is not None:
+        data = replace(
+            data,
+            customers=add_lifetime_columns(
+                data.customers, lifetime.model, orders, data.as_of, key=ORDER_KEY
+            ),
+        )
     report_dir = Path(model_dir) / "reports" / version
     chart_paths = write_charts(model, chosen, elbow_k, report_dir)
     data.quarantine.to_csv(report_dir / "quarantine.csv", index=False)
@@ -157,6 +176,21 @@ def train(
     artifact = save_model(model, model_dir)
     progress(f"model {version} written to {artifact}")
     return TrainingResult(model, data, labels, report, chart_paths, artifact)
+
+
+def fit_lifetime(
+    orders: pd.DataFrame | None, as_of: date, progress: Progress
+) -> LifetimeFit | None:
+    """The lifetime model beside the segments (order data only; None for a customer table).
+
+    A history too thin gives a fit without a model and its note; a fit that fails raises
+    ModelError, so the training fails and the live model stays as it is."""
+    if orders is None:
+        return None
+    progress("fitting the lifetime-value model (BG/NBD + Gamma-Gamma)")
+    fit = fit_beside_segments(orders, as_of)
+    progress(fit.note or f"lifetime model fitted on {fit.assessment.customers} customers")
+    return fit
 
 
 def default_k(contract: str) -> int:

@@ -28,6 +28,7 @@ from smartcart.engine.orders import (
     OrderCustomers,
     customers_from_orders,
     order_layout,
+    order_totals,
     read_order_mapping,
 )
 
@@ -71,6 +72,13 @@ def load_order_customers(
     location, mapping = _location(source)
     derived = customers_from_orders(location, as_of=as_of, mapping=mapping)
     return _validated(derived, location)
+
+
+def load_order_totals(source: str | Path | DataSource, as_of: date | None = None) -> pd.DataFrame:
+    """The counted orders of an order source up to `as_of` (customer_id as the customer's key,
+    ordered_at, amount): what the lifetime model learns from and predicts with."""
+    location, mapping = _location(source)
+    return order_totals(location, as_of=as_of, mapping=mapping).frame
 
 
 def iter_order_customers(

@@ -26,6 +26,7 @@ from smartcart.engine.lifetime.customers import (
     LifetimeFit,
     add_lifetime_columns,
     fit_beside_segments,
+    join_lifetime_columns,
     lifetime_columns,
 )
 from smartcart.engine.lifetime.gamma_gamma import (
@@ -101,6 +102,7 @@ __all__ = [
     "fit_lifetime_model",
     "fit_orders",
     "gamma_gamma_log_likelihood",
+    "join_lifetime_columns",
     "lifetime_columns",
     "predict_customers",
     "probability_alive",

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from smartcart.engine.data import ORDER_KEY, schema
+from smartcart.engine.lifetime import LIFETIME_COLUMNS
 from smartcart.engine.store.bulk import CustomerWriter
 from smartcart.engine.store.migrating import Status
 from smartcart.engine.store.migrations import ENGINE
@@ -196,10 +197,21 @@ def customer_frame(members: pd.DataFrame) -> pd.DataFrame:
 
 
 def _order_frame(records: list[dict]) -> pd.DataFrame:
-    """Customers from orders: their number, key, and figures (as `order_customer_frame`)."""
+    """Customers from orders: their number, key, figures (as `order_customer_frame`) and the
+    lifetime columns stored (a figure stored in the profile by an earlier release wins)."""
     figures = pd.DataFrame([json.loads(r["profile"]) for r in records])
     figures.insert(0, ORDER_KEY, [r["customer_key"] for r in records])
     figures.insert(0, schema.ID, np.array([r["customer_id"] for r in records], dtype="int64"))
+    for name in LIFETIME_COLUMNS:
+        stored = [r.get(name) for r in records]
+        if name in figures.columns or all(v is None for v in stored):
+            continue
+        if name == "churn_risk":
+            figures[name] = stored
+        elif name == "expected_next_order_at":
+            figures[name] = pd.to_datetime(stored)
+        else:
+            figures[name] = np.array(stored, dtype=float)
     return figures
 
 
