@@ -149,20 +149,17 @@ def train_summary(model) -> dict:
     }
 
 
-STUDY_LIFETIME_NOTE = (
-    "no lifetime model: lifetime value and churn risk come from an order history "
-    "(Shopify, WooCommerce or order lines), not a customer table"
-)
-
-
 def lifetime_summary(model) -> dict:
-    """`lifetime_model` (the fitted model's object, as `smartcart lifetime --json` prints it
-    without a holdout) and `lifetime_note`: why there is none (None when there is one)."""
+    """Order models only: `lifetime_model` (the fitted model's object, as `smartcart lifetime
+    --json` prints it, without a holdout) and `lifetime_note`, why there is none (None when
+    there is one). A model of the study's customer table keeps its keys as they always were."""
+    if model.contract != "orders":
+        return {}
     lifetime = model.lifetime_model
-    if lifetime is not None:
-        return {"lifetime_model": lifetime.to_dict(), "lifetime_note": None}
-    note = model.card.lifetime_note if model.contract == "orders" else STUDY_LIFETIME_NOTE
-    return {"lifetime_model": None, "lifetime_note": note}
+    return {
+        "lifetime_model": None if lifetime is None else lifetime.to_dict(),
+        "lifetime_note": model.card.lifetime_note,
+    }
 
 
 def print_training(result) -> None:
