@@ -21,6 +21,7 @@ from smartcart.engine.lifetime.bgnbd import (
     probability_alive,
 )
 from smartcart.engine.lifetime.customers import (
+    FIGURE_COLUMNS,
     HORIZON_DAYS,
     LIFETIME_COLUMNS,
     LifetimeFit,
@@ -69,6 +70,7 @@ from smartcart.engine.lifetime.summary import (
 )
 
 __all__ = [
+    "FIGURE_COLUMNS",
     "BG_NBD_PARAMS",
     "CHURN_HIGH_BELOW",
     "CHURN_MEDIUM_BELOW",

@@ -37,6 +37,9 @@ LIFETIME_COLUMNS = (
     "average_days_between_orders",
     "average_order_value",
 )
+# The lifetime columns that customers from orders already carry among their own figures (their
+# definitions agree but for same-day orders; ``add_lifetime_columns`` keeps the customers').
+FIGURE_COLUMNS = ("average_days_between_orders", "average_order_value")
 
 
 @dataclass(frozen=True)

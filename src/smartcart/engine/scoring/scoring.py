@@ -48,6 +48,9 @@ class Explanation:
     facts: dict[str, object]
     propensity: float | None = None
     propensity_decile: int | None = None
+    # Customers from orders with a lifetime model: predicted_clv_365d, probability_alive,
+    # churn_risk, expected_next_order_at (a date or None) as stored; None otherwise.
+    lifetime: dict[str, object] | None = None
 
     @property
     def likelihood(self) -> str | None:
@@ -87,7 +90,22 @@ def explain(model: SegmentModel, customer: pd.DataFrame) -> Explanation:
         propensity_decile=None
         if assignment.propensity_decile is None
         else int(assignment.propensity_decile[0]),
+        lifetime=lifetime_facts(customer.iloc[0]),
     )
+
+
+def lifetime_facts(row: pd.Series) -> dict[str, object] | None:
+    """What the customer answer shows of the customer's lifetime columns (None without them)."""
+    risk = row.get("churn_risk")
+    if risk is None or pd.isna(risk):
+        return None
+    next_order = row.get("expected_next_order_at")
+    return {
+        "predicted_clv_365d": float(row["predicted_clv_365d"]),
+        "probability_alive": float(row["probability_alive"]),
+        "churn_risk": str(risk),
+        "expected_next_order_at": None if pd.isna(next_order) else pd.Timestamp(next_order).date(),
+    }
 
 
 def drivers(

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from smartcart.engine.data import ORDER_KEY, schema
-from smartcart.engine.lifetime import LIFETIME_COLUMNS
+from smartcart.engine.lifetime import FIGURE_COLUMNS, LIFETIME_COLUMNS
 
 DELETE_CHUNK = 5000  # IDs per DELETE ... IN (...) where no array parameter exists
 # Rows turned into driver values at a time: a million customers as Python tuples would take
@@ -90,7 +90,8 @@ class CustomerWriter:
 def customer_values(rows: pd.DataFrame, stamp: datetime) -> tuple[list[str], dict[str, object]]:
     """Column names of the customers table and their values (arrays, or one value for all).
     Customers from orders (a `customer_key` column) keep their key and their figures as JSON,
-    and their lifetime columns (those they have) in their own columns."""
+    and their lifetime columns (those they have) in their own columns; the predictions only
+    there, the figures they carry anyway (FIGURE_COLUMNS) in both."""
     present = [c for c in schema.ALL_COLUMNS if c in rows.columns and c != schema.ID]
     values: dict[str, object] = {"customer_id": rows[schema.ID].to_numpy(dtype="int64")}
     for name in present:
@@ -100,7 +101,8 @@ def customer_values(rows: pd.DataFrame, stamp: datetime) -> tuple[list[str], dic
         lifetime = [c for c in LIFETIME_COLUMNS if c in rows.columns]
         for name in lifetime:
             values[name] = lifetime_values(rows[name])
-        values["profile"] = profile_json(rows.drop(columns=[schema.ID, ORDER_KEY, *lifetime]))
+        predicted = [c for c in lifetime if c not in FIGURE_COLUMNS]
+        values["profile"] = profile_json(rows.drop(columns=[schema.ID, ORDER_KEY, *predicted]))
     values["loaded_at"] = stamp
     return list(values), values
 

@@ -197,8 +197,8 @@ def customer_frame(members: pd.DataFrame) -> pd.DataFrame:
 
 
 def _order_frame(records: list[dict]) -> pd.DataFrame:
-    """Customers from orders: their number, key, figures (as `order_customer_frame`) and the
-    lifetime columns stored (a figure stored in the profile by an earlier release wins)."""
+    """Customers from orders: their number, key, figures (as `order_customer_frame`, from the
+    profile) and the lifetime predictions stored (when any customer read has them)."""
     figures = pd.DataFrame([json.loads(r["profile"]) for r in records])
     figures.insert(0, ORDER_KEY, [r["customer_key"] for r in records])
     figures.insert(0, schema.ID, np.array([r["customer_id"] for r in records], dtype="int64"))

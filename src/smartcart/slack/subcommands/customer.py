@@ -67,6 +67,7 @@ def customer(ctx: BotContext, args: list[str], request: Request) -> Answer:
                 f"{money(facts['total_spending'])}",
             ]
         ),
+        *lifetime_fields(explanation.lifetime),
         section(f"*Next best action:* {persona.next_action}"),
         actions([playbook_button(persona.id, f"Open the {persona.short} playbook")]),
         context_block(f"Model {version} · this lookup is recorded in the audit trail"),
@@ -78,6 +79,25 @@ def customer(ctx: BotContext, args: list[str], request: Request) -> Answer:
         + f"Next: {persona.next_action}"
     )
     return Answer(text=text, blocks=blocks, audit={"rows": 1, "detail": explanation.persona})
+
+
+def lifetime_fields(lifetime: dict | None) -> list[dict]:
+    """Predicted value, churn risk and expected next order (customers from orders with a
+    lifetime model; nothing otherwise)."""
+    if lifetime is None:
+        return []
+    next_order = lifetime["expected_next_order_at"]
+    return [
+        fields_section(
+            [
+                f"*Predicted value, next 12 months*\n{money(lifetime['predicted_clv_365d'])}",
+                f"*Churn risk*\n{lifetime['churn_risk']} "
+                f"({percent(lifetime['probability_alive'], 0)} likely still a customer)",
+                "*Expected next order*\n"
+                + ("not expected" if next_order is None else next_order.strftime("%d %b %Y")),
+            ]
+        )
+    ]
 
 
 def parse_customer_id(args: list[str], text_ids: bool = False) -> int | str:
