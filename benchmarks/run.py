@@ -2,7 +2,7 @@
 
 Every figure is the median of several runs made in this one invocation, on this machine.
 `--only SECTION` (training, generation, latency, digest, export, dask, propensity, scoring,
-lifetime)
+orders, lifetime)
 measures that section alone and replaces it in BENCHMARKS.md.
 """
 
@@ -150,6 +150,12 @@ def scoring(folder: Path, args: argparse.Namespace) -> str:
     return scoring_section()
 
 
+def orders(folder: Path, args: argparse.Namespace) -> str:
+    from benchmarks.orders_bench import orders_section
+
+    return orders_section(runs=args.runs)
+
+
 def lifetime(folder: Path, args: argparse.Namespace) -> str:
     from benchmarks.lifetime_bench import lifetime_section
 
@@ -166,6 +172,7 @@ SECTIONS: dict[str, tuple[str, Callable[[Path, argparse.Namespace], str]]] = {
     "dask": ("## Dask engine", dask),
     "propensity": ("## Response model", propensity),
     "scoring": ("## Scoring and the store", scoring),
+    "orders": ("## Orders to customers", orders),
     "lifetime": ("## Lifetime value", lifetime),
 }
 

@@ -14,13 +14,15 @@ APPLIED_ON_A_NEW_DATABASE = """\
 engine: applied 0001_customers (customers, assignments and audit log)
 engine: applied 0002_history (digest history: snapshots, per-persona figures and members)
 engine: applied 0003_campaigns (campaigns: holdout groups and responses)
+engine: applied 0004_customer_keys (customer keys: text ids and the figures of customers from orders)
+engine: applied 0005_customer_lifetime (customer lifetime: each customer's lifetime value and churn risk)
 bot: applied 0001_digest_runs (digest runs and their events)
 bot: applied 0002_digest_subscriptions (digest subscriptions of channels)
 bot: applied 0003_leases (leases: the one scheduler across workers and replicas)
-Schema up to date: engine at 0003_campaigns, bot at 0003_leases.
+Schema up to date: engine at 0005_customer_lifetime, bot at 0003_leases.
 """
 UP_TO_DATE = """\
-engine: 0003_campaigns (head), up to date
+engine: 0005_customer_lifetime (head), up to date
 bot: 0003_leases (head), up to date
 """
 
@@ -43,7 +45,7 @@ def test_db_upgrade_creates_every_table_once_and_current_reports_it(
     before = db("current")
     assert before.exit_code == 1
     assert body(before.output) == (
-        "engine: no tables yet, out of date (head: 0003_campaigns)\n"
+        "engine: no tables yet, out of date (head: 0005_customer_lifetime)\n"
         "bot: no tables yet, out of date (head: 0003_leases)\n"
         "Out of date: run `smartcart db upgrade`.\n"
     )
@@ -52,7 +54,7 @@ def test_db_upgrade_creates_every_table_once_and_current_reports_it(
     assert body(upgraded.output) == APPLIED_ON_A_NEW_DATABASE
     again = db("upgrade")
     assert body(again.output) == (
-        "Nothing to apply. Schema up to date: engine at 0003_campaigns, bot at 0003_leases.\n"
+        "Nothing to apply. Schema up to date: engine at 0005_customer_lifetime, bot at 0003_leases.\n"
     )
     after = db("current")
     assert after.exit_code == 0 and body(after.output) == UP_TO_DATE
@@ -68,7 +70,7 @@ def test_db_upgrade_adopts_a_database_made_before_alembic(settings_env, database
     assert before.exit_code == 1
     assert body(before.output).splitlines()[:2] == [
         "engine: made before Alembic (smartcart_schema version 3), out of date "
-        "(head: 0003_campaigns)",
+        "(head: 0005_customer_lifetime)",
         "bot: made before Alembic (smartcart_schema version 3), out of date (head: 0003_leases)",
     ]
     upgraded = db("upgrade")
@@ -77,10 +79,14 @@ def test_db_upgrade_adopts_a_database_made_before_alembic(settings_env, database
         "engine: adopted the database made before Alembic (smartcart_schema version 3) "
         "as 0002_history\n"
         "engine: applied 0003_campaigns (campaigns: holdout groups and responses)\n"
+        "engine: applied 0004_customer_keys (customer keys: text ids and the figures of "
+        "customers from orders)\n"
+        "engine: applied 0005_customer_lifetime (customer lifetime: each customer's lifetime "
+        "value and churn risk)\n"
         "bot: adopted the database made before Alembic (smartcart_schema version 3) "
         "as 0002_digest_subscriptions\n"
         "bot: applied 0003_leases (leases: the one scheduler across workers and replicas)\n"
-        "Schema up to date: engine at 0003_campaigns, bot at 0003_leases.\n"
+        "Schema up to date: engine at 0005_customer_lifetime, bot at 0003_leases.\n"
     )
     assert body(db("current").output) == UP_TO_DATE
 
@@ -110,17 +116,17 @@ def test_a_schema_newer_than_the_code_is_reported_and_refused_in_one_line(
     assert db("upgrade").exit_code == 0
     engine = sa.create_engine(database_url)
     with engine.begin() as connection:
-        connection.execute(sa.text("UPDATE alembic_version SET version_num = '0004_future'"))
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '0099_future'"))
     current = db("current")
     assert current.exit_code == 1
     assert body(current.output) == (
-        "engine: 0004_future, newer than this version of smartcart (its head: 0003_campaigns): "
+        "engine: 0099_future, newer than this version of smartcart (its head: 0005_customer_lifetime): "
         "upgrade smartcart\n" + UP_TO_DATE.splitlines(keepends=True)[1]
     )
     upgraded = db("upgrade")
     assert upgraded.exit_code == 1
     assert body(upgraded.output) == (
-        "Error: the database's engine tables are at revision 0004_future, newer than this "
-        "version of smartcart knows (up to 0003_campaigns): upgrade smartcart\n"
+        "Error: the database's engine tables are at revision 0099_future, newer than this "
+        "version of smartcart knows (up to 0005_customer_lifetime): upgrade smartcart\n"
     )
     engine.dispose()

@@ -1,4 +1,5 @@
-"""`smartcart generate`, `mapping suggest`, `playbook` and `templates check`: data, mappings, templates."""
+"""`smartcart generate`, `customers`, `mapping suggest`, `playbook` and `templates check`: data,
+mappings, templates."""
 
 from __future__ import annotations
 
@@ -17,17 +18,68 @@ from smartcart.engine.data import DEFAULT_TABLE
 @click.option(
     "--out",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="FILE.csv (tab-separated, published layout) or FILE.parquet",
+    type=click.Path(path_type=Path),
+    help="FILE.csv (tab-separated, published layout) or FILE.parquet; with --orders, "
+    "FILE.csv or a FOLDER of Parquet parts",
+)
+@click.option("--orders", is_flag=True, help="Order lines instead of customers.")
+@click.option(
+    "--layout",
+    type=click.Choice(["generic", "shopify"]),
+    default="generic",
+    show_default=True,
+    help="With --orders: the generic order-lines contract or Shopify's orders export.",
+)
+@click.option(
+    "--customers",
+    type=click.IntRange(1, 10_000_000),
+    help="With --orders: how many customers' orders (about 10 lines each). Default: --rows.",
 )
 @friendly_errors
-def generate(rows, seed, out) -> None:
-    """Generate realistic customers of the published 29-column shape."""
+def generate(rows, seed, out, orders, layout, customers) -> None:
+    """Generate realistic customers of the published 29-column shape, or (--orders) the
+    order lines of realistic customers."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if orders:
+        from smartcart.engine.orders import write_orders
+
+        count = customers or rows
+        written = write_orders(out, count, seed=seed, layout=layout)
+        click.echo(f"Wrote the {layout} order lines of {count} customers to {written}")
+        return
+    if layout != "generic" or customers is not None:
+        raise click.UsageError("--layout and --customers go with --orders")
     from smartcart.engine.data.synthetic import generate_customers, write_customers
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     write_customers(generate_customers(rows, seed=seed), out)
     click.echo(f"Wrote {rows} customers to {out}")
+
+
+@main.command()
+@click.option("--data", "data", required=True, help="Order file, Parquet folder or glob.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="FILE.parquet or FILE.csv: one row per customer.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Day recency and windows are counted to. Default: the day of the latest order.",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Order mapping (TOML): [columns], [dates], [categories]. Default: SMARTCART_MAPPING.",
+)
+@friendly_errors
+def customers(data, out, as_of, mapping) -> None:
+    """Write the customers derived from order lines (what train and score derive themselves)."""
+    from smartcart.cli.orders import write_order_customers
+
+    write_order_customers(data, out, as_of.date() if as_of else None, mapping, settings())
 
 
 @main.command()
@@ -51,9 +103,9 @@ def playbook(persona, fmt, out) -> None:
     from smartcart.slack import to_mrkdwn
 
     config = settings()
-    found = resolve_persona(" ".join(persona))
-    templates = templates_for(config.SMARTCART_TEMPLATES)
     engine = service(config)
+    found = resolve_persona(" ".join(persona), engine.model.personas)
+    templates = templates_for(config.SMARTCART_TEMPLATES)
     change = engine.change_since_last_digest(found.id)
     book = render_playbook(templates, found, engine.figures(), change)
     text = book.markdown if fmt == "md" else to_mrkdwn(book.markdown)
@@ -81,8 +133,12 @@ def suggest_mapping_command(file, sheet, table, query) -> None:
 
     smartcart mapping suggest FILE > mapping.toml, then read and complete it.
     """
-    from smartcart.engine.data import load_customers, suggest_mapping
+    from smartcart.cli.orders import suggest_order_mapping
+    from smartcart.engine.data import is_order_source, load_customers, suggest_mapping
 
+    if not query and is_order_source(file):
+        click.echo(suggest_order_mapping(file), nl=False)
+        return
     raw = load_customers(file, table, query=query, sheet=sheet, all_columns=True)
     click.echo(suggest_mapping(raw.frame, raw.source), nl=False)
 

@@ -42,7 +42,12 @@ from smartcart.engine.model import upgrade_models
     show_default=True,
     type=click.Choice(["auto", "kmeans", "agglomerative", "dbscan"]),
 )
-@click.option("--k", "k", default="4", show_default=True, help="Number of segments, or 'auto'.")
+@click.option(
+    "--k",
+    "k",
+    default=None,
+    help="Number of segments, or 'auto'. Default: 4 (6 for order data: one per default persona).",
+)
 @click.option(
     "--as-of",
     "as_of",
@@ -75,11 +80,11 @@ def train(
 
     check_engine(engine, scheduler)
     config = settings()
-    if k != "auto" and not (k.isdigit() and 2 <= int(k) <= 10):
+    if k is not None and k != "auto" and not (k.isdigit() and 2 <= int(k) <= 10):
         raise click.BadParameter("must be a whole number from 2 to 10, or 'auto'", param_hint="--k")
     options = TrainingOptions(
         algorithm=algorithm,
-        k=k if k == "auto" else int(k),
+        k=k if k in (None, "auto") else int(k),
         as_of=as_of.date() if as_of else None,
         seed=seed,
         refits=refits,
@@ -140,6 +145,20 @@ def train_summary(model) -> dict:
         ],
         "candidates": model.candidates,
         "response_model": None if card.response_model is None else asdict(card.response_model),
+        **lifetime_summary(model),
+    }
+
+
+def lifetime_summary(model) -> dict:
+    """Order models only: `lifetime_model` (the fitted model's object, as `smartcart lifetime
+    --json` prints it, without a holdout) and `lifetime_note`, why there is none (None when
+    there is one). A model of the study's customer table keeps its keys as they always were."""
+    if model.contract != "orders":
+        return {}
+    lifetime = model.lifetime_model
+    return {
+        "lifetime_model": None if lifetime is None else lifetime.to_dict(),
+        "lifetime_note": model.card.lifetime_note,
     }
 
 
@@ -153,6 +172,10 @@ def print_training(result) -> None:
     click.echo(f"Rows: {rows.read} read, {rows.used} used, {rows.quarantined} quarantined")
     for note in card.notes:
         click.echo(f"Note: {note}")
+    if result.model.lifetime is not None:
+        click.echo("Lifetime value: BG/NBD + Gamma-Gamma fitted (smartcart lifetime checks it)")
+    elif card.lifetime_note:
+        click.echo(f"Note: {card.lifetime_note}")
     click.echo(
         f"Silhouette {metrics.silhouette}, stability {metrics.stability_ari}, "
         f"assignment agreement {metrics.assignment_agreement:.1%}"

@@ -39,6 +39,13 @@ AUDIENCE_COLUMNS = [
     "Education",
     "Marital_Status",
 ]
+# Customers from orders: their own key and order figures (stored column -> audience column).
+ORDER_AUDIENCE_COLUMNS = {
+    "customer_key": "customer_key",
+    "recency_days": "Recency",
+    "orders": "orders",
+    "revenue": "revenue",
+}
 
 
 class SegmentService:
@@ -103,8 +110,14 @@ class SegmentService:
             on_rows=on_rows,
         )
 
-    def explain(self, customer_id: int) -> Explanation | None:
-        found = self.store.customer(customer_id)
+    def explain(self, customer: int | str) -> Explanation | None:
+        """One customer's explanation, by id or by key (an email whatever its case and spaces)."""
+        found = self.store.customer(customer)
+        if found is None and isinstance(customer, str):
+            wanted = customer.strip()
+            for key in dict.fromkeys((wanted, wanted.lower())):
+                if key != customer and (found := self.store.customer(key)) is not None:
+                    break
         if found is None:
             return None
         row, _ = found
@@ -150,12 +163,25 @@ class SegmentService:
         """Stored customers with their assignment -> the columns of an audience export."""
         if members.empty:
             return pd.DataFrame(columns=[*AUDIENCE_COLUMNS, "total_spending", "segment"])
+        if self.model.contract == "orders":
+            return self._order_audience(members)
         out = members[AUDIENCE_COLUMNS].copy()
         out["total_spending"] = members[schema.SPENDING_COLUMNS].sum(axis=1)
         out["segment"] = members["cluster"].map(
             {s["cluster"]: s["name"] for s in self.model.segments}
         )
         return add_propensity(out, self.model.response, customer_frame(members))
+
+    def _order_audience(self, members: pd.DataFrame) -> pd.DataFrame:
+        """Customers from orders: id, key, persona, confidence, recency, orders, revenue."""
+        figures = customer_frame(members)
+        out = members[["customer_id", "persona", "confidence"]].copy()
+        for stored, column in ORDER_AUDIENCE_COLUMNS.items():
+            out[column] = figures[stored].to_numpy()
+        out["segment"] = members["cluster"].map(
+            {s["cluster"]: s["name"] for s in self.model.segments}
+        )
+        return out
 
     def audience_changes(self, persona_id: str) -> tuple[pd.DataFrame, str]:
         """Who joined and who left the persona since the latest digest, and that digest's period.

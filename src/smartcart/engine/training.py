@@ -16,7 +16,15 @@ import pandas as pd
 import sklearn
 from threadpoolctl import threadpool_limits
 
-from smartcart.engine.data import DEFAULT_TABLE, ValidatedData, load_customers, validate
+from smartcart.engine.data import (
+    DEFAULT_TABLE,
+    ORDER_KEY,
+    ORDERS,
+    ValidatedData,
+    load_order_totals,
+    load_validated,
+)
+from smartcart.engine.lifetime import LifetimeFit, add_lifetime_columns, fit_beside_segments
 from smartcart.engine.model import (
     ALGORITHMS,
     STABLE_ARI,
@@ -33,10 +41,12 @@ from smartcart.engine.model import (
     TrainingData,
     build_preprocessor,
     cluster_inputs,
+    feature_builder,
     fit_response_model,
     make_live,
     missing_personas,
     no_progress,
+    personas_of,
     save_model,
     segment_pipeline,
     select,
@@ -58,7 +68,7 @@ PARALLEL_FIT_ROWS = 100_000
 @dataclass
 class TrainingOptions:
     algorithm: str = "auto"
-    k: int | str = 4
+    k: int | str | None = None  # None: 4 for the study's table, 6 for customers from orders
     as_of: date | None = None
     seed: int = 0
     refits: int = 20
@@ -91,10 +101,16 @@ def train(
     if options.algorithm not in ("auto", *ALGORITHMS):
         raise ValueError(f"--algorithm must be auto or one of {', '.join(ALGORITHMS)}")
     progress(f"loading {source}")
-    data = validate(load_customers(source, options.table), options.as_of)
+    data = load_validated(source, options.as_of, options.table)
+    orders = load_order_totals(source, data.as_of) if data.contract == ORDERS else None
+    lifetime = fit_lifetime(orders, data.as_of, progress)
+    if options.k is None:
+        options = replace(options, k=default_k(data.contract))
     progress(f"{data.rows['used']} customers used, {data.rows['quarantined']} quarantined")
-    inputs = cluster_inputs(data.has_campaigns)
-    preprocessor = build_preprocessor(data.as_of, inputs)
+    inputs = cluster_inputs(data.has_campaigns, data.contract)
+    preprocessor = build_preprocessor(
+        data.as_of, inputs, feature_builder(data.as_of, data.contract)
+    )
     X = preprocessor.fit_transform(data.customers)
 
     outcome = select(
@@ -112,7 +128,7 @@ def train(
     clusterer = SegmentClusterer(
         chosen.algorithm, chosen.k, options.seed, eps=chosen.eps, init=chosen.centers
     )
-    pipeline = segment_pipeline(data.as_of, inputs, clusterer)
+    pipeline = segment_pipeline(data.as_of, inputs, clusterer, data.contract)
     with threadpool_limits(limits=1 if len(X) < PARALLEL_FIT_ROWS else None):
         pipeline.fit(data.customers)
     features = pipeline.named_steps["features"].transform(data.customers)
@@ -135,6 +151,7 @@ def train(
         response_model=None
         if response_model is None
         else ResponseFigures(**response_model.metrics),
+        lifetime_note=None if lifetime is None else lifetime.note,
     )
     model = SegmentModel(
         version=version,
@@ -143,7 +160,15 @@ def train(
         card=card,
         candidates=[c.as_dict() for c in candidates],
         response=response_model,
+        lifetime=None if lifetime is None or lifetime.model is None else lifetime.model.to_stored(),
     )
+    if lifetime is not None and lifetime.model is not None:
+        data = replace(
+            data,
+            customers=add_lifetime_columns(
+                data.customers, lifetime.model, orders, data.as_of, key=ORDER_KEY
+            ),
+        )
     report_dir = Path(model_dir) / "reports" / version
     chart_paths = write_charts(model, chosen, elbow_k, report_dir)
     data.quarantine.to_csv(report_dir / "quarantine.csv", index=False)
@@ -151,6 +176,26 @@ def train(
     artifact = save_model(model, model_dir)
     progress(f"model {version} written to {artifact}")
     return TrainingResult(model, data, labels, report, chart_paths, artifact)
+
+
+def fit_lifetime(
+    orders: pd.DataFrame | None, as_of: date, progress: Progress
+) -> LifetimeFit | None:
+    """The lifetime model beside the segments (order data only; None for a customer table).
+
+    A history too thin gives a fit without a model and its note; a fit that fails raises
+    ModelError, so the training fails and the live model stays as it is."""
+    if orders is None:
+        return None
+    progress("fitting the lifetime-value model (BG/NBD + Gamma-Gamma)")
+    fit = fit_beside_segments(orders, as_of)
+    progress(fit.note or f"lifetime model fitted on {fit.assessment.customers} customers")
+    return fit
+
+
+def default_k(contract: str) -> int:
+    """One segment per default persona: the study's four, or the six of order data."""
+    return 6 if contract == ORDERS else 4
 
 
 def _algorithms_to_evaluate(options: TrainingOptions) -> tuple[str, ...]:
@@ -172,6 +217,7 @@ def build_model_card(
 ) -> ModelCard:
     """The card both engines start from (each adds what it alone knows)."""
     metrics = chosen.as_dict()
+    persona_set = ORDERS if data.contract == ORDERS else "study"
     return ModelCard(
         model_version=version,
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -195,7 +241,7 @@ def build_model_card(
             assignment_agreement=round(float(clusterer.assignment_agreement_), 4),
         ),
         personas={int(n.cluster): n.persona for n in names},
-        missing_personas=tuple(missing_personas(names)),
+        missing_personas=tuple(missing_personas(names, personas_of(persona_set))),
         library_versions={
             "python": platform.python_version(),
             "scikit-learn": sklearn.__version__,
@@ -203,6 +249,8 @@ def build_model_card(
             "numpy": np.__version__,
             "joblib": joblib.__version__,
         },
+        contract=data.contract,
+        persona_set=persona_set,
     )
 
 

@@ -4,8 +4,7 @@ Each partition is validated as the local engine validates (see `distributed`). T
 selection code chooses k on a sample of at most SAMPLE_ROWS customers, on which the model's
 Pipeline (features, scaling, persona naming) is also fitted; then K-Means is fitted again on
 every row with dask-ml and replaces the sample's. Segment figures are summed over partitions.
-The artifact is an ordinary scikit-learn Pipeline: scoring it needs no Dask.
-"""
+The artifact is an ordinary scikit-learn Pipeline: scoring it needs no Dask."""
 
 from __future__ import annotations
 
@@ -88,6 +87,7 @@ def train_dataset(
             "--engine dask fits K-Means on all rows; --algorithm must be auto or kmeans "
             f"(not {options.algorithm}: it needs all rows in one machine's memory)"
         )
+    options = replace(options, k=4) if options.k is None else options  # the study's table
     files = dataset_files(source)
     frames, sources = raw_partitions(files)
     progress(f"reading {len(frames)} partitions of {source} on {cluster_description(client)}")

@@ -159,3 +159,12 @@ def test_an_artifact_whose_card_is_not_one_says_retrain(trained, tmp_path, monke
     monkeypatch.undo()
     with pytest.raises(ModelError, match="retrain with `smartcart train`"):
         load_model(path)
+
+
+def test_an_order_model_card_names_its_contract_and_persona_set():
+    card = ModelCard.from_dict({**LOCAL_CARD, "contract": "orders", "persona_set": "orders"})
+    again = card.as_dict()
+    assert (again["contract"], again["persona_set"]) == ("orders", "orders")
+    assert ModelCard.from_dict(again) == card
+    study = ModelCard.from_dict(LOCAL_CARD)  # a card of an earlier release: the study's
+    assert (study.contract, study.persona_set) == ("customers", "study")

@@ -19,7 +19,13 @@ from smartcart.engine.store.tables import metadata
 from tests.support.schemas import differences
 
 # The engine's revisions, oldest first (smartcart/engine/store/migrations/versions/).
-REVISIONS = ["0001_customers", "0002_history", "0003_campaigns"]
+REVISIONS = [
+    "0001_customers",
+    "0002_history",
+    "0003_campaigns",
+    "0004_customer_keys",
+    "0005_customer_lifetime",
+]
 ENGINE_TABLES = {
     "customers",
     "assignments",

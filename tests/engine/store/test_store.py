@@ -24,7 +24,13 @@ def scores_for(customers: pd.DataFrame, persona: str = "premium") -> pd.DataFram
 
 def test_a_new_store_makes_its_tables_once(database_url):
     store = Store(database_url)
-    assert store.migrate() == ["0001_customers", "0002_history", "0003_campaigns"]
+    assert store.migrate() == [
+        "0001_customers",
+        "0002_history",
+        "0003_campaigns",
+        "0004_customer_keys",
+        "0005_customer_lifetime",
+    ]
     assert store.migrate() == []
     assert store.schema_status().up_to_date
     tables = set(sa.inspect(store.engine).get_table_names())

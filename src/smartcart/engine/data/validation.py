@@ -26,6 +26,7 @@ class ValidatedData:
     dialect: str
     rows_read: int
     notes: list[str] = field(default_factory=list)
+    contract: str = "customers"  # "orders": customers derived from order lines (order_input)
 
     @property
     def has_campaigns(self) -> bool:

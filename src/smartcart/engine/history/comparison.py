@@ -25,7 +25,7 @@ from smartcart.engine.history.snapshots import (
     snapshot_of_chunks,
     stored_snapshot,
 )
-from smartcart.engine.model import PERSONAS_BY_ID, SegmentModel
+from smartcart.engine.model import ALL_PERSONAS_BY_ID, SegmentModel
 from smartcart.engine.reports import ordered_personas
 from smartcart.engine.store import Store
 
@@ -211,12 +211,12 @@ def plain_feature(name: str) -> str:
 
 
 def persona_name(persona: str) -> str:
-    found = PERSONAS_BY_ID.get(persona)
+    found = ALL_PERSONAS_BY_ID.get(persona)
     return found.name if found else persona
 
 
 def persona_short(persona: str) -> str:
-    found = PERSONAS_BY_ID.get(persona)
+    found = ALL_PERSONAS_BY_ID.get(persona)
     return found.short if found else persona
 
 

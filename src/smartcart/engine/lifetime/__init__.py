@@ -21,11 +21,13 @@ from smartcart.engine.lifetime.bgnbd import (
     probability_alive,
 )
 from smartcart.engine.lifetime.customers import (
+    FIGURE_COLUMNS,
     HORIZON_DAYS,
     LIFETIME_COLUMNS,
     LifetimeFit,
     add_lifetime_columns,
     fit_beside_segments,
+    join_lifetime_columns,
     lifetime_columns,
 )
 from smartcart.engine.lifetime.gamma_gamma import (
@@ -68,6 +70,7 @@ from smartcart.engine.lifetime.summary import (
 )
 
 __all__ = [
+    "FIGURE_COLUMNS",
     "BG_NBD_PARAMS",
     "CHURN_HIGH_BELOW",
     "CHURN_MEDIUM_BELOW",
@@ -101,6 +104,7 @@ __all__ = [
     "fit_lifetime_model",
     "fit_orders",
     "gamma_gamma_log_likelihood",
+    "join_lifetime_columns",
     "lifetime_columns",
     "predict_customers",
     "probability_alive",

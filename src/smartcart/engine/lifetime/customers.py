@@ -37,6 +37,9 @@ LIFETIME_COLUMNS = (
     "average_days_between_orders",
     "average_order_value",
 )
+# The lifetime columns that customers from orders already carry among their own figures (their
+# definitions agree but for same-day orders; ``add_lifetime_columns`` keeps the customers').
+FIGURE_COLUMNS = ("average_days_between_orders", "average_order_value")
 
 
 @dataclass(frozen=True)
@@ -90,15 +93,24 @@ def add_lifetime_columns(
     model: LifetimeModel,
     orders: pd.DataFrame,
     as_of: object | None = None,
+    key: str = "customer_id",
 ) -> pd.DataFrame:
-    """``customers`` (with a ``customer_id`` column) with the lifetime columns joined on.
+    """``customers`` with the lifetime columns joined on (see ``join_lifetime_columns``)."""
+    return join_lifetime_columns(customers, lifetime_columns(model, orders, as_of), key)
+
+
+def join_lifetime_columns(
+    customers: pd.DataFrame, columns: pd.DataFrame, key: str = "customer_id"
+) -> pd.DataFrame:
+    """``customers`` with ``lifetime_columns``' table joined on, matching their ``key`` column
+    to its index as text (a key read as a number matches its digits); computed once, joined
+    to every chunk of a large source.
 
     A column the customers already have (``average_order_value`` from the order customers'
     own figures, say) is kept as it is. Customers without a counted order get empty values.
     """
-    columns = lifetime_columns(model, orders, as_of)
     new = [c for c in columns.columns if c not in customers.columns]
-    keys = customers["customer_id"]
-    joined = columns[new].reindex(pd.Index(keys))
+    by_text = columns[new].set_axis(columns.index.astype(str))
+    joined = by_text.reindex(pd.Index(customers[key].astype(str)))
     joined.index = customers.index
     return pd.concat([customers, joined], axis=1)

@@ -52,10 +52,13 @@ FORMAT_TITLES = {
 # Audience columns -> headers of the `csv` format, in the order a campaign tool reads them.
 CSV_COLUMNS = {
     "customer_id": "customer_id",
+    "customer_key": "customer_key",
     "persona": "persona",
     "segment": "segment",
     "confidence": "confidence",
     "Recency": "days_since_last_purchase",
+    "orders": "orders",
+    "revenue": "revenue",
     "total_spending": "total_spending_2y",
     "Income": "income",
     "Kidhome": "kids_at_home",

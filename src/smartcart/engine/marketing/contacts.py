@@ -21,7 +21,7 @@ import pandas as pd
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from smartcart.engine.data import load_customers
+from smartcart.engine.data import customer_number, load_customers
 from smartcart.engine.errors import DataError
 
 CONTACTS_TABLE = "contacts"
@@ -79,12 +79,20 @@ def contact_columns(frame: pd.DataFrame, source: str) -> dict[str, str]:
 
 
 def parse_ids(values: pd.Series, source: str, line_of: Callable[[int], int]) -> list[int]:
-    ids = pd.to_numeric(values.astype(str).str.strip(), errors="coerce")
+    """Whole-number ids; text ids (customers from orders: an email, a phone, the retailer's
+    id) become the number the store keys them by (`customer_number`; emails in lower case)."""
+    text = values.astype(str).str.strip()
+    ids = pd.to_numeric(text, errors="coerce")
     bad = ids.isna() | (ids % 1 != 0)
+    empty = values.isna() | (text == "")
+    if empty.any():
+        row = line_of(int(empty.to_numpy().nonzero()[0][0]))
+        raise DataError(f"{source} row {row}, column customer_id: empty")
     if bad.any():
-        row = line_of(int(bad.to_numpy().nonzero()[0][0]))
-        raise DataError(f"{source} row {row}, column customer_id: not a whole number")
-    whole = ids.astype("int64")
+        keys = text.where(~text.str.contains("@", regex=False), text.str.lower())
+        whole = pd.Series([customer_number(k) for k in keys], dtype="int64")
+    else:
+        whole = ids.astype("int64")
     repeated = whole.duplicated(keep=False)
     if repeated.any():
         rows = [line_of(int(i)) for i in repeated.to_numpy().nonzero()[0][:2]]

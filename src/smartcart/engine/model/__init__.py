@@ -9,7 +9,7 @@ from smartcart.engine.model.artifact import (
     save_model,
     upgrade_models,
 )
-from smartcart.engine.model.assignment import segment_pipeline
+from smartcart.engine.model.assignment import feature_builder, segment_pipeline
 from smartcart.engine.model.candidates import Candidate, Progress, evaluate_candidates, no_progress
 from smartcart.engine.model.card import (
     EngineRun,
@@ -24,6 +24,13 @@ from smartcart.engine.model.card import (
 from smartcart.engine.model.clusterer import ALGORITHMS, SegmentClusterer
 from smartcart.engine.model.drift import feature_bin_counts, psi_of_feature_counts
 from smartcart.engine.model.features import PROFILE_FEATURES, build_preprocessor, cluster_inputs
+from smartcart.engine.model.order_features import ORDER_PROFILE_FEATURES
+from smartcart.engine.model.persona_sets import (
+    ALL_PERSONAS_BY_ID,
+    ORDER_PERSONAS,
+    PERSONA_SETS,
+    personas_of,
+)
 from smartcart.engine.model.personas import (
     PERSONAS,
     PERSONAS_BY_ID,
@@ -46,6 +53,11 @@ from smartcart.engine.model.selection import STABLE_ARI, choose_candidate, elbow
 
 __all__ = [
     "ALGORITHMS",
+    "ALL_PERSONAS_BY_ID",
+    "ORDER_PERSONAS",
+    "ORDER_PROFILE_FEATURES",
+    "PERSONA_SETS",
+    "personas_of",
     "Candidate",
     "TrainingData",
     "EngineRun",
@@ -72,6 +84,7 @@ __all__ = [
     "cluster_inputs",
     "elbow_k",
     "evaluate_candidates",
+    "feature_builder",
     "feature_bin_counts",
     "fit_response_model",
     "likelihood_words",

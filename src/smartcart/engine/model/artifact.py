@@ -32,7 +32,9 @@ from smartcart.engine.model.card import ModelCard
 from smartcart.engine.model.clusterer import SegmentClusterer
 from smartcart.engine.model.features import FeatureBuilder, FeatureWeights
 from smartcart.engine.model.legacy import LEGACY_SUFFIX, read_legacy_payload
-from smartcart.engine.model.personas import SegmentName
+from smartcart.engine.model.order_features import OrderFeatureBuilder
+from smartcart.engine.model.persona_sets import personas_of
+from smartcart.engine.model.personas import Persona, SegmentName
 from smartcart.engine.model.propensity import ResponseFeatures, ResponseModel
 from smartcart.engine.model.state import from_state, register_own, to_state
 
@@ -98,6 +100,16 @@ class SegmentModel:
     def base_response_rate(self) -> float | None:
         return self.card.base_response_rate
 
+    @property
+    def contract(self) -> str:
+        """The data it was trained on: "customers" (the study's table) or "orders"."""
+        return self.card.contract
+
+    @property
+    def personas(self) -> list[Persona]:
+        """The persona set its segments were named with."""
+        return personas_of(self.card.persona_set)
+
     def __getstate__(self) -> dict:
         """Pickled (the artifact, Dask workers) with the card as its plain dict (format 2)."""
         return {**self.__dict__, "card": self.card.as_dict()}
@@ -113,6 +125,7 @@ class SegmentModel:
 register_own(
     SegmentModel,
     FeatureBuilder,
+    OrderFeatureBuilder,
     FeatureWeights,
     Clustering,
     PersonaNaming,

@@ -19,6 +19,8 @@ from sklearn.pipeline import Pipeline
 from smartcart.engine.data import schema
 from smartcart.engine.model.clusterer import SegmentClusterer
 from smartcart.engine.model.features import FeatureBuilder, build_scaling
+from smartcart.engine.model.order_features import OrderFeatureBuilder
+from smartcart.engine.model.persona_sets import ORDERS, STUDY, personas_of
 from smartcart.engine.model.personas import SegmentName, name_segments, z_profiles
 
 ASSIGNED = ["cluster", "confidence", "persona", "segment"]
@@ -89,14 +91,21 @@ class Clustering(BaseEstimator, TransformerMixin):
 class PersonaNaming(BaseEstimator, TransformerMixin):
     """Pipeline step: + `persona` and `segment` (its name) for every cluster.
 
-    Fitting names the training clusters after the personas (see `personas.name_segments`).
+    Fitting names the training clusters after the personas of `persona_set` (see
+    `personas.name_segments`, `persona_sets`).
     """
+
+    persona_set: str = STUDY  # what a model stored before persona sets existed reads as
+
+    def __init__(self, persona_set: str = STUDY) -> None:
+        self.persona_set = persona_set
 
     def fit(self, frame: pd.DataFrame, y: object = None) -> PersonaNaming:
         features = frame.drop(columns=["cluster", "confidence"])
         labels = frame["cluster"].to_numpy()
         profiles = z_profiles(features, labels)
-        self.names_: list[SegmentName] = name_segments(profiles[profiles.index >= 0])
+        personas = personas_of(self.persona_set)
+        self.names_: list[SegmentName] = name_segments(profiles[profiles.index >= 0], personas)
         self.persona_of_ = {n.cluster: n.persona for n in self.names_}
         self.name_of_ = {n.cluster: n.name for n in self.names_}
         return self
@@ -115,13 +124,20 @@ def _with(frame: pd.DataFrame, **columns) -> pd.DataFrame:
     return out
 
 
-def segment_pipeline(as_of: date, inputs: list[str], clusterer: SegmentClusterer) -> Pipeline:
+def feature_builder(as_of: date, contract: str = "customers") -> TransformerMixin:
+    """The contract's feature builder: the study's table or customers from orders."""
+    return OrderFeatureBuilder(as_of) if contract == ORDERS else FeatureBuilder(as_of)
+
+
+def segment_pipeline(
+    as_of: date, inputs: list[str], clusterer: SegmentClusterer, contract: str = "customers"
+) -> Pipeline:
     """The whole model, unfitted: customers -> features -> clusters -> personas."""
     return Pipeline(
         [
-            ("features", FeatureBuilder(as_of)),
+            ("features", feature_builder(as_of, contract)),
             ("cluster", Clustering(tuple(inputs), clusterer)),
-            ("personas", PersonaNaming()),
+            ("personas", PersonaNaming(ORDERS if contract == ORDERS else STUDY)),
         ]
     )
 

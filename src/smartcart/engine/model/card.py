@@ -109,11 +109,19 @@ class ModelCard:
     base_response_rate: float | None = None
     response_model: ResponseFigures | None = None  # local engine; None without Response
     engine: EngineRun | None = None  # Dask engine
+    contract: str = "customers"  # the data's contract: "customers" (the study's) or "orders"
+    persona_set: str = "study"  # the personas its segments were named with (personas_of)
+    # Order data: why the model has no lifetime model (the history too thin); None when it has one.
+    lifetime_note: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The card as printed by `smartcart model --json` and stored in the artifact."""
         left_out = {"evaluation"} if self.evaluation is None else set()
         left_out |= {"engine"} if self.engine is None else {"response_model"}
+        if self.contract == "customers" and self.persona_set == "study":
+            left_out |= {"contract", "persona_set"}  # the study's card reads as it always has
+        if self.contract == "customers":
+            left_out.add("lifetime_note")
         return {
             f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name not in left_out
         }
@@ -143,6 +151,9 @@ class ModelCard:
             base_response_rate=card["base_response_rate"],
             response_model=_part(ResponseFigures, card.get("response_model")),
             engine=_part(EngineRun, card.get("engine")),
+            contract=card.get("contract", "customers"),
+            persona_set=card.get("persona_set", "study"),
+            lifetime_note=card.get("lifetime_note"),
         )
 
 

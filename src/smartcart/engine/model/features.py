@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 
 from smartcart.engine.data import schema
 from smartcart.engine.model.drift import drift_reference, population_stats
+from smartcart.engine.model.order_features import ORDER_CLUSTER_WEIGHTS
 
 # Clustering inputs and their weights after standard scaling. Spending and income dominate so
 # that "premium" means the customers who bring the revenue; household and engagement features
@@ -61,7 +62,9 @@ PROFILE_FEATURES = [
 ]
 
 
-def cluster_inputs(has_campaigns: bool) -> list[str]:
+def cluster_inputs(has_campaigns: bool, contract: str = "customers") -> list[str]:
+    if contract == "orders":
+        return list(ORDER_CLUSTER_WEIGHTS)
     return [f for f in CLUSTER_WEIGHTS if has_campaigns or f not in CAMPAIGN_FEATURES]
 
 
@@ -143,17 +146,23 @@ class FeatureWeights(BaseEstimator, TransformerMixin):
         return np.asarray(X, dtype=float) * self.weights_
 
 
-def build_preprocessor(as_of: date, inputs: list[str]) -> Pipeline:
-    """Customers -> features -> the clustering inputs' matrix (for evaluating candidates)."""
-    return Pipeline([("features", FeatureBuilder(as_of)), *build_scaling(inputs).steps])
+def build_preprocessor(
+    as_of: date, inputs: list[str], builder: TransformerMixin | None = None
+) -> Pipeline:
+    """Customers -> features -> the clustering inputs' matrix (for evaluating candidates);
+    `builder` is the contract's feature builder (the study's `FeatureBuilder` by default)."""
+    features = builder if builder is not None else FeatureBuilder(as_of)
+    return Pipeline([("features", features), *build_scaling(inputs).steps])
 
 
 def build_scaling(inputs: list[str]) -> Pipeline:
-    """Features -> median-imputed, standard-scaled, weighted matrix of the clustering inputs."""
+    """Features -> median-imputed, standard-scaled, weighted matrix of the clustering inputs
+    (either contract's: their input names differ)."""
+    weights = {**CLUSTER_WEIGHTS, **ORDER_CLUSTER_WEIGHTS}
     scale = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
     return Pipeline(
         [
             ("select", ColumnTransformer([("inputs", scale, inputs)], remainder="drop")),
-            ("weight", FeatureWeights(tuple(CLUSTER_WEIGHTS[f] for f in inputs))),
+            ("weight", FeatureWeights(tuple(weights[f] for f in inputs))),
         ]
     )

@@ -29,7 +29,13 @@ from smartcart.engine.orders.mapping import (
     parse_order_mapping,
     read_order_mapping,
 )
-from smartcart.engine.orders.reading import OpenedOrders, OrderLines, open_orders, read_order_lines
+from smartcart.engine.orders.reading import (
+    OpenedOrders,
+    OrderLines,
+    open_orders,
+    order_layout,
+    read_order_lines,
+)
 from smartcart.engine.orders.totals import OrderTotals, order_totals
 
 __all__ = [
@@ -48,6 +54,7 @@ __all__ = [
     "customers_sql",
     "generate_orders",
     "open_orders",
+    "order_layout",
     "order_totals",
     "orders_sql",
     "parse_categories",

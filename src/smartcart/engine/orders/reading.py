@@ -90,6 +90,23 @@ def open_orders(
     return orders
 
 
+def order_layout(
+    source: str | Path | pd.DataFrame, mapping: str | Path | OrderMapping | None = None
+) -> OrderLayout | None:
+    """What kind of order file a source is, from its header (through the mapping's column
+    names), or None when it is no order file; reads no line. A source that cannot be opened
+    is a DataError."""
+    if mapping is not None and not isinstance(mapping, OrderMapping):
+        mapping = read_order_mapping(mapping)
+    con = connect("256MB", 1)
+    try:
+        opened = open_source(con, source)
+        renames = mapping.renames(opened.columns, opened.location) if mapping else {}
+        return recognise([renames.get(c, c) for c in opened.columns])
+    finally:
+        con.close()
+
+
 def read_order_lines(
     source: str | Path | pd.DataFrame, mapping: str | Path | OrderMapping | None = None
 ) -> OrderLines:

@@ -10,6 +10,7 @@ from smartcart.engine.reports.charts import (
 from smartcart.engine.reports.figures import (
     CHANNELS,
     Figures,
+    channel_names,
     compute_figures,
     ordered_personas,
     persona_figures,
@@ -35,6 +36,7 @@ __all__ = [
     "Playbook",
     "TemplateProblem",
     "Templates",
+    "channel_names",
     "charts",
     "check_templates",
     "compute_figures",

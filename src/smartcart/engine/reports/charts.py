@@ -15,6 +15,12 @@ PERSONA_COLORS = {
     "family_budget": "#e66101",
     "digital_active": "#2c7bb6",
     "moderate_loyal": "#4dac26",
+    "champions": "#7b3294",
+    "loyal_regulars": "#4dac26",
+    "new_customers": "#2c7bb6",
+    "at_risk": "#d7191c",
+    "bargain_hunters": "#e66101",
+    "hibernating": "#878787",
 }
 PROFILE_ROWS = [
     "Income",
@@ -26,6 +32,13 @@ PROFILE_ROWS = [
     "AcceptedCampaigns",
     "Age",
     "Tenure",
+    # customers from orders
+    "Recency",
+    "AverageOrderValue",
+    "DaysBetweenOrders",
+    "Orders365d",
+    "DealShare",
+    "RefundShare",
 ]
 
 

@@ -20,8 +20,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from smartcart.engine.data import schema
-from smartcart.engine.model import PERSONAS, PROFILE_FEATURES, SegmentName, segment_expectations
+from smartcart.engine.model import (
+    ORDER_PROFILE_FEATURES,
+    PERSONA_SETS,
+    PROFILE_FEATURES,
+    SegmentName,
+    segment_expectations,
+)
 
 if TYPE_CHECKING:
     from smartcart.engine.model import SegmentModel
@@ -69,29 +74,49 @@ def segment_figures(
                 "share": float(members.mean()),
                 "revenue_share": float(segment["TotalSpending"].sum() / total_revenue),
                 "avg_spend": float(segment["TotalSpending"].mean()),
-                "avg_income": float(segment["Income"].mean()),
+                "avg_income": float(segment["Income"].mean()) if "Income" in segment else None,
                 "response_rate": rate,
                 "lift": rate / base_rate if rate is not None and base_rate else None,
                 "top_categories": top_categories(segment),
                 "preferred_channel": preferred_channel(segment),
-                "profile": {
-                    f: float(segment[f].mean()) for f in PROFILE_FEATURES if f in segment.columns
-                },
+                "profile": {f: float(segment[f].mean()) for f in profile_columns(segment)},
             }
         )
     return out
 
 
+def profile_columns(features: pd.DataFrame) -> list[str]:
+    """What a profile shows: the study's features, or those of customers from orders with
+    their spend per category and share of orders per channel."""
+    known = [*PROFILE_FEATURES, *ORDER_PROFILE_FEATURES]
+    shown = [f for f in dict.fromkeys(known) if f in features.columns]
+    return shown + [c for c in features.columns if c.startswith(("spend_", "channel_share_"))]
+
+
+def category_names(columns: Iterable[str]) -> dict[str, str]:
+    """Spend column -> category: the retailer's (`spend_<category>`), else the study's."""
+    ordered = [c for c in columns if c.startswith("spend_")]
+    return {c: c.removeprefix("spend_") for c in ordered} or CATEGORY_NAMES
+
+
+def channel_names(columns: Iterable[str]) -> dict[str, str]:
+    """Channel column -> channel: share of orders per channel, else the study's purchases."""
+    ordered = [c for c in columns if c.startswith("channel_share_")]
+    return {c: c.removeprefix("channel_share_") for c in ordered} or CHANNELS
+
+
 def top_categories(features: pd.DataFrame, count: int = 3) -> list[dict]:
-    spend = features[schema.SPENDING_COLUMNS].sum()
+    names = category_names(features.columns)
+    spend = features[[c for c in names if c in features.columns]].sum()
     total = float(spend.sum()) or 1.0
     ranked = spend.sort_values(ascending=False).head(count)
-    return [{"category": CATEGORY_NAMES[c], "share": float(v / total)} for c, v in ranked.items()]
+    return [{"category": names[c], "share": float(v / total)} for c, v in ranked.items()]
 
 
 def preferred_channel(features: pd.DataFrame) -> str:
-    totals = features[list(CHANNELS)].sum()
-    return CHANNELS[str(totals.idxmax())]
+    names = channel_names(features.columns)
+    totals = features[[c for c in names if c in features.columns]].sum()
+    return names[str(totals.idxmax())] if len(totals) and totals.max() > 0 else "unknown"
 
 
 # -- live figures of the stored customers ---------------------------------------------------------
@@ -106,6 +131,7 @@ class Figures:
     base_response_rate: float | None
     segments: list[dict]
     missing_personas: list[str]
+    persona_set: str = "study"  # the model's personas (model.persona_sets.personas_of)
 
     def persona(self, persona_id: str) -> list[dict]:
         return [s for s in self.segments if s["persona"] == persona_id]
@@ -139,7 +165,8 @@ def compute_figures(model: SegmentModel, customers: pd.DataFrame) -> Figures:
         len(customers),
         base,
         segments,
-        [p.id for p in PERSONAS if p.id not in present],
+        [p.id for p in model.personas if p.id not in present],
+        model.card.persona_set,
     )
 
 
@@ -193,7 +220,7 @@ def combined_categories(segments: list[dict], count: int = 3) -> list[dict]:
     """Top product categories by share of spend, over all the persona's segments."""
     if len(segments) == 1:
         return segments[0]["top_categories"]
-    totals = profile_totals(segments, CATEGORY_NAMES)
+    totals = profile_totals(segments, category_names(segments[0]["profile"]))
     spend = sum(totals.values()) or 1.0
     ranked = sorted(totals.items(), key=lambda item: item[1], reverse=True)[:count]
     return [{"category": name, "share": value / spend} for name, value in ranked]
@@ -202,8 +229,8 @@ def combined_categories(segments: list[dict], count: int = 3) -> list[dict]:
 def combined_channel(segments: list[dict]) -> str:
     if len(segments) == 1:
         return segments[0]["preferred_channel"]
-    totals = profile_totals(segments, CHANNELS)
-    return max(totals, key=totals.get)
+    totals = profile_totals(segments, channel_names(segments[0]["profile"]))
+    return max(totals, key=totals.get) if totals else "unknown"
 
 
 def profile_totals(segments: list[dict], columns: dict[str, str]) -> dict[str, float]:
@@ -251,7 +278,7 @@ def persona_figures(
 
 
 def ordered_personas(ids: Iterable[str]) -> list[str]:
-    """Distinct persona ids, the study's personas first in their order, then any others."""
+    """Distinct persona ids, the known personas first in their order, then any others."""
     wanted = set(ids)
-    known = [p.id for p in PERSONAS if p.id in wanted]
+    known = [p.id for personas in PERSONA_SETS.values() for p in personas if p.id in wanted]
     return known + sorted(wanted - set(known))

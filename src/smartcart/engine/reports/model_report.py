@@ -100,6 +100,8 @@ def _evaluation_lines(evaluation: Evaluation | None) -> list[str]:
 
 
 def _persona_section(model) -> list[str]:
+    if model.contract == "orders":
+        return _order_persona_section(model)
     lines = [
         "",
         "## Personas",
@@ -117,10 +119,35 @@ def _persona_section(model) -> list[str]:
             f"| {_percent(s['response_rate'])} | {lift} | {p['Children']:.2f} "
             f"| {p['NumDealsPurchases']:.2f} | {p['NumWebVisitsMonth']:.2f} |"
         )
+    return lines + _missing(model)
+
+
+def _order_persona_section(model) -> list[str]:
+    """Customers from orders: recency, frequency, spend and discount share per segment."""
+    lines = [
+        "",
+        "## Personas",
+        "",
+        "| segment | persona | customers | share | revenue | avg revenue | orders "
+        "| days since last order | customer for (days) | on discount | channel |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in model.segments:
+        p = s["profile"]
+        lines.append(
+            f"| {s['cluster']} | {s['name']} | {s['size']} | {s['share']:.1%} "
+            f"| {s['revenue_share']:.1%} | {s['avg_spend']:,.0f} | {p['TotalPurchases']:.1f} "
+            f"| {p['Recency']:.0f} | {p['Tenure']:.0f} | {p['DealShare']:.0%} "
+            f"| {s['preferred_channel']} |"
+        )
+    return lines + _missing(model)
+
+
+def _missing(model) -> list[str]:
     missing = model.card.missing_personas
-    if missing:
-        lines += [
-            "",
-            f"Personas without a segment in this model (k={model.card.k}): " + ", ".join(missing),
-        ]
-    return lines
+    if not missing:
+        return []
+    return [
+        "",
+        f"Personas without a segment in this model (k={model.card.k}): " + ", ".join(missing),
+    ]

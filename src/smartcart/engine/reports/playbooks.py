@@ -32,7 +32,7 @@ from typing import Any
 
 from jinja2 import TemplateError
 
-from smartcart.engine.model import PERSONAS, PERSONAS_BY_ID, Persona
+from smartcart.engine.model import ALL_PERSONAS_BY_ID, Persona
 from smartcart.engine.reports.figures import Figures, persona_numbers
 from smartcart.engine.reports.templating import TemplateProblem, Templates, template_problem_text
 
@@ -136,12 +136,15 @@ def sample_context(
             {"category": "gold", "share": 0.08},
         ],
         "preferred_channel": "catalog",
-        "segments": [PERSONAS_BY_ID[persona_id].name, f"{PERSONAS_BY_ID[persona_id].name} (2)"],
+        "segments": [
+            ALL_PERSONAS_BY_ID[persona_id].name,
+            f"{ALL_PERSONAS_BY_ID[persona_id].name} (2)",
+        ],
         "expected_responders": None if no_response else 173.6,
         "top_decile_share": None if no_response else 0.27,
     }
     return {
-        "persona": persona_fields(PERSONAS_BY_ID[persona_id]),
+        "persona": persona_fields(ALL_PERSONAS_BY_ID[persona_id]),
         "numbers": numbers if present else None,
         "model": {
             "version": "20260101T000000Z-sample",
@@ -169,7 +172,7 @@ def playbook_samples() -> dict[str, dict[str, dict]]:
                 p.id, no_response=True
             ),
         }
-        for p in PERSONAS
+        for p in ALL_PERSONAS_BY_ID.values()
     }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from smartcart.engine.model import SegmentModel, likelihood_words
-from smartcart.engine.reports import CHANNELS
+from smartcart.engine.reports import channel_names
 
 # How each trait reads: label, the customer's value, the average customer's value, unit.
 TRAITS: dict[str, tuple[str, str, str, str]] = {
@@ -23,6 +23,17 @@ TRAITS: dict[str, tuple[str, str, str, str]] = {
     "Tenure": ("Customer for", "{:,.0f}", "{:,.0f}", " days"),
     "Recency": ("Days since last purchase", "{:,.0f}", "{:,.0f}", ""),
 }
+# Customers from orders: their own figures, and spend over all their orders.
+ORDER_TRAITS: dict[str, tuple[str, str, str, str]] = {
+    "TotalSpending": ("Revenue", "{:,.0f}", "{:,.0f}", " over all orders"),
+    "TotalPurchases": ("Orders", "{:,.0f}", "{:,.1f}", ""),
+    "Recency": ("Days since last order", "{:,.0f}", "{:,.0f}", ""),
+    "Tenure": ("Customer for", "{:,.0f}", "{:,.0f}", " days"),
+    "AverageOrderValue": ("Average order", "{:,.0f}", "{:,.0f}", ""),
+    "Orders365d": ("Orders in the last year", "{:,.0f}", "{:,.1f}", ""),
+    "DealShare": ("Share bought on discount", "{:.0%}", "{:.0%}", ""),
+    "RefundShare": ("Share refunded", "{:.0%}", "{:.0%}", ""),
+}
 DRIVER_COUNT = 3
 
 
@@ -37,6 +48,9 @@ class Explanation:
     facts: dict[str, object]
     propensity: float | None = None
     propensity_decile: int | None = None
+    # Customers from orders with a lifetime model: predicted_clv_365d, probability_alive,
+    # churn_risk, expected_next_order_at (a date or None) as stored; None otherwise.
+    lifetime: dict[str, object] | None = None
 
     @property
     def likelihood(self) -> str | None:
@@ -68,28 +82,49 @@ def explain(model: SegmentModel, customer: pd.DataFrame) -> Explanation:
         segment_name=str(assignment.segment[0]),
         cluster=int(assignment.cluster[0]),
         confidence=float(assignment.confidence[0]),
-        drivers=drivers(features, model.population),
+        drivers=drivers(
+            features, model.population, ORDER_TRAITS if model.contract == "orders" else TRAITS
+        ),
         facts=key_facts(features),
         propensity=None if assignment.propensity is None else float(assignment.propensity[0]),
         propensity_decile=None
         if assignment.propensity_decile is None
         else int(assignment.propensity_decile[0]),
+        lifetime=lifetime_facts(customer.iloc[0]),
     )
 
 
-def drivers(features: pd.Series, population: dict[str, dict[str, float]]) -> list[str]:
+def lifetime_facts(row: pd.Series) -> dict[str, object] | None:
+    """What the customer answer shows of the customer's lifetime columns (None without them)."""
+    risk = row.get("churn_risk")
+    if risk is None or pd.isna(risk):
+        return None
+    next_order = row.get("expected_next_order_at")
+    return {
+        "predicted_clv_365d": float(row["predicted_clv_365d"]),
+        "probability_alive": float(row["probability_alive"]),
+        "churn_risk": str(risk),
+        "expected_next_order_at": None if pd.isna(next_order) else pd.Timestamp(next_order).date(),
+    }
+
+
+def drivers(
+    features: pd.Series,
+    population: dict[str, dict[str, float]],
+    traits: dict[str, tuple[str, str, str, str]] = TRAITS,
+) -> list[str]:
     """The traits furthest from the average customer, phrased with both numbers."""
     distance = {
         f: (features[f] - population[f]["mean"]) / population[f]["std"]
-        for f in TRAITS
+        for f in traits
         if f in population and pd.notna(features.get(f))
     }
     top = sorted(distance, key=lambda f: abs(distance[f]), reverse=True)[:DRIVER_COUNT]
-    return [_phrase(f, features[f], population[f]["mean"], distance[f]) for f in top]
+    return [_phrase(traits[f], features[f], population[f]["mean"], distance[f]) for f in top]
 
 
-def _phrase(feature: str, value: float, mean: float, z: float) -> str:
-    label, value_format, mean_format, unit = TRAITS[feature]
+def _phrase(trait: tuple[str, str, str, str], value: float, mean: float, z: float) -> str:
+    label, value_format, mean_format, unit = trait
     strength = "well " if abs(z) >= 1.5 else ""
     direction = "above" if z > 0 else "below"
     shown, average = value_format.format(value), mean_format.format(mean)
@@ -97,11 +132,16 @@ def _phrase(feature: str, value: float, mean: float, z: float) -> str:
 
 
 def key_facts(features: pd.Series) -> dict[str, object]:
-    channels = {name: features[column] for column, name in CHANNELS.items()}
+    channels = {
+        name: features[column]
+        for column, name in channel_names(features.index).items()
+        if column in features.index
+    }
+    income = features.get("Income")
     return {
         "tenure_days": int(features["Tenure"]),
         "days_since_last_purchase": int(features["Recency"]),
-        "preferred_channel": max(channels, key=channels.get),
+        "preferred_channel": max(channels, key=channels.get) if channels else "unknown",
         "total_spending": float(features["TotalSpending"]),
-        "income": None if pd.isna(features["Income"]) else float(features["Income"]),
+        "income": None if income is None or pd.isna(income) else float(income),
     }

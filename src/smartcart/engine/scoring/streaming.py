@@ -19,8 +19,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from smartcart.engine.data import DEFAULT_CHUNK_ROWS, DataSource, iter_customer_chunks
+from smartcart.engine.data import (
+    DEFAULT_CHUNK_ROWS,
+    ORDER_KEY,
+    ORDERS,
+    DataSource,
+    ValidatedData,
+    iter_customer_chunks,
+    load_order_totals,
+)
 from smartcart.engine.errors import DataError
+from smartcart.engine.lifetime import LIFETIME_COLUMNS, join_lifetime_columns, lifetime_columns
 from smartcart.engine.model import SegmentModel
 from smartcart.engine.scoring.dask_engine import SCORE_COLUMNS, check_output_folder, persona_totals
 from smartcart.engine.store import CustomerWriter, Store
@@ -91,17 +100,47 @@ def score_source(
     write them to `out`. Returns the totals. `on_rows(n)` hears of each chunk's rows read."""
     run = ScoringRun(model.version)
     scores_file = ScoresFile(out) if out else None
+    lifetime = LifetimeColumns(model, source)
     with _writer(store, model.version, replace) as writer, _finished(scores_file):
         for chunk in iter_customer_chunks(source, model.as_of, table=table, chunk_rows=chunk_rows):
             scores = model.assign(chunk.customers).table() if len(chunk.customers) else NO_SCORES
+            customers = lifetime.add(chunk)
+            scores = with_lifetime_scores(scores, customers)
             if len(scores) and writer is not None:
-                writer.write(chunk.customers, scores)
+                writer.write(customers, scores)
             if len(scores) and scores_file is not None:
                 scores_file.write(scores)
             run.add(chunk.rows_read, chunk.quarantine, scores)
             if on_rows is not None:
                 on_rows(chunk.rows_read)
     return run
+
+
+class LifetimeColumns:
+    """The lifetime columns of an order source's customers, by the model's lifetime model, as
+    of the data's day: the orders are read and predicted once, joined to every chunk."""
+
+    def __init__(self, model: SegmentModel, source: str | Path | DataSource) -> None:
+        self.model = model.lifetime_model
+        self.source = source
+        self.columns: pd.DataFrame | None = None
+
+    def add(self, chunk: ValidatedData) -> pd.DataFrame:
+        """The chunk's customers, with the lifetime columns when there is a model to give them."""
+        if self.model is None or chunk.contract != ORDERS or chunk.customers.empty:
+            return chunk.customers
+        if self.columns is None:
+            orders = load_order_totals(self.source, chunk.as_of)
+            self.columns = lifetime_columns(self.model, orders, chunk.as_of)
+        return join_lifetime_columns(chunk.customers, self.columns, key=ORDER_KEY)
+
+
+def with_lifetime_scores(scores: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
+    """The scores with the customers' lifetime columns (same rows, same order), when they
+    have them."""
+    if "churn_risk" not in customers.columns or scores.empty:
+        return scores
+    return scores.assign(**{c: customers[c].to_numpy() for c in LIFETIME_COLUMNS})
 
 
 @contextlib.contextmanager

@@ -16,7 +16,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from smartcart.engine.data import schema
+from smartcart.engine.data import ORDER_KEY, schema
+from smartcart.engine.lifetime import FIGURE_COLUMNS, LIFETIME_COLUMNS
 
 DELETE_CHUNK = 5000  # IDs per DELETE ... IN (...) where no array parameter exists
 # Rows turned into driver values at a time: a million customers as Python tuples would take
@@ -87,13 +88,41 @@ class CustomerWriter:
 
 
 def customer_values(rows: pd.DataFrame, stamp: datetime) -> tuple[list[str], dict[str, object]]:
-    """Column names of the customers table and their values (arrays, or one value for all)."""
+    """Column names of the customers table and their values (arrays, or one value for all).
+    Customers from orders (a `customer_key` column) keep their key and their figures as JSON,
+    and their lifetime columns (those they have) in their own columns; the predictions only
+    there, the figures they carry anyway (FIGURE_COLUMNS) in both."""
     present = [c for c in schema.ALL_COLUMNS if c in rows.columns and c != schema.ID]
     values: dict[str, object] = {"customer_id": rows[schema.ID].to_numpy(dtype="int64")}
     for name in present:
         values[name] = rows[name].to_numpy()
+    if ORDER_KEY in rows.columns:
+        values[ORDER_KEY] = rows[ORDER_KEY].to_numpy(dtype=object)
+        lifetime = [c for c in LIFETIME_COLUMNS if c in rows.columns]
+        for name in lifetime:
+            values[name] = lifetime_values(rows[name])
+        predicted = [c for c in lifetime if c not in FIGURE_COLUMNS]
+        values["profile"] = profile_json(rows.drop(columns=[schema.ID, ORDER_KEY, *predicted]))
     values["loaded_at"] = stamp
     return list(values), values
+
+
+def lifetime_values(column: pd.Series) -> np.ndarray:
+    """A lifetime column as the driver binds it: text as objects (None when missing), dates
+    as datetime64, numbers as floats."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return column.to_numpy(dtype="datetime64[ns]")
+    if pd.api.types.is_numeric_dtype(column):
+        return column.to_numpy(dtype=float)
+    return column.astype(object).where(column.notna(), None).to_numpy(dtype=object)
+
+
+def profile_json(figures: pd.DataFrame) -> np.ndarray:
+    """One JSON object per row (NaN as null, timestamps in ISO 8601)."""
+    if figures.empty:
+        return np.array(["{}"] * len(figures), dtype=object)
+    text = figures.to_json(orient="records", lines=True, date_format="iso", double_precision=10)
+    return np.array(text.rstrip("\n").split("\n"), dtype=object)
 
 
 def assignment_values(

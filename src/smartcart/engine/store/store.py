@@ -7,16 +7,19 @@ upgraded by the engine's Alembic revisions (smartcart/engine/store/migrations/),
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from smartcart.engine.data import schema
+from smartcart.engine.data import ORDER_KEY, schema
+from smartcart.engine.lifetime import LIFETIME_COLUMNS
 from smartcart.engine.store.bulk import CustomerWriter
 from smartcart.engine.store.migrating import Status
 from smartcart.engine.store.migrations import ENGINE
@@ -72,21 +75,28 @@ class Store:
         with self.customer_writer(model_version, replace) as writer:
             writer.write(rows, scores)
 
-    def customer(self, customer_id: int) -> tuple[pd.DataFrame, dict] | None:
-        """The customer's row (validated columns, as a one-row frame) and current assignment."""
+    def customer(self, customer: int | str) -> tuple[pd.DataFrame, dict] | None:
+        """The customer's row (validated columns, as a one-row frame) and current assignment,
+        by id (a whole number) or by key (text: a customer from orders' own id or email, as
+        stored; when it is a whole number too, the key is tried first)."""
+        conditions = []
+        if isinstance(customer, str):
+            conditions.append(customers.c.customer_key == customer)
+            if customer.isascii() and customer.isdigit() and int(customer) < 2**63:
+                conditions.append(customers.c.customer_id == int(customer))
+        else:
+            conditions.append(customers.c.customer_id == int(customer))
         with self.engine.connect() as connection:
-            row = (
-                connection.execute(
-                    sa.select(customers).where(customers.c.customer_id == customer_id)
-                )
-                .mappings()
-                .first()
-            )
+            row = None
+            for condition in conditions:
+                row = connection.execute(sa.select(customers).where(condition)).mappings().first()
+                if row is not None:
+                    break
             if row is None:
                 return None
             assignment = (
                 connection.execute(
-                    sa.select(assignments).where(assignments.c.customer_id == customer_id)
+                    sa.select(assignments).where(assignments.c.customer_id == row["customer_id"])
                 )
                 .mappings()
                 .first()
@@ -186,6 +196,25 @@ def customer_frame(members: pd.DataFrame) -> pd.DataFrame:
     return _as_frame(members.to_dict("records"))
 
 
+def _order_frame(records: list[dict]) -> pd.DataFrame:
+    """Customers from orders: their number, key, figures (as `order_customer_frame`, from the
+    profile) and the lifetime predictions stored (when any customer read has them)."""
+    figures = pd.DataFrame([json.loads(r["profile"]) for r in records])
+    figures.insert(0, ORDER_KEY, [r["customer_key"] for r in records])
+    figures.insert(0, schema.ID, np.array([r["customer_id"] for r in records], dtype="int64"))
+    for name in LIFETIME_COLUMNS:
+        stored = [r.get(name) for r in records]
+        if name in figures.columns or all(v is None for v in stored):
+            continue
+        if name == "churn_risk":
+            figures[name] = stored
+        elif name == "expected_next_order_at":
+            figures[name] = pd.to_datetime(stored)
+        else:
+            figures[name] = np.array(stored, dtype=float)
+    return figures
+
+
 def _as_frame(rows: Iterable) -> pd.DataFrame:
     """Stored rows back into the validated-customer shape the model expects.
 
@@ -195,6 +224,8 @@ def _as_frame(rows: Iterable) -> pd.DataFrame:
     records = [dict(r) for r in rows]
     if not records:
         return pd.DataFrame()
+    if records[0].get("profile") is not None:
+        return _order_frame(records)
     optional_present = [
         c for c in schema.OPTIONAL_COLUMNS if any(r.get(c) is not None for r in records)
     ]

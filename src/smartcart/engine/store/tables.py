@@ -29,6 +29,24 @@ def _customer_columns() -> list[sa.Column]:
             kind = sa.Integer
         columns.append(sa.Column(name, kind, nullable=True))
     columns.append(sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False))
+    # Customers from orders (revision 0004_customer_keys): their own text id and their figures
+    # as a JSON object; `customer_id` is then the key's number (data.customer_number).
+    columns.append(
+        sa.Column("customer_key", sa.String(320), nullable=True, unique=True, index=True)
+    )
+    columns.append(sa.Column("profile", sa.Text, nullable=True))
+    # Their lifetime value and churn risk (revision 0005_customer_lifetime; smartcart.engine.
+    # lifetime), empty for the study's customers and for order data without a lifetime model.
+    columns += [
+        sa.Column("predicted_orders_365d", sa.Float, nullable=True),
+        sa.Column("predicted_clv_365d", sa.Float, nullable=True),
+        sa.Column("historic_clv", sa.Float, nullable=True),
+        sa.Column("probability_alive", sa.Float, nullable=True),
+        sa.Column("churn_risk", sa.String(8), nullable=True, index=True),
+        sa.Column("expected_next_order_at", sa.Date, nullable=True),
+        sa.Column("average_days_between_orders", sa.Float, nullable=True),
+        sa.Column("average_order_value", sa.Float, nullable=True),
+    ]
     return columns
 
 

@@ -16,7 +16,7 @@ from smartcart.engine.marketing import (
     readout_chart,
     stored_responses,
 )
-from smartcart.engine.model import PERSONAS_BY_ID
+from smartcart.engine.model import ALL_PERSONAS_BY_ID
 from smartcart.engine.reports import percent
 from smartcart.slack.blockkit import context_block, escape, fields_section, header, section
 from smartcart.slack.bot_engine import BotContext
@@ -47,7 +47,7 @@ def campaign(ctx: BotContext, args: list[str], request: Request) -> Answer:
 
 
 def campaign_line_text(found: Campaign) -> str:
-    persona = PERSONAS_BY_ID.get(found.persona)
+    persona = ALL_PERSONAS_BY_ID.get(found.persona)
     name = persona.name if persona else found.persona
     top = f", top {found.filters['top']}" if found.filters.get("top") else ""
     return (

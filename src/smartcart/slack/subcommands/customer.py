@@ -1,12 +1,18 @@
-"""`/segment customer <id>`: one customer's persona, why, how sure, and what to do next."""
+"""`/segment customer <id or email>`: one customer's persona, why, how sure, and what to do
+next. A model trained on the study's table knows whole-number ids; one trained on orders knows
+its customers' own keys too (an email in any case, with spaces around, or as Slack sends a
+typed email: `<mailto:jane@shop.com|jane@shop.com>`). Either lookup is audited alike."""
 
 from __future__ import annotations
 
-from smartcart.engine.model import PERSONAS_BY_ID
+import re
+
+from smartcart.engine.model import ALL_PERSONAS_BY_ID
 from smartcart.engine.reports import money, percent
 from smartcart.slack.blockkit import (
     actions,
     context_block,
+    escape,
     fields_section,
     header,
     playbook_button,
@@ -19,21 +25,28 @@ from smartcart.slack.dispatch import Answer, Request, UserError, handles
 from smartcart.slack.subcommands.formatting import months
 
 LARGEST_ID = 2**63 - 1
+LONGEST_KEY = 320  # an email's longest
+MAILTO = re.compile(r"^<mailto:([^|>]+)(?:\|[^>]*)?>$")
 
 
 @handles(
-    "customer", "customer <id>", "Persona, reasons, confidence and next best action of one customer"
+    "customer",
+    "customer <id or email>",
+    "Persona, reasons, confidence and next best action of one customer",
 )
 def customer(ctx: BotContext, args: list[str], request: Request) -> Answer:
-    customer_id = parse_customer_id(args)
+    orders = ctx.service.model.contract == "orders"
+    customer_id = parse_customer_id(args, text_ids=orders)
     explanation = ctx.service.explain(customer_id)
     version = ctx.service.live_version()
     if explanation is None:
         message = f"No customer {customer_id} in the current data (model {version})."
         return Answer(
-            text=message, blocks=[section(message)], audit={"rows": 0, "detail": "not found"}
+            text=escape(message),
+            blocks=[section(escape(message))],
+            audit={"rows": 0, "detail": "not found"},
         )
-    persona = PERSONAS_BY_ID[explanation.persona]
+    persona = ALL_PERSONAS_BY_ID[explanation.persona]
     facts = explanation.facts
     why = "\n".join(f"• {driver}" for driver in explanation.drivers)
     likelihood = f"\n*Next offer:* {explanation.likelihood}" if explanation.likelihood else ""
@@ -50,9 +63,11 @@ def customer(ctx: BotContext, args: list[str], request: Request) -> Answer:
                 f"*Customer for*\n{months(facts['tenure_days'])}",
                 f"*Last purchase*\n{facts['days_since_last_purchase']} days ago",
                 f"*Preferred channel*\n{facts['preferred_channel']}",
-                f"*Spent in 2 years*\n{money(facts['total_spending'])}",
+                f"*{'Revenue, all orders' if orders else 'Spent in 2 years'}*\n"
+                f"{money(facts['total_spending'])}",
             ]
         ),
+        *lifetime_fields(explanation.lifetime),
         section(f"*Next best action:* {persona.next_action}"),
         actions([playbook_button(persona.id, f"Open the {persona.short} playbook")]),
         context_block(f"Model {version} · this lookup is recorded in the audit trail"),
@@ -66,9 +81,32 @@ def customer(ctx: BotContext, args: list[str], request: Request) -> Answer:
     return Answer(text=text, blocks=blocks, audit={"rows": 1, "detail": explanation.persona})
 
 
-def parse_customer_id(args: list[str]) -> int:
+def lifetime_fields(lifetime: dict | None) -> list[dict]:
+    """Predicted value, churn risk and expected next order (customers from orders with a
+    lifetime model; nothing otherwise)."""
+    if lifetime is None:
+        return []
+    next_order = lifetime["expected_next_order_at"]
+    return [
+        fields_section(
+            [
+                f"*Predicted value, next 12 months*\n{money(lifetime['predicted_clv_365d'])}",
+                f"*Churn risk*\n{lifetime['churn_risk']} "
+                f"({percent(lifetime['probability_alive'], 0)} likely still a customer)",
+                "*Expected next order*\n"
+                + ("not expected" if next_order is None else next_order.strftime("%d %b %Y")),
+            ]
+        )
+    ]
+
+
+def parse_customer_id(args: list[str], text_ids: bool = False) -> int | str:
+    """A whole-number id; with `text_ids` (a model trained on orders) any customer key, as
+    text: an email is lower-cased and taken out of Slack's mailto link."""
     if not args:
         raise UserError("Which customer? Try `/segment customer 5524`.")
+    if text_ids:
+        return parse_customer_key(" ".join(args))
     raw = args[0]
     if not (raw.isascii() and raw.isdigit()) or len(args) > 1:
         shown = truncate(strip_control_characters(" ".join(args)), 40)  # escaped by dispatch
@@ -79,3 +117,18 @@ def parse_customer_id(args: list[str]) -> int:
             f"No customer {raw[:30]}{'…' if len(raw) > 30 else ''}: ids are at most 19 digits."
         )
     return value
+
+
+def parse_customer_key(text: str) -> str:
+    raw = strip_control_characters(text).strip()
+    linked = MAILTO.match(raw)
+    key = linked.group(1).strip() if linked else raw
+    if "@" in key:
+        key = key.lower()
+    if not key:
+        raise UserError("Which customer? Try `/segment customer jane@shop.com`.")
+    if len(key) > LONGEST_KEY:
+        raise UserError(
+            f"No customer {truncate(key, 40)}: ids are at most {LONGEST_KEY} characters."
+        )
+    return key

@@ -48,7 +48,7 @@ TARGETING_OPTIONS = ("top", "campaign", "holdout")
 )
 def export(ctx: BotContext, args: list[str], request: Request) -> Answer:
     words, options = parse_export_args(args, ctx.settings.SMARTCART_DEFAULT_COUNTRY)
-    persona = find_persona(words, "export")
+    persona = find_persona(words, "export", ctx.service.model.personas)
     contacts = ctx.contacts
     if contacts is None:
         contacts = configured_contacts(ctx.settings.SMARTCART_CONTACTS, options)

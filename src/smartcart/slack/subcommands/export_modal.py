@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from slack_sdk.models.views import View
 
 from smartcart.engine.marketing import FORMATS
-from smartcart.engine.model import PERSONAS, PERSONAS_BY_ID
+from smartcart.engine.model import ALL_PERSONAS_BY_ID, PERSONAS, Persona
 from smartcart.slack.blockkit import context_block, validate_block
 from smartcart.slack.subcommands.export_options import (
     FormOptions,
@@ -41,16 +41,20 @@ class ExportChoice:
         return " ".join(["export", self.persona, *self.options.words()])
 
 
-def export_form(channel_id: str, persona: str | None = None) -> dict:
-    """The modal; `channel_id` (where it was opened) rides along in `private_metadata`."""
+def export_form(
+    channel_id: str, persona: str | None = None, personas: list[Persona] | None = None
+) -> dict:
+    """The modal; `channel_id` (where it was opened) rides along in `private_metadata`;
+    `personas` are the live model's (the study's by default)."""
+    personas = personas or PERSONAS
     persona_select: dict = {
         "type": "static_select",
         "action_id": PERSONA_ACTION,
         "placeholder": plain("Choose a persona"),
-        "options": [option(p.name, p.id) for p in PERSONAS],
+        "options": [option(p.name, p.id) for p in personas],
     }
-    if persona in PERSONAS_BY_ID:
-        persona_select["initial_option"] = option(PERSONAS_BY_ID[persona].name, persona)
+    if persona in ALL_PERSONAS_BY_ID:
+        persona_select["initial_option"] = option(ALL_PERSONAS_BY_ID[persona].name, persona)
     blocks = [
         input_block(PERSONA_BLOCK, "Persona", persona_select),
         input_block(
@@ -95,7 +99,7 @@ def read_submission(view: dict) -> ExportChoice | dict[str, str]:
     values = (view.get("state") or {}).get("values") or {}
     errors: dict[str, str] = {}
     persona = selected(values, PERSONA_BLOCK, PERSONA_ACTION)
-    if persona not in PERSONAS_BY_ID:
+    if persona not in ALL_PERSONAS_BY_ID:
         errors[PERSONA_BLOCK] = "Choose one of the personas."
     min_confidence = None
     typed = typed_value(values, CONFIDENCE_BLOCK, CONFIDENCE_ACTION)

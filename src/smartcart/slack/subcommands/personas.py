@@ -1,8 +1,9 @@
-"""`/segment personas`: the four personas, one line each, with their size in the live model."""
+"""`/segment personas`: the live model's personas (the study's four, or the six of order
+data), one line each, with their size in the live model."""
 
 from __future__ import annotations
 
-from smartcart.engine.model import PERSONAS
+from smartcart.engine.model import personas_of
 from smartcart.engine.reports import percent
 from smartcart.slack.blockkit import actions, context_block, header, playbook_button, section
 from smartcart.slack.bot_engine import BotContext
@@ -13,7 +14,8 @@ from smartcart.slack.dispatch import Answer, Request, handles
 def personas(ctx: BotContext, args: list[str], request: Request) -> Answer:
     figures = ctx.service.figures()
     lines = []
-    for persona in PERSONAS:
+    known = personas_of(figures.persona_set)
+    for persona in known:
         segments = figures.persona(persona.id)
         if segments:
             share = sum(s["share"] for s in segments)
@@ -24,7 +26,7 @@ def personas(ctx: BotContext, args: list[str], request: Request) -> Answer:
     blocks = [
         header("Personas"),
         *[section(line) for line in lines],
-        actions([playbook_button(p.id, f"{p.short} playbook") for p in PERSONAS]),
+        actions([playbook_button(p.id, f"{p.short} playbook") for p in known]),
         context_block(f"Model {figures.model_version}"),
     ]
     return Answer(text="Personas: " + " ".join(lines), blocks=blocks, shareable=True)

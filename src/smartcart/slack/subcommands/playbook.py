@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from smartcart.engine.model import Persona, choices, resolve_persona
+from smartcart.engine.model import PERSONAS, Persona, choices, resolve_persona
 from smartcart.engine.reports import (
     Playbook,
     TemplateProblem,
@@ -35,7 +35,7 @@ SHARE = "share"
 )
 def playbook(ctx: BotContext, args: list[str], request: Request) -> Answer:
     shared = bool(args) and args[-1].lower() == SHARE
-    persona = find_persona(args[:-1] if shared else args, "playbook")
+    persona = find_persona(args[:-1] if shared else args, "playbook", ctx.service.model.personas)
     book = render_for_slack(ctx, persona)
     title, body = split_title(book.markdown)
     blocks = [
@@ -53,16 +53,20 @@ def playbook(ctx: BotContext, args: list[str], request: Request) -> Answer:
     )
 
 
-def find_persona(words: list[str], subcommand: str) -> Persona:
-    """The persona the words name, or a UserError listing the choices."""
+def find_persona(
+    words: list[str], subcommand: str, personas: list[Persona] | None = None
+) -> Persona:
+    """The persona the words name among `personas` (the live model's; the study's by
+    default), or a UserError listing the choices."""
+    personas = personas or PERSONAS
     text = " ".join(words)
-    example = f"Try `/segment {subcommand} premium`."
+    example = f"Try `/segment {subcommand} {personas[0].id}`."
     if not text:
-        raise UserError(f"Which persona? Choose one of: {choices()}. {example}")
+        raise UserError(f"Which persona? Choose one of: {choices(personas)}. {example}")
     if len(text) > LONGEST_PERSONA_TEXT:
-        raise UserError(f"That is not a persona; choose one of: {choices()}. {example}")
+        raise UserError(f"That is not a persona; choose one of: {choices(personas)}. {example}")
     try:
-        return resolve_persona(text)
+        return resolve_persona(text, personas)
     except LookupError as error:
         raise UserError(f"{error.args[0][0].upper()}{error.args[0][1:]}. {example}") from None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from smartcart.engine.model import PERSONAS_BY_ID
+from smartcart.engine.model import ALL_PERSONAS_BY_ID
 from smartcart.engine.reports import money, percent, summary_chart
 from smartcart.engine.reports import times as lift
 from smartcart.slack.blockkit import actions, context_block, header, playbook_button, section
@@ -26,8 +26,13 @@ def summary(ctx: BotContext, args: list[str], request: Request) -> Answer:
     blocks = [
         header("Customer segments"),
         context_block(
-            f"{figures.customers:,} customers · base response rate "
-            f"{percent(figures.base_response_rate)} · model {figures.model_version}"
+            f"{figures.customers:,} customers · "
+            + (
+                f"base response rate {percent(figures.base_response_rate)} · "
+                if figures.base_response_rate is not None
+                else ""
+            )
+            + f"model {figures.model_version}"
         ),
     ]
     lines = []
@@ -36,11 +41,11 @@ def summary(ctx: BotContext, args: list[str], request: Request) -> Answer:
         lines.append(line)
         blocks.append(section(line))
     if figures.missing_personas:
-        missing = ", ".join(PERSONAS_BY_ID[p].name for p in figures.missing_personas)
+        missing = ", ".join(ALL_PERSONAS_BY_ID[p].name for p in figures.missing_personas)
         blocks.append(context_block(f"No segment in this model for: {missing}"))
     present = dict.fromkeys(s["persona"] for s in figures.segments)
     blocks.append(
-        actions([playbook_button(p, f"{PERSONAS_BY_ID[p].short} playbook") for p in present])
+        actions([playbook_button(p, f"{ALL_PERSONAS_BY_ID[p].short} playbook") for p in present])
     )
     shared = args == ["share"]
     text = "Customer segments: " + "; ".join(
@@ -56,12 +61,26 @@ def summary(ctx: BotContext, args: list[str], request: Request) -> Answer:
 
 
 def segment_line(segment: dict) -> str:
+    if "AverageOrderValue" in segment["profile"]:
+        return order_segment_line(segment)
     return (
         f"*{segment['name']}*: {segment['size']:,} customers ({percent(segment['share'])}), "
         f"{percent(segment['revenue_share'])} of revenue\n"
         f"Average spend {money(segment['avg_spend'])} · average income "
         f"{money(segment['avg_income'])} · response {percent(segment['response_rate'])} "
         f"({lift(segment['lift'])} the base)" + expected_responders_line(segment)
+    )
+
+
+def order_segment_line(segment: dict) -> str:
+    """A segment of customers from orders: spend, orders, recency and discounts."""
+    profile = segment["profile"]
+    return (
+        f"*{segment['name']}*: {segment['size']:,} customers ({percent(segment['share'])}), "
+        f"{percent(segment['revenue_share'])} of revenue\n"
+        f"Average revenue {money(segment['avg_spend'])} · {profile['TotalPurchases']:,.1f} "
+        f"orders · last order {profile['Recency']:,.0f} days ago · "
+        f"{percent(profile['DealShare'], 0)} on discount" + expected_responders_line(segment)
     )
 
 

@@ -16,7 +16,7 @@ from slack_bolt.context.complete import Complete
 from slack_bolt.context.fail import Fail
 from slack_sdk.errors import SlackApiError
 
-from smartcart.engine.model import PERSONAS_BY_ID
+from smartcart.engine.model import ALL_PERSONAS_BY_ID
 from smartcart.slack.access import record
 from smartcart.slack.dispatch import Answer, Request, UserError
 from smartcart.slack.request_path import BotServices, after_ack, services_of
@@ -70,7 +70,8 @@ def lookup(services: BotServices, request: Request, raw: str) -> dict[str, Any]:
     try:
         if not raw:
             raise UserError("customer_id is empty: pass a customer id such as 5524.")
-        customer_id = parse_customer_id(raw.split())
+        orders = ctx.service.model.contract == "orders"
+        customer_id = parse_customer_id(raw.split(), text_ids=orders)
     except UserError as error:
         record(
             ctx, request, Answer(text=error.message, audit={"rows": 0, "detail": "bad id"}), True
@@ -83,7 +84,7 @@ def lookup(services: BotServices, request: Request, raw: str) -> dict[str, Any]:
         )
         version = ctx.service.live_version()
         raise UserError(f"No customer {customer_id} in the current data (model {version}).")
-    persona = PERSONAS_BY_ID[explanation.persona]
+    persona = ALL_PERSONAS_BY_ID[explanation.persona]
     record(ctx, request, Answer(text="found", audit={"rows": 1, "detail": persona.id}), True)
     return {
         "persona": persona.id,

@@ -1,0 +1,69 @@
+"""The order path's command-line helpers: `smartcart customers` (the table derived from order
+lines, written for an analyst to check) and the draft mapping of an order file."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import click
+
+OUT_SUFFIXES = (".parquet", ".pq", ".csv")
+
+
+def write_order_customers(
+    data: str, out: Path, as_of: date | None, mapping: Path | None, config
+) -> None:
+    """Derive the customers of `data` and write them to `out` (.parquet or .csv), whole or
+    not at all; the quarantined lines go beside it (`<out>.quarantine.csv`) when there are any."""
+    from smartcart.engine.orders import customers_from_orders
+
+    if out.suffix.lower() not in OUT_SUFFIXES:
+        raise click.BadParameter("name it .parquet or .csv", param_hint="--out")
+    derived = customers_from_orders(data, as_of=as_of, mapping=mapping or config.SMARTCART_MAPPING)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        if out.suffix.lower() == ".csv":
+            derived.frame.to_csv(partial, index=False)
+        else:
+            derived.frame.to_parquet(partial, index=False)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    click.echo(
+        f"{derived.layout.label}: {derived.lines:,} order lines, {derived.quarantined:,} "
+        f"quarantined; {len(derived.frame):,} customers as of {derived.as_of.isoformat()}"
+        + (f" (amounts in {derived.currency})" if derived.currency else "")
+    )
+    if derived.quarantined:
+        quarantine = out.with_name(f"{out.stem}.quarantine.csv")
+        derived.quarantine.to_csv(quarantine, index=False)
+        click.echo(f"Quarantined lines (the first {len(derived.quarantine):,}): {quarantine}")
+    click.echo(f"Wrote {out}")
+
+
+def suggest_order_mapping(file: str) -> str:
+    """A draft order mapping: what the file was recognised as, and the sections to fill."""
+    from smartcart.engine.orders import order_layout
+
+    layout = order_layout(file)
+    mapped = ", ".join(f"{role} = {column!r}" for role, column in layout.fields.items())
+    return f"""# Draft order mapping for {file}
+# Recognised as: {layout.label}. Order files are read as order lines and turned into one row
+# per customer (smartcart customers --data {file} --out customers.csv shows that table).
+# Columns read: {mapped}
+# Nothing needs renaming. To use your own product categories, uncomment and edit the rules
+# below (globs, case-insensitive; the first rule that matches names the line's category; the
+# rest is `other`), then pass this file as --mapping.
+
+# [categories.sku]          # SKU prefix = category
+# "TEE-" = "apparel"
+
+# [categories.product]      # pattern on the product name = category
+# "*mug*" = "home"
+
+# [categories.vendor]       # or [categories.product_type]
+# "Acme*" = "home"
+"""

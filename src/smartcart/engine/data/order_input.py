@@ -1,0 +1,153 @@
+"""Order histories as the second input contract: a source whose header is an order file
+(Shopify, WooCommerce, generic order lines; `smartcart.engine.orders`) is read as its customers
+(`customers_from_orders`, one row per customer) and handed on as validated data, like a
+customer table.
+
+The customer's own key (an email, a phone, the retailer's id) is `customer_key`, text. The
+store and every table keyed by customer hold a whole number, `ID`: the key itself when it is
+a whole number, else a 63-bit number from its BLAKE2b hash (the same on every machine and run;
+two keys would share one with odds of about 1 in 10^7 for a billion customers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from smartcart.engine.data import schema
+from smartcart.engine.data.datasets import dataset_files, dataset_sha256, is_dataset
+from smartcart.engine.data.sources import DEFAULT_CHUNK_ROWS, DataSource, is_sql_url
+from smartcart.engine.data.validation import ValidatedData
+from smartcart.engine.errors import DataError
+from smartcart.engine.orders import (
+    OrderCustomers,
+    customers_from_orders,
+    order_layout,
+    order_totals,
+    read_order_mapping,
+)
+
+ORDERS = "orders"
+ORDER_KEY = "customer_key"
+LARGEST_PLAIN_ID = 10**18  # keys below this that are whole numbers are their own ID
+DATE_COLUMNS = ("first_order_at", "last_order_at")
+
+
+def is_order_source(source: str | Path | DataSource) -> bool:
+    """Whether the source's header is an order file (SQL and Excel are customer tables)."""
+    location, mapping = _location(source)
+    if is_sql_url(location) or Path(location).suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        return False
+    if not is_dataset(location) and not Path(location).is_file():
+        return False
+    order_mapping = None
+    if mapping is not None:
+        try:
+            order_mapping = read_order_mapping(mapping)
+        except DataError:
+            order_mapping = None  # a customer mapping: the header decides alone
+    try:
+        return order_layout(location, order_mapping) is not None
+    except DataError:
+        return False  # the customer readers say what is wrong with it
+
+
+def customer_number(key: str) -> int:
+    """The whole-number ID of a customer key (see the module's docstring)."""
+    text = str(key)
+    if text.isascii() and text.isdigit() and int(text) < LARGEST_PLAIN_ID:
+        return int(text)
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1
+
+
+def load_order_customers(
+    source: str | Path | DataSource, as_of: date | None = None
+) -> ValidatedData:
+    """Customers from an order source as validated data (contract "orders")."""
+    location, mapping = _location(source)
+    derived = customers_from_orders(location, as_of=as_of, mapping=mapping)
+    return _validated(derived, location)
+
+
+def load_order_totals(source: str | Path | DataSource, as_of: date | None = None) -> pd.DataFrame:
+    """The counted orders of an order source up to `as_of` (customer_id as the customer's key,
+    ordered_at, amount): what the lifetime model learns from and predicts with."""
+    location, mapping = _location(source)
+    return order_totals(location, as_of=as_of, mapping=mapping).frame
+
+
+def iter_order_customers(
+    source: str | Path | DataSource, chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> Iterator[ValidatedData]:
+    """The customers of an order source (as of its latest order) in chunks of `chunk_rows`;
+    the order lines are aggregated once, streamed, and the first chunk carries the quarantine."""
+    whole = load_order_customers(source)
+    customers = whole.customers
+    for start in range(0, max(len(customers), 1), chunk_rows):
+        first = start == 0
+        yield ValidatedData(
+            customers.iloc[start : start + chunk_rows],
+            whole.quarantine if first else whole.quarantine.iloc[0:0],
+            whole.as_of,
+            whole.source,
+            whole.sha256,
+            whole.dialect,
+            whole.rows_read if first else 0,
+            whole.notes if first else [],
+            contract=ORDERS,
+        )
+
+
+def order_customer_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """`customers_from_orders`' table in the model's shape: `ID` and `customer_key` first."""
+    keys = frame["customer_id"].astype(str)
+    out = frame.drop(columns=["customer_id"])
+    out.insert(0, ORDER_KEY, keys.to_numpy(dtype=object))
+    out.insert(0, schema.ID, np.fromiter(map(customer_number, keys), "int64", len(keys)))
+    return out.reset_index(drop=True)
+
+
+def _validated(derived: OrderCustomers, location: str) -> ValidatedData:
+    customers = order_customer_frame(derived.frame)
+    repeated = customers[schema.ID].duplicated(keep=False)
+    if repeated.any():  # two keys with one hash: never silently merge two customers
+        keys = ", ".join(customers.loc[repeated, ORDER_KEY].astype(str).head(2))
+        raise DataError(f"{location}: customer keys {keys} share one number; rename one")
+    notes = [
+        f"{derived.layout.label}: {derived.lines} order lines, {len(customers)} customers "
+        f"as of {derived.as_of.isoformat()}"
+        + (f" (amounts in {derived.currency})" if derived.currency else "")
+    ]
+    return ValidatedData(
+        customers=customers,
+        quarantine=derived.quarantine,
+        as_of=derived.as_of,
+        source=location,
+        sha256=_sha256(location),
+        dialect=derived.layout.kind,
+        rows_read=derived.lines,
+        notes=notes,
+        contract=ORDERS,
+    )
+
+
+def _location(source: str | Path | DataSource) -> tuple[str, str | Path | None]:
+    """Where the orders are, and the mapping file (a customer mapping read already is no
+    order mapping)."""
+    if isinstance(source, DataSource):
+        mapping = source.mapping if isinstance(source.mapping, str | Path) else None
+        return source.location, mapping
+    return str(source), None
+
+
+def _sha256(location: str) -> str:
+    files = dataset_files(location) if is_dataset(location) else [location]
+    if len(files) == 1 and not is_dataset(location):
+        with open(location, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    return dataset_sha256(files)
