@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from smartcart.engine.data import DEFAULT_CHUNK_ROWS, DataSource, iter_customer_chunks
+from smartcart.engine.data import DEFAULT_CHUNK_ROWS, ORDER_KEY, DataSource, iter_customer_chunks
 from smartcart.engine.errors import DataError
 from smartcart.engine.model import SegmentModel
 from smartcart.engine.scoring.dask_engine import SCORE_COLUMNS, check_output_folder, persona_totals
@@ -93,6 +93,8 @@ def score_source(
     with _writer(store, model.version, replace) as writer, _finished(scores_file):
         for chunk in iter_customer_chunks(source, model.as_of, table=table, chunk_rows=chunk_rows):
             scores = model.assign(chunk.customers).table() if len(chunk.customers) else NO_SCORES
+            if ORDER_KEY in chunk.customers and len(scores):  # customers from orders: their key
+                scores.insert(1, ORDER_KEY, chunk.customers[ORDER_KEY].to_numpy())
             if len(scores) and writer is not None:
                 writer.write(chunk.customers, scores)
             if len(scores) and scores_file is not None:
