@@ -70,5 +70,9 @@ def test_train_and_score_take_order_lines_and_a_bad_file_changes_nothing(
         (line,) = [x for x in failed.output.splitlines() if x.startswith("Error")]
         assert "several currencies in column 'currency'" in line and "line 3" in line
     assert live_version(tmp_path / "models") == version
-    scored = run("score", "--data", str(lines), "--json")
+    out = tmp_path / "scores.csv"
+    scored = run("score", "--data", str(lines), "--out", str(out))
     assert scored.exit_code == 0, scored.output
+    scores = pd.read_csv(out)
+    assert list(scores.columns[:2]) == ["customer_id", "customer_key"]
+    assert scores["customer_key"].str.startswith("C").all() and len(scores) > 150

@@ -165,6 +165,13 @@ def dask_location(source) -> str:
             "--engine dask reads Parquet files in the contract's columns: "
             "no --mapping, --query or --sheet (map the columns first with the local engine)"
         )
+    from smartcart.engine.data import is_order_source
+
+    if is_order_source(source):
+        raise click.UsageError(
+            "--engine dask reads customer tables, not order lines yet; the local engine "
+            "aggregates order lines streamed, in bounded memory: drop --engine dask"
+        )
     return source.location
 
 

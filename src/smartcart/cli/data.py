@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from smartcart.cli.common import DEMO_ROWS, friendly_errors, service, settings
+from smartcart.cli.common import (
+    DEMO_ROWS,
+    check_engine,
+    engine_options,
+    friendly_errors,
+    service,
+    settings,
+)
 from smartcart.cli.main import main
 from smartcart.engine.data import DEFAULT_TABLE
 
@@ -74,12 +81,18 @@ def generate(rows, seed, out, orders, layout, customers) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Order mapping (TOML): [columns], [dates], [categories]. Default: SMARTCART_MAPPING.",
 )
+@engine_options
 @friendly_errors
-def customers(data, out, as_of, mapping) -> None:
-    """Write the customers derived from order lines (what train and score derive themselves)."""
+def customers(data, out, as_of, mapping, engine, scheduler) -> None:
+    """Write the customers derived from order lines (what train and score derive themselves).
+    With --engine dask, a folder of Parquet order lines is aggregated on a Dask cluster."""
     from smartcart.cli.orders import write_order_customers
 
-    write_order_customers(data, out, as_of.date() if as_of else None, mapping, settings())
+    check_engine(engine, scheduler)
+    day = as_of.date() if as_of else None
+    write_order_customers(
+        data, out, day, mapping, settings(), scheduler if engine == "dask" else ""
+    )
 
 
 @main.command()

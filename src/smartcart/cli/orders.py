@@ -13,25 +13,28 @@ OUT_SUFFIXES = (".parquet", ".pq", ".csv")
 
 
 def write_order_customers(
-    data: str, out: Path, as_of: date | None, mapping: Path | None, config
+    data: str,
+    out: Path,
+    as_of: date | None,
+    mapping: Path | None,
+    config,
+    dask_scheduler: str | None = "",
 ) -> None:
     """Derive the customers of `data` and write them to `out` (.parquet or .csv), whole or
-    not at all; the quarantined lines go beside it (`<out>.quarantine.csv`) when there are any."""
+    not at all; the quarantined lines go beside it (`<out>.quarantine.csv`) when there are any.
+    `dask_scheduler` other than "": on a Dask cluster (None: one in this process)."""
     from smartcart.engine.orders import customers_from_orders
 
     if out.suffix.lower() not in OUT_SUFFIXES:
         raise click.BadParameter("name it .parquet or .csv", param_hint="--out")
-    derived = customers_from_orders(data, as_of=as_of, mapping=mapping or config.SMARTCART_MAPPING)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.partial")
-    try:
-        if out.suffix.lower() == ".csv":
-            derived.frame.to_csv(partial, index=False)
-        else:
-            derived.frame.to_parquet(partial, index=False)
-        os.replace(partial, out)
-    finally:
-        partial.unlink(missing_ok=True)
+    mapping = mapping or config.SMARTCART_MAPPING
+    if dask_scheduler != "":
+        frame = _on_dask(data, as_of, mapping, dask_scheduler)
+        _write(frame, out)
+        click.echo(f"{len(frame):,} customers (Dask engine); wrote {out}")
+        return
+    derived = customers_from_orders(data, as_of=as_of, mapping=mapping)
+    _write(derived.frame, out)
     click.echo(
         f"{derived.layout.label}: {derived.lines:,} order lines, {derived.quarantined:,} "
         f"quarantined; {len(derived.frame):,} customers as of {derived.as_of.isoformat()}"
@@ -42,6 +45,29 @@ def write_order_customers(
         derived.quarantine.to_csv(quarantine, index=False)
         click.echo(f"Quarantined lines (the first {len(derived.quarantine):,}): {quarantine}")
     click.echo(f"Wrote {out}")
+
+
+def _on_dask(data: str, as_of: date | None, mapping, scheduler: str | None):
+    from smartcart.engine.orders import customers_from_orders_dask
+    from smartcart.engine.scoring import dask_client
+
+    if not Path(data).is_dir():
+        raise click.UsageError("--engine dask reads a folder of Parquet order lines")
+    with dask_client(scheduler) as client:
+        return customers_from_orders_dask(client, data, as_of=as_of, mapping=mapping)
+
+
+def _write(frame, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        if out.suffix.lower() == ".csv":
+            frame.to_csv(partial, index=False)
+        else:
+            frame.to_parquet(partial, index=False)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def suggest_order_mapping(file: str) -> str:

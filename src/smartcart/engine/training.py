@@ -217,7 +217,8 @@ def build_model_card(
 ) -> ModelCard:
     """The card both engines start from (each adds what it alone knows)."""
     metrics = chosen.as_dict()
-    persona_set = ORDERS if data.contract == ORDERS else "study"
+    contract = getattr(data, "contract", "customers")  # the Dask engine reads customer tables
+    persona_set = ORDERS if contract == ORDERS else "study"
     return ModelCard(
         model_version=version,
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -249,7 +250,7 @@ def build_model_card(
             "numpy": np.__version__,
             "joblib": joblib.__version__,
         },
-        contract=data.contract,
+        contract=contract,
         persona_set=persona_set,
     )
 

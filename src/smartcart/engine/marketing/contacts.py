@@ -79,8 +79,9 @@ def contact_columns(frame: pd.DataFrame, source: str) -> dict[str, str]:
 
 
 def parse_ids(values: pd.Series, source: str, line_of: Callable[[int], int]) -> list[int]:
-    """Whole-number ids; text ids (customers from orders: an email, a phone, the retailer's
-    id) become the number the store keys them by (`customer_number`; emails in lower case)."""
+    """Whole-number ids; a file of text ids only (customers from orders: an email, a phone,
+    the retailer's id) gets the number the store keys each by (`customer_number`; emails in
+    lower case). Numbers and text mixed: the first text is named."""
     text = values.astype(str).str.strip()
     ids = pd.to_numeric(text, errors="coerce")
     bad = ids.isna() | (ids % 1 != 0)
@@ -88,7 +89,10 @@ def parse_ids(values: pd.Series, source: str, line_of: Callable[[int], int]) -> 
     if empty.any():
         row = line_of(int(empty.to_numpy().nonzero()[0][0]))
         raise DataError(f"{source} row {row}, column customer_id: empty")
-    if bad.any():
+    if bad.any() and not bad.all():
+        row = line_of(int(bad.to_numpy().nonzero()[0][0]))
+        raise DataError(f"{source} row {row}, column customer_id: not a whole number")
+    if bad.any():  # every id is text: the keys of customers from orders
         keys = text.where(~text.str.contains("@", regex=False), text.str.lower())
         whole = pd.Series([customer_number(k) for k in keys], dtype="int64")
     else:

@@ -13,6 +13,7 @@ from smartcart.engine.orders.customers import (
     customers_sql,
     orders_sql,
 )
+from smartcart.engine.orders.distributed import customers_from_orders_dask
 from smartcart.engine.orders.generate import generate_orders, write_orders
 from smartcart.engine.orders.layouts import (
     SHOPIFY_COLUMNS,
@@ -51,6 +52,7 @@ __all__ = [
     "OrderMapping",
     "OrderTotals",
     "customers_from_orders",
+    "customers_from_orders_dask",
     "customers_sql",
     "generate_orders",
     "open_orders",

@@ -104,6 +104,8 @@ def score_source(
     with _writer(store, model.version, replace) as writer, _finished(scores_file):
         for chunk in iter_customer_chunks(source, model.as_of, table=table, chunk_rows=chunk_rows):
             scores = model.assign(chunk.customers).table() if len(chunk.customers) else NO_SCORES
+            if ORDER_KEY in chunk.customers and len(scores):  # customers from orders: their key
+                scores.insert(1, ORDER_KEY, chunk.customers[ORDER_KEY].to_numpy())
             customers = lifetime.add(chunk)
             scores = with_lifetime_scores(scores, customers)
             if len(scores) and writer is not None:

@@ -66,7 +66,8 @@ def find_persona(
     if len(text) > LONGEST_PERSONA_TEXT:
         raise UserError(f"That is not a persona; choose one of: {choices(personas)}. {example}")
     try:
-        return resolve_persona(text, personas)
+        # the study's personas are resolve_persona's own default
+        return resolve_persona(text) if personas is PERSONAS else resolve_persona(text, personas)
     except LookupError as error:
         raise UserError(f"{error.args[0][0].upper()}{error.args[0][1:]}. {example}") from None
 
