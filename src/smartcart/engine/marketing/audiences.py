@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 FORMATS = ("csv", "meta", "google", "klaviyo")
 PLATFORM_FORMATS = ("meta", "google", "klaviyo")
+# Formats whose contacts are hashed (SHA-256): the only ones whose files may leave the command line with contacts in them.
+HASHED_FORMATS = ("meta", "google")
 FORMAT_TITLES = {
     "csv": "CSV",
     "meta": "Meta custom audience, hashed",
