@@ -109,6 +109,18 @@ def open_to_everyone(settings: Settings) -> bool:
     return not lists and settings.SMARTCART_CUSTOMER_ACCESS == "everyone"
 
 
+def warn_when_open(settings: Settings) -> bool:
+    """Log one warning when every workspace member may see customer data (`serve`, at start)."""
+    if not open_to_everyone(settings):
+        return False
+    logger.warning(
+        "customer lookups and exports are open to everyone in the workspace "
+        "(SMARTCART_CUSTOMER_ACCESS=everyone); set SMARTCART_ALLOWED_USERS or "
+        "SMARTCART_ALLOWED_CHANNELS to limit them"
+    )
+    return True
+
+
 def plain_contact_format(request: Request) -> str | None:
     """The export format asked for when it would put plain contacts in a Slack file."""
     if request.command.name != "export":
