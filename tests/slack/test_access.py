@@ -64,6 +64,7 @@ def test_where_an_allow_list_is_set_it_decides(settings_env: Settings, access: s
         ("export premium --format google", True),
         ("export premium format=klaviyo", False),
         ("export premium --format=KLAVIYO", False),
+        ("export premium format=tiktok", True),  # unknown: the handler says which exist
     ],
 )
 def test_slack_never_gets_a_file_of_plain_contacts(

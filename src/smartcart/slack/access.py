@@ -25,7 +25,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from smartcart.engine.marketing import HASHED_FORMATS
+from smartcart.engine.marketing import FORMATS, HASHED_FORMATS
 from smartcart.engine.store import Store
 from smartcart.slack.dispatch import Answer, Request
 from smartcart.slack.settings import Settings
@@ -126,7 +126,8 @@ def plain_contact_format(request: Request) -> str | None:
     if request.command.name != "export":
         return None
     chosen = (request.command.option("format") or "csv").lower()
-    return None if chosen in HASHED_FORMATS or chosen == "csv" else chosen
+    plain = chosen in FORMATS and chosen not in HASHED_FORMATS and chosen != "csv"
+    return chosen if plain else None  # an unknown format is the handler's to explain
 
 
 def within_limit(settings: Settings, store: Store, user_id: str) -> Decision:
