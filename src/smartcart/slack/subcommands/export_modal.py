@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from slack_sdk.models.views import View
 
-from smartcart.engine.marketing import FORMATS
+from smartcart.engine.marketing import FORMATS, HASHED_FORMATS
 from smartcart.engine.model import ALL_PERSONAS_BY_ID, PERSONAS, Persona
 from smartcart.slack.blockkit import context_block, validate_block
 from smartcart.slack.subcommands.export_options import (
@@ -26,6 +26,8 @@ EXPORT_FORM_CALLBACK_ID = "smartcart_export"
 PERSONA_BLOCK, PERSONA_ACTION = "persona", "persona"
 CONFIDENCE_BLOCK, CONFIDENCE_ACTION = "min_confidence", "min_confidence"
 FORMAT_BLOCK, FORMAT_ACTION = "format", "format"
+# What a file posted in Slack may be: hashed contacts, or a csv without contacts.
+FORM_FORMATS = tuple(f for f in FORMATS if f == "csv" or f in HASHED_FORMATS)
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def export_form(
             {
                 "type": "radio_buttons",
                 "action_id": FORMAT_ACTION,
-                "options": [option(format_label(f), f) for f in FORMATS],
+                "options": [option(format_label(f), f) for f in FORM_FORMATS],
                 "initial_option": option(format_label("csv"), "csv"),
             },
         ),
