@@ -25,6 +25,7 @@ from smartcart.engine.history.periods import Period
 from smartcart.engine.model import SegmentModel, feature_bin_counts, psi_of_feature_counts
 from smartcart.engine.reports import ordered_personas, persona_figures
 from smartcart.engine.store import (
+    Forgotten,
     Store,
     history_members,
     history_segments,
@@ -56,12 +57,16 @@ class Snapshot:
 
 
 def current_chunks(
-    store: Store, model: SegmentModel, data: str | DataSource | None
+    store: Store,
+    model: SegmentModel,
+    data: str | DataSource | None,
+    forgotten: Forgotten | None = None,
 ) -> tuple[Iterable[pd.DataFrame], str]:
-    """(validated customers chunk by chunk, where they came from): `data` when given, else the
-    store."""
+    """(validated customers chunk by chunk, where they came from): `data` when given (without
+    the `forgotten` customers), else the store."""
     if data:
-        chunks = (c.customers for c in iter_customer_chunks(data, model.as_of))
+        forgotten = forgotten or Forgotten()
+        chunks = (forgotten.split(c.customers)[0] for c in iter_customer_chunks(data, model.as_of))
         return chunks, source_label(data)
     customers = store.all_customers()
     if customers.empty:
