@@ -36,7 +36,7 @@ OUTSIDE_THE_STORE = (
 @friendly_errors
 def forget(customer: str, reason: str | None, undo: bool, user: str | None, as_json: bool) -> None:
     """Erase a customer (an id or an email) from the store; later runs leave them out."""
-    from smartcart.slack.access import local_user
+    from smartcart.slack import local_user
     from smartcart.slack.migrations import open_store
 
     if undo and reason:

@@ -192,6 +192,29 @@ def _prune_members(connection: sa.Connection, keep: int) -> None:
     connection.execute(history_members.delete().where(history_members.c.snapshot_id.in_(old)))
 
 
+def delete_old_snapshots(store: Store, keep: int) -> tuple[int, str | None]:
+    """Retention: delete every snapshot (figures and members) but the latest `keep` periods'.
+    Returns how many went and the oldest period kept (None when none is stored)."""
+    with store.engine.begin() as connection:
+        kept = connection.execute(
+            sa.select(history_snapshots.c.id, history_snapshots.c.period)
+            .order_by(history_snapshots.c.scheduled_at.desc())
+            .limit(keep)
+        ).all()
+        if not kept:
+            return 0, None
+        old = sa.select(history_snapshots.c.id).where(
+            history_snapshots.c.id.not_in([row.id for row in kept])
+        )
+        # Children first: SQLite enforces no ON DELETE CASCADE unless asked to.
+        for table in (history_members, history_segments):
+            connection.execute(table.delete().where(table.c.snapshot_id.in_(old)))
+        deleted = connection.execute(
+            history_snapshots.delete().where(history_snapshots.c.id.in_(old))
+        ).rowcount
+    return deleted, kept[-1].period
+
+
 def stored_snapshot(store: Store, period: str, members: bool = True) -> Snapshot | None:
     query = sa.select(history_snapshots).where(history_snapshots.c.period == period)
     return _read_snapshot(store, query, members)
