@@ -10,22 +10,17 @@ last moment before its commit, so every write of the run is done and nothing is 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 
 from smartcart.engine import SegmentService
-from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
 from smartcart.engine.faults import KILL_AT
 from smartcart.engine.live_switch import JOURNAL
 from smartcart.engine.model.artifact import live_version
-from smartcart.engine.scoring.scoring import score
 from smartcart.engine.store.migrations import ENGINE
 from smartcart.engine.store.store import Store
 from smartcart.engine.store.tables import metadata
@@ -68,25 +63,6 @@ def assignment_versions(store: Store) -> set[str]:
         return set(
             connection.execute(sa.text("SELECT DISTINCT model_version FROM assignments")).scalars()
         )
-
-
-@pytest.fixture
-def live(tmp_path: Path, trained, database_url: str, monkeypatch) -> dict[str, object]:
-    """A model folder with the trained model live, its customers stored, a small data file, and
-    the environment of a `smartcart` process using them."""
-    models = tmp_path / "models"
-    shutil.copytree(trained.artifact.parent.parent, models)
-    store = Store(database_url)
-    store.migrate()
-    customers = trained.data.customers.head(300)
-    store.save_customers(customers, score(trained.model, customers), trained.model.version, True)
-    store.audit("U1", "C1", "customer", str(int(customers["ID"].iloc[0])), True, rows=1)
-    data = tmp_path / "customers.csv"
-    write_customers(generate_customers(200, seed=11), data)
-    env = {"SMARTCART_MODEL_DIR": str(models), "SMARTCART_DATABASE_URL": database_url}
-    monkeypatch.chdir(tmp_path)
-    yield {"store": store, "models": models, "data": data, "env": env, "trained": trained}
-    store.engine.dispose()
 
 
 def test_a_killed_score_leaves_the_store_as_it_was(live):

@@ -14,12 +14,12 @@ from smartcart.cli.main import main
 
 # What each table's rows are, in the sentence printed after an erasure.
 TABLE_WORDS = {
-    "customers": "customer row",
-    "assignments": "segment assignment",
-    "history_members": "digest snapshot row",
-    "campaign_members": "campaign group row",
-    "campaign_responses": "campaign response",
-    "audit_log": "audit row rewritten",
+    "customers": "customer rows",
+    "assignments": "segment assignments",
+    "history_members": "digest snapshot rows",
+    "campaign_members": "campaign group rows",
+    "campaign_responses": "campaign responses",
+    "audit_log": "audit rows rewritten",
 }
 OUTSIDE_THE_STORE = (
     "Files outside the store are not changed: delete the customer from score --out files, "
@@ -69,8 +69,7 @@ def describe(erasure, undo: bool) -> str:
             "again (nothing erased comes back)."
         )
     counts = ", ".join(
-        f"{count} {TABLE_WORDS.get(table, table)}{'s' if count != 1 else ''}"
-        for table, count in erasure.removed.items()
+        f"{TABLE_WORDS.get(table, table)} {count}" for table, count in erasure.removed.items()
     )
     first = "Forgot" if not erasure.already else "Forgot again"
     stored = "" if erasure.stored else " (not in the customers table now)"
