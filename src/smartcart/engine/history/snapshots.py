@@ -34,7 +34,9 @@ from smartcart.engine.store import (
 )
 
 CHART_PERIODS = 8  # periods on the history chart, the current one included
-KEEP_MEMBER_SNAPSHOTS = 12  # snapshots whose customer-level rows are kept (figures kept forever)
+# Snapshots whose customer-level rows are kept; figures are kept until retention deletes them
+# (SMARTCART_HISTORY_RETENTION_PERIODS, smartcart/slack/retention.py).
+KEEP_MEMBER_SNAPSHOTS = 12
 
 # -- snapshots ----------------------------------------------------------------------------------
 
