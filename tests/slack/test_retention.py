@@ -20,6 +20,7 @@ from smartcart.engine.store.tables import (
 from smartcart.slack.digest.scheduler import RETENTION_JOB, build_scheduler, scheduled_jobs
 from smartcart.slack.retention import apply_retention
 from smartcart.slack.settings import load_settings
+from tests.support.digest import store_snapshot
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -40,31 +41,7 @@ def add_audit_row(store: Store, days_ago: int) -> None:
 
 def add_snapshot(store: Store, week: int) -> None:
     at = datetime(2026, 1, 5, tzinfo=UTC) + timedelta(weeks=week)
-    with store.engine.begin() as connection:
-        snapshot = connection.execute(
-            history_snapshots.insert().values(
-                period=f"W{week:02d}",
-                scheduled_at=at,
-                taken_at=at,
-                model_version="v1",
-                customers=1,
-                source="store",
-                psi={},
-            )
-        ).inserted_primary_key[0]
-        connection.execute(
-            history_segments.insert().values(
-                snapshot_id=snapshot,
-                persona="premium",
-                period=f"W{week:02d}",
-                model_version="v1",
-                customers=1,
-                revenue=1.0,
-            )
-        )
-        connection.execute(
-            history_members.insert().values(snapshot_id=snapshot, customer_id=1, persona="premium")
-        )
+    store_snapshot(store, f"W{week:02d}", at, [1])
 
 
 def column(store: Store, selected: sa.Column) -> list:

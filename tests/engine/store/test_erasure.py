@@ -21,11 +21,9 @@ from smartcart.engine.store.tables import (
     campaign_responses,
     campaigns,
     forgotten_customers,
-    history_members,
-    history_segments,
-    history_snapshots,
     metadata,
 )
+from tests.support.digest import store_snapshot
 
 KEY = "test-erasure-key-0123456789"
 OTHER_KEY = "another-erasure-key-9876543210"
@@ -48,32 +46,8 @@ def fill(store: Store, customers: pd.DataFrame) -> None:
     store.save_customers(customers, scores_for(customers), "v1", replace=True)
     ids = [int(i) for i in customers["ID"]]
     at = datetime(2026, 1, 5, tzinfo=UTC)
+    store_snapshot(store, "2026-W02", at, ids)
     with store.engine.begin() as connection:
-        snapshot = connection.execute(
-            history_snapshots.insert().values(
-                period="2026-W02",
-                scheduled_at=at,
-                taken_at=at,
-                model_version="v1",
-                customers=len(ids),
-                source="store",
-                psi={},
-            )
-        ).inserted_primary_key[0]
-        connection.execute(
-            history_segments.insert().values(
-                snapshot_id=snapshot,
-                persona="premium",
-                period="2026-W02",
-                model_version="v1",
-                customers=len(ids),
-                revenue=1.0,
-            )
-        )
-        connection.execute(
-            history_members.insert(),
-            [{"snapshot_id": snapshot, "customer_id": i, "persona": "premium"} for i in ids],
-        )
         campaign = connection.execute(
             campaigns.insert().values(
                 name="spring",

@@ -35,7 +35,7 @@ from smartcart.engine.store import (
 
 CHART_PERIODS = 8  # periods on the history chart, the current one included
 # Snapshots whose customer-level rows are kept; figures are kept until retention deletes them
-# (SMARTCART_HISTORY_RETENTION_PERIODS, smartcart/slack/retention.py).
+# (`delete_old_snapshots`, run daily by the bot's scheduler when asked to).
 KEEP_MEMBER_SNAPSHOTS = 12
 
 # -- snapshots ----------------------------------------------------------------------------------

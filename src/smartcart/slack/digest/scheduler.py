@@ -175,35 +175,29 @@ def add_jobs(scheduler: BackgroundScheduler, settings: Settings, jobs: Scheduled
     if jobs.digest is not None:
         cron = digest_trigger(settings.SMARTCART_DIGEST_CRON, settings.SMARTCART_TIMEZONE)
         scheduler.add_job(jobs.digest, cron, id=DIGEST_JOB, name="segment digest", **options)
-        scheduler.add_job(
-            jobs.digest,
-            IntervalTrigger(seconds=RETRY_EVERY.total_seconds(), timezone=zone),
-            id=DIGEST_RETRY_JOB,
-            name="segment digest: retries and catch-up",
-            next_run_time=datetime.now(zone) + FIRST_RETRY_AFTER,
-            **options,
-        )
-    if jobs.subscriptions is not None:
-        scheduler.add_job(
+    repeated = [
+        (jobs.digest, RETRY_EVERY, DIGEST_RETRY_JOB, "segment digest: retries and catch-up"),
+        (
             jobs.subscriptions,
-            IntervalTrigger(seconds=SUBSCRIPTIONS_EVERY.total_seconds(), timezone=zone),
-            id=SUBSCRIPTIONS_JOB,
-            name="digests of subscribed channels",
-            next_run_time=datetime.now(zone) + FIRST_RETRY_AFTER,
-            **options,
-        )
+            SUBSCRIPTIONS_EVERY,
+            SUBSCRIPTIONS_JOB,
+            "digests of subscribed channels",
+        ),
+        (jobs.retention, RETENTION_EVERY, RETENTION_JOB, "retention of audit rows and snapshots"),
+    ]
+    for job, every, job_id, name in repeated:
+        if job is not None:  # first shortly after start, then every `every`
+            scheduler.add_job(
+                job,
+                IntervalTrigger(seconds=every.total_seconds(), timezone=zone),
+                id=job_id,
+                name=name,
+                next_run_time=datetime.now(zone) + FIRST_RETRY_AFTER,
+                **options,
+            )
     if jobs.retrain is not None:
         retrain = CronTrigger.from_crontab(settings.SMARTCART_RETRAIN_CRON, timezone=zone)
         scheduler.add_job(jobs.retrain, retrain, id=RETRAIN_JOB, name="retraining", **options)
-    if jobs.retention is not None:
-        scheduler.add_job(
-            jobs.retention,
-            IntervalTrigger(seconds=RETENTION_EVERY.total_seconds(), timezone=zone),
-            id=RETENTION_JOB,
-            name="retention of audit rows and digest snapshots",
-            next_run_time=datetime.now(zone) + FIRST_RETRY_AFTER,
-            **options,
-        )
 
 
 def digest_trigger(cron: str, timezone: str) -> CronTrigger:
