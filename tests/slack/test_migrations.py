@@ -33,6 +33,7 @@ ENGINE_REVISIONS = [
     "0003_campaigns",
     "0004_customer_keys",
     "0005_customer_lifetime",
+    "0006_forgotten_customers",
 ]
 BOT_REVISIONS = ["0001_digest_runs", "0002_digest_subscriptions", "0003_leases"]
 # What each `smartcart_schema` version held (README of that time): engine and bot revisions.

@@ -34,3 +34,40 @@ def changed_customers(customers: pd.DataFrame) -> pd.DataFrame:
     newcomers = customers.iloc[:50].copy()
     newcomers["ID"] = newcomers["ID"] + 1_000_000
     return pd.concat([changed, newcomers], ignore_index=True)
+
+
+def store_snapshot(store: Store, period: str, at: datetime, customer_ids: list[int]) -> int:
+    """A digest snapshot written as the digest would (header, one persona's figures, members),
+    all customers in `premium`; its id."""
+    from smartcart.engine.store.tables import history_members, history_segments, history_snapshots
+
+    with store.engine.begin() as connection:
+        snapshot = connection.execute(
+            history_snapshots.insert().values(
+                period=period,
+                scheduled_at=at,
+                taken_at=at,
+                model_version="v1",
+                customers=len(customer_ids),
+                source="store",
+                psi={},
+            )
+        ).inserted_primary_key[0]
+        connection.execute(
+            history_segments.insert().values(
+                snapshot_id=snapshot,
+                persona="premium",
+                period=period,
+                model_version="v1",
+                customers=len(customer_ids),
+                revenue=1.0,
+            )
+        )
+        connection.execute(
+            history_members.insert(),
+            [
+                {"snapshot_id": snapshot, "customer_id": i, "persona": "premium"}
+                for i in customer_ids
+            ],
+        )
+    return snapshot

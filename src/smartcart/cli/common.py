@@ -99,7 +99,8 @@ def service(config=None):
     from smartcart.slack.migrations import open_store
 
     config = config or settings()
-    return SegmentService(config.SMARTCART_MODEL_DIR, open_store(config.SMARTCART_DATABASE_URL))
+    store = open_store(config.SMARTCART_DATABASE_URL)
+    return SegmentService(config.SMARTCART_MODEL_DIR, store, config.erasure_key)
 
 
 def data_source(

@@ -96,7 +96,10 @@ def train(
     else:
         result = service(config).train(source, options, progress=progress)
     if as_json:
-        emit_json(train_summary(result.model))
+        summary = train_summary(result.model)
+        if getattr(result, "forgotten", None) is not None:  # erasures recorded (smartcart forget)
+            summary["forgotten"] = result.forgotten
+        emit_json(summary)
         return
     print_training(result)
 
@@ -250,6 +253,8 @@ def score(
     )
     for persona, count in summary.personas.items():
         click.echo(f"  {persona:<16} {count}")
+    if summary.forgotten:
+        click.echo(f"Left out {summary.forgotten} forgotten customers (erased on request)")
     if out:
         click.echo(f"Scores written to {out}")
     if engine == "dask":
@@ -265,7 +270,7 @@ def score_locally(
     run = service(config).score_file(
         source, replace=replace, table=table, out=out, chunk_rows=chunk_rows, on_rows=advance
     )
-    return ScoreSummary(run.model_version, run.rows, run.personas)
+    return ScoreSummary(run.model_version, run.rows, run.personas, forgotten=run.forgotten)
 
 
 def score_on_dask(source: str, out: Path | None, replace: bool, scheduler: str | None, config):

@@ -15,7 +15,9 @@ import pandas as pd
 
 from smartcart.engine.data import DEFAULT_CHUNK_ROWS, DEFAULT_TABLE, DataSource, schema
 from smartcart.engine.errors import ModelError
+from smartcart.engine.faults import kill_point
 from smartcart.engine.history import Comparison, Period, prepare_digest, snapshots
+from smartcart.engine.live_switch import LiveSwitch
 from smartcart.engine.model import SegmentModel, add_propensity, live_version, load_live_model
 from smartcart.engine.reports import Figures, compute_figures
 from smartcart.engine.scoring import (
@@ -26,8 +28,8 @@ from smartcart.engine.scoring import (
     score,
     score_source,
 )
-from smartcart.engine.store import Store, customer_frame
-from smartcart.engine.training import TrainingOptions, TrainingResult, publish, train
+from smartcart.engine.store import Forgotten, Store, customer_frame
+from smartcart.engine.training import TrainingOptions, TrainingResult, train
 
 AUDIENCE_COLUMNS = [
     "customer_id",
@@ -63,21 +65,25 @@ class SegmentService:
         self,
         model_dir: Path,
         store: Store,
+        erasure_key: str | None = None,
         pinned_version: str | None = None,
         cache: LiveCache | None = None,
     ) -> None:
         self.model_dir = Path(model_dir)
         self.store = store
+        # SMARTCART_ERASURE_KEY: recognises customers erased on request (store/erasure.py).
+        self.erasure_key = erasure_key
+        self.switch = LiveSwitch(self.model_dir, store)
         self._pinned = pinned_version
         self._cache = cache or LiveCache()
 
     def pinned(self) -> SegmentService | None:
         """This service held to the model live now, for one request: the LIVE pointer is read
         here once and never again through the view (None when no model is live)."""
-        version = live_version(self.model_dir)
+        version = self.live_version()
         if version is None:
             return None
-        return SegmentService(self.model_dir, self.store, version, self._cache)
+        return SegmentService(self.model_dir, self.store, self.erasure_key, version, self._cache)
 
     @property
     def model(self) -> SegmentModel:
@@ -92,21 +98,36 @@ class SegmentService:
         return self.live_version() is not None
 
     def live_version(self) -> str | None:
-        return self._pinned or live_version(self.model_dir)
+        if self._pinned:
+            return self._pinned
+        self.switch.recover()
+        return live_version(self.model_dir)
+
+    def forgotten(self) -> Forgotten:
+        """The customers erased on request, to leave out of what is read from data."""
+        return self.store.forgotten(self.erasure_key)
 
     def train(self, source: str | Path, options: TrainingOptions, progress=None) -> TrainingResult:
-        """Train, store the customers with their segments, then switch the live model."""
+        """Train (leaving forgotten customers out), then store the customers with their segments
+        and switch the live model together (smartcart.engine.live_switch)."""
         result = train(
-            source, self.model_dir, options, **({"progress": progress} if progress else {})
+            source,
+            self.model_dir,
+            options,
+            **({"progress": progress} if progress else {}),
+            forgotten=self.forgotten(),
         )
         customers = result.data.customers
         # Scored and stored a chunk at a time: all of a million customers' features and
         # response inputs at once would double the peak of the whole run.
-        with self.store.customer_writer(result.model.version, replace=True) as writer:
+        with (
+            self.switch.switching(result.model.version),
+            self.store.customer_writer(result.model.version, replace=True) as writer,
+        ):
             for start in range(0, len(customers), DEFAULT_CHUNK_ROWS):
                 part = customers.iloc[start : start + DEFAULT_CHUNK_ROWS]
                 writer.write(part, score(result.model, part))
-        publish(result, self.model_dir)
+            kill_point("train:before-store-commit")
         return result
 
     def score_file(
@@ -132,6 +153,7 @@ class SegmentService:
             out=out,
             chunk_rows=chunk_rows,
             on_rows=on_rows,
+            forgotten=self.forgotten(),
         )
 
     def explain(self, customer: int | str) -> Explanation | None:
@@ -178,7 +200,8 @@ class SegmentService:
         `data` is a customer file or URL (else the stored customers); `save=False` (a dry run)
         writes nothing.
         """
-        return prepare_digest(self.store, self.model, period, data, save)
+        forgotten = self.forgotten() if data else None  # the store holds no forgotten customer
+        return prepare_digest(self.store, self.model, period, data, save, forgotten)
 
     def audience(self, persona_id: str) -> pd.DataFrame:
         """The persona's customers with what a campaign tool needs."""

@@ -60,6 +60,7 @@ from smartcart.engine.reports import (
     summary_chart,
     write_model_report,
 )
+from smartcart.engine.store import Forgotten
 
 # Below this many customers the final fit is faster on one thread (see evaluate_candidates).
 PARALLEL_FIT_ROWS = 100_000
@@ -83,6 +84,9 @@ class TrainingResult:
     report: Path
     charts: dict[str, Path]
     artifact: Path
+    # Customers of the data left out as erased on request (smartcart forget); None when no
+    # erasure is recorded (train --json then has no `forgotten` key, as before erasures).
+    forgotten: int | None = None
 
 
 def new_version(now: datetime | None = None) -> str:
@@ -95,14 +99,21 @@ def train(
     model_dir: Path,
     options: TrainingOptions | None = None,
     progress: Progress = no_progress,
+    forgotten: Forgotten | None = None,
 ) -> TrainingResult:
-    """Train a model and write its artifact and report; the live model is not changed."""
+    """Train a model and write its artifact and report; the live model is not changed.
+    Customers in `forgotten` (erased on request) are left out and counted."""
     options = options or TrainingOptions()
     if options.algorithm not in ("auto", *ALGORITHMS):
         raise ValueError(f"--algorithm must be auto or one of {', '.join(ALGORITHMS)}")
     progress(f"loading {source}")
-    data = load_validated(source, options.as_of, options.table)
-    orders = load_order_totals(source, data.as_of) if data.contract == ORDERS else None
+    forgotten = forgotten or Forgotten()
+    data, left_out = leave_out_forgotten(
+        load_validated(source, options.as_of, options.table), forgotten
+    )
+    orders = None
+    if data.contract == ORDERS:
+        orders = forgotten.without_keys(load_order_totals(source, data.as_of), "customer_id")
     lifetime = fit_lifetime(orders, data.as_of, progress)
     if options.k is None:
         options = replace(options, k=default_k(data.contract))
@@ -175,7 +186,27 @@ def train(
     report = write_model_report(model, data.quarantine, report_dir / "report.md", chart_paths)
     artifact = save_model(model, model_dir)
     progress(f"model {version} written to {artifact}")
-    return TrainingResult(model, data, labels, report, chart_paths, artifact)
+    return TrainingResult(
+        model, data, labels, report, chart_paths, artifact, left_out if forgotten else None
+    )
+
+
+def leave_out_forgotten(data: ValidatedData, forgotten: Forgotten) -> tuple[ValidatedData, int]:
+    """The data without the customers erased on request (and their quarantined rows), and how
+    many were left out; a note on the card and in the report says how many, not who."""
+    customers, left_out = forgotten.split(data.customers)
+    quarantine = data.quarantine
+    if forgotten and "ID" in quarantine.columns and len(quarantine):
+        ids = pd.to_numeric(quarantine["ID"], errors="coerce")
+        known = ids.notna() & (ids.abs() < 2**63)
+        gone = np.zeros(len(quarantine), dtype=bool)
+        gone[known.to_numpy()] = forgotten.mask(ids[known].to_numpy(dtype="int64"))
+        quarantine = quarantine.loc[~gone].reset_index(drop=True)
+    if not left_out:
+        return replace(data, quarantine=quarantine), 0
+    note = f"{left_out} forgotten customers left out (erased on request: smartcart forget)"
+    notes = [*data.notes, note]
+    return replace(data, customers=customers, quarantine=quarantine, notes=notes), left_out
 
 
 def fit_lifetime(

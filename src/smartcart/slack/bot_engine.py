@@ -37,7 +37,8 @@ class BotContext:
 
 def build_context(settings: Settings) -> BotContext:
     store = open_store(settings.SMARTCART_DATABASE_URL)
-    return BotContext(SegmentService(settings.SMARTCART_MODEL_DIR, store), settings)
+    service = SegmentService(settings.SMARTCART_MODEL_DIR, store, settings.erasure_key)
+    return BotContext(service, settings)
 
 
 def context_factory(context: BotContext):

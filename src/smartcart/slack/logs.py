@@ -165,6 +165,7 @@ def use_settings(settings: Any) -> None:
         settings.SLACK_BOT_TOKEN,
         settings.SLACK_SIGNING_SECRET,
         settings.SLACK_APP_TOKEN,
+        settings.SMARTCART_ERASURE_KEY,
     ]
     REDACTOR.add(s.get_secret_value() for s in secrets if s is not None)
     REDACTOR.add([database_password(settings.SMARTCART_DATABASE_URL)])

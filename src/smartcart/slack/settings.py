@@ -2,7 +2,7 @@
 
 Every setting is an environment variable of the same name. A wrong value fails at start with
 one line naming the setting (`load_settings` turns pydantic's report into a `SettingsError`).
-Secrets (`SLACK_BOT_TOKEN`, `SLACK_SIGNING_SECRET`, `SLACK_APP_TOKEN`) are `SecretStr`: they never
+Secrets (`SLACK_BOT_TOKEN`, `SLACK_SIGNING_SECRET`, `SLACK_APP_TOKEN`, `SMARTCART_ERASURE_KEY`) are `SecretStr`: they never
 show in a repr or a log line; call `.get_secret_value()` where the real value is needed.
 """
 
@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from smartcart.engine.data import DataSource
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-SECRET_SETTINGS = frozenset({"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"})
+SECRET_SETTINGS = frozenset(
+    {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SMARTCART_ERASURE_KEY"}
+)
 
 CommaSeparated = Annotated[list[str], NoDecode]
 
@@ -126,6 +128,14 @@ class Settings(BaseSettings):
     SMARTCART_ADMIN_USERS: CommaSeparated = Field(default_factory=list)
     """Comma-separated user ids who may subscribe channels to the digest from Slack (unset: nobody)."""
 
+    # Erasure on request and retention (smartcart/engine/store/erasure.py, smartcart/slack/retention.py).
+    SMARTCART_ERASURE_KEY: SecretStr | None = None
+    """Secret key of the keyed hash that records erased customers (`smartcart forget`); keep it unchanged."""
+    SMARTCART_AUDIT_RETENTION_DAYS: int | None = Field(default=None, ge=1)
+    """Days audit rows are kept; older ones are deleted daily by the scheduler (unset: kept)."""
+    SMARTCART_HISTORY_RETENTION_PERIODS: int | None = Field(default=None, ge=1)
+    """Digest periods whose snapshots are kept; older ones are deleted daily by the scheduler (unset: kept)."""
+
     SMARTCART_LOG_FORMAT: Literal["text", "json"] = "text"
     """`text`, or `json` for one JSON object per log line."""
     SMARTCART_HEALTH_FILE: Path = Field(default_factory=default_health_file)
@@ -138,9 +148,14 @@ class Settings(BaseSettings):
     def _lowercase(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("SMARTCART_METRICS_PORT", mode="before")
+    @field_validator(
+        "SMARTCART_METRICS_PORT",
+        "SMARTCART_AUDIT_RETENTION_DAYS",
+        "SMARTCART_HISTORY_RETENTION_PERIODS",
+        mode="before",
+    )
     @classmethod
-    def _blank_port_is_unset(cls, value: Any) -> Any:
+    def _blank_number_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("SMARTCART_HEALTH_FILE")
@@ -148,7 +163,13 @@ class Settings(BaseSettings):
     def _health_file_is_absolute(cls, value: Path) -> Path:
         return absolute_path(value)
 
-    @field_validator("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", mode="before")
+    @field_validator(
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SMARTCART_ERASURE_KEY",
+        mode="before",
+    )
     @classmethod
     def _blank_secret_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -255,6 +276,12 @@ class Settings(BaseSettings):
     @property
     def timezone(self) -> ZoneInfo:
         return ZoneInfo(self.SMARTCART_TIMEZONE)
+
+    @property
+    def erasure_key(self) -> str | None:
+        """SMARTCART_ERASURE_KEY's value, for the engine (never logged)."""
+        key = self.SMARTCART_ERASURE_KEY
+        return None if key is None else key.get_secret_value()
 
     @property
     def socket_mode(self) -> bool:

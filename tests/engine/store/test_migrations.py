@@ -25,6 +25,7 @@ REVISIONS = [
     "0003_campaigns",
     "0004_customer_keys",
     "0005_customer_lifetime",
+    "0006_forgotten_customers",
 ]
 ENGINE_TABLES = {
     "customers",
@@ -36,6 +37,7 @@ ENGINE_TABLES = {
     "campaigns",
     "campaign_members",
     "campaign_responses",
+    "forgotten_customers",
 }
 
 

@@ -27,7 +27,7 @@ from smartcart.engine.history.snapshots import (
 )
 from smartcart.engine.model import ALL_PERSONAS_BY_ID, SegmentModel
 from smartcart.engine.reports import ordered_personas
-from smartcart.engine.store import Store
+from smartcart.engine.store import Forgotten, Store
 
 SHARE_SHIFT_POINTS = 5.0  # a persona's share moving more than this many points is a warning
 PSI_ALERT = 0.2  # a feature's PSI above this against the training data is a warning
@@ -224,16 +224,22 @@ def persona_short(persona: str) -> str:
 
 
 def prepare_digest(
-    store: Store, model: SegmentModel, period: Period, data: str | DataSource | None, save: bool
+    store: Store,
+    model: SegmentModel,
+    period: Period,
+    data: str | DataSource | None,
+    save: bool,
+    forgotten: Forgotten | None = None,
 ) -> Comparison:
     """Snapshot the period (reusing a stored one when `save`), compare with the previous one.
 
     With `save=False` (a dry run) nothing is written: the snapshot is taken fresh and compared
-    with the latest stored snapshot of an earlier period.
+    with the latest stored snapshot of an earlier period. Customers of `data` in `forgotten`
+    (erased on request) are left out.
     """
     snapshot = stored_snapshot(store, period.key) if save else None
     if snapshot is None:
-        chunks, source = current_chunks(store, model, data)
+        chunks, source = current_chunks(store, model, data, forgotten)
         snapshot = snapshot_of_chunks(model, chunks, period, source)
         if save:
             snapshot = save_snapshot(store, snapshot)

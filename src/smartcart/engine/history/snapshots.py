@@ -25,6 +25,7 @@ from smartcart.engine.history.periods import Period
 from smartcart.engine.model import SegmentModel, feature_bin_counts, psi_of_feature_counts
 from smartcart.engine.reports import ordered_personas, persona_figures
 from smartcart.engine.store import (
+    Forgotten,
     Store,
     history_members,
     history_segments,
@@ -33,7 +34,9 @@ from smartcart.engine.store import (
 )
 
 CHART_PERIODS = 8  # periods on the history chart, the current one included
-KEEP_MEMBER_SNAPSHOTS = 12  # snapshots whose customer-level rows are kept (figures kept forever)
+# Snapshots whose customer-level rows are kept; figures are kept until retention deletes them
+# (`delete_old_snapshots`, run daily by the bot's scheduler when asked to).
+KEEP_MEMBER_SNAPSHOTS = 12
 
 # -- snapshots ----------------------------------------------------------------------------------
 
@@ -56,12 +59,16 @@ class Snapshot:
 
 
 def current_chunks(
-    store: Store, model: SegmentModel, data: str | DataSource | None
+    store: Store,
+    model: SegmentModel,
+    data: str | DataSource | None,
+    forgotten: Forgotten | None = None,
 ) -> tuple[Iterable[pd.DataFrame], str]:
-    """(validated customers chunk by chunk, where they came from): `data` when given, else the
-    store."""
+    """(validated customers chunk by chunk, where they came from): `data` when given (without
+    the `forgotten` customers), else the store."""
     if data:
-        chunks = (c.customers for c in iter_customer_chunks(data, model.as_of))
+        forgotten = forgotten or Forgotten()
+        chunks = (forgotten.split(c.customers)[0] for c in iter_customer_chunks(data, model.as_of))
         return chunks, source_label(data)
     customers = store.all_customers()
     if customers.empty:
@@ -185,6 +192,29 @@ def _prune_members(connection: sa.Connection, keep: int) -> None:
     )
     old = sa.select(history_snapshots.c.id).where(history_snapshots.c.id.not_in(latest))
     connection.execute(history_members.delete().where(history_members.c.snapshot_id.in_(old)))
+
+
+def delete_old_snapshots(store: Store, keep: int) -> tuple[int, str | None]:
+    """Retention: delete every snapshot (figures and members) but the latest `keep` periods'.
+    Returns how many went and the oldest period kept (None when none is stored)."""
+    with store.engine.begin() as connection:
+        kept = connection.execute(
+            sa.select(history_snapshots.c.id, history_snapshots.c.period)
+            .order_by(history_snapshots.c.scheduled_at.desc())
+            .limit(keep)
+        ).all()
+        if not kept:
+            return 0, None
+        old = sa.select(history_snapshots.c.id).where(
+            history_snapshots.c.id.not_in([row.id for row in kept])
+        )
+        # Children first: SQLite enforces no ON DELETE CASCADE unless asked to.
+        for table in (history_members, history_segments):
+            connection.execute(table.delete().where(table.c.snapshot_id.in_(old)))
+        deleted = connection.execute(
+            history_snapshots.delete().where(history_snapshots.c.id.in_(old))
+        ).rowcount
+    return deleted, kept[-1].period
 
 
 def stored_snapshot(store: Store, period: str, members: bool = True) -> Snapshot | None:

@@ -3,9 +3,11 @@
 from smartcart.engine.model import selection
 from smartcart.engine.model.artifact import (
     SegmentModel,
+    atomic_write,
     live_version,
     load_live_model,
     make_live,
+    model_path,
     save_model,
     upgrade_models,
 )
@@ -78,6 +80,7 @@ __all__ = [
     "SegmentModel",
     "SegmentName",
     "add_propensity",
+    "atomic_write",
     "build_preprocessor",
     "choices",
     "choose_candidate",
@@ -92,6 +95,7 @@ __all__ = [
     "load_live_model",
     "make_live",
     "missing_personas",
+    "model_path",
     "no_progress",
     "psi_of_feature_counts",
     "report_section",

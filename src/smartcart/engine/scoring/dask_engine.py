@@ -212,9 +212,17 @@ class ScoreSummary:
     personas: dict[str, int]
     out: str | None = None
     quarantine: pd.DataFrame = field(default_factory=pd.DataFrame)
+    forgotten: int | None = None  # left out as erased on request (the local engine counts them)
 
     def as_dict(self) -> dict:
-        return {"model_version": self.model_version, "rows": self.rows, "personas": self.personas}
+        summary = {
+            "model_version": self.model_version,
+            "rows": self.rows,
+            "personas": self.personas,
+        }
+        if self.forgotten is not None:
+            summary["forgotten"] = self.forgotten
+        return summary
 
 
 def persona_totals(counts: pd.Series) -> dict[str, int]:

@@ -9,6 +9,7 @@ a temporary name, renamed when complete). Only the totals stay in memory.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -29,10 +30,11 @@ from smartcart.engine.data import (
     load_order_totals,
 )
 from smartcart.engine.errors import DataError
+from smartcart.engine.faults import kill_point
 from smartcart.engine.lifetime import LIFETIME_COLUMNS, join_lifetime_columns, lifetime_columns
 from smartcart.engine.model import SegmentModel
 from smartcart.engine.scoring.dask_engine import SCORE_COLUMNS, check_output_folder, persona_totals
-from smartcart.engine.store import CustomerWriter, Store
+from smartcart.engine.store import CustomerWriter, Forgotten, Store
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 QUARANTINE_KEPT = 1000  # quarantined rows kept for the report (all are counted)
@@ -51,6 +53,9 @@ class ScoringRun:
     personas: dict[str, int] = field(default_factory=dict)
     quarantine: pd.DataFrame = field(default_factory=pd.DataFrame)
     most_confident: int | None = None
+    # Customers of the source left out as erased on request (smartcart forget); None when no
+    # erasure is recorded.
+    forgotten: int | None = None
     _best: float = -1.0
 
     def add(self, rows_read: int, quarantine: pd.DataFrame, scores: pd.DataFrame) -> None:
@@ -95,14 +100,23 @@ def score_source(
     out: Path | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     on_rows: Callable[[int], None] | None = None,
+    forgotten: Forgotten | None = None,
 ) -> ScoringRun:
     """Score every customer of `source` with `model`; store them (unless `store` is None) and
-    write them to `out`. Returns the totals. `on_rows(n)` hears of each chunk's rows read."""
+    write them to `out`. Returns the totals. `on_rows(n)` hears of each chunk's rows read.
+    Customers in `forgotten` (erased on request) are left out and counted."""
     run = ScoringRun(model.version)
     scores_file = ScoresFile(out) if out else None
     lifetime = LifetimeColumns(model, source)
+    forgotten = forgotten or Forgotten()
+    if forgotten:
+        run.forgotten = 0
     with _writer(store, model.version, replace) as writer, _finished(scores_file):
         for chunk in iter_customer_chunks(source, model.as_of, table=table, chunk_rows=chunk_rows):
+            kept, left_out = forgotten.split(chunk.customers)
+            if left_out:
+                chunk = dataclasses.replace(chunk, customers=kept)
+                run.forgotten += left_out
             scores = model.assign(chunk.customers).table() if len(chunk.customers) else NO_SCORES
             if ORDER_KEY in chunk.customers and len(scores):  # customers from orders: their key
                 scores.insert(1, ORDER_KEY, chunk.customers[ORDER_KEY].to_numpy())
@@ -115,6 +129,7 @@ def score_source(
             run.add(chunk.rows_read, chunk.quarantine, scores)
             if on_rows is not None:
                 on_rows(chunk.rows_read)
+        kill_point("score:before-commit")
     return run
 
 

@@ -1,6 +1,8 @@
-"""The SQL store: customers, their segments, the audit trail, bulk writes, schema migrations."""
+"""The SQL store: customers, their segments, the audit trail, erasures, bulk writes, schema
+migrations."""
 
 from smartcart.engine.store.bulk import CustomerWriter, insert_rows
+from smartcart.engine.store.erasure import Erasure, ErasureError, Forgotten
 from smartcart.engine.store.migrating import Migrations, Status, Upgrade, run_environment
 from smartcart.engine.store.store import Store, customer_frame, now
 from smartcart.engine.store.tables import (
@@ -14,6 +16,9 @@ from smartcart.engine.store.tables import (
 
 __all__ = [
     "CustomerWriter",
+    "Erasure",
+    "ErasureError",
+    "Forgotten",
     "Migrations",
     "Status",
     "Store",

@@ -37,6 +37,7 @@ from filelock import FileLock, Timeout
 from sqlalchemy.engine import Connection, Engine
 
 from smartcart.engine.errors import SegmentationError
+from smartcart.engine.faults import kill_point
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ class Migrations:
             config.attributes["on_version_apply"] = _recorder(applied)
             command.upgrade(config, "heads")
             current = self.current(connection)
+            kill_point(f"db-upgrade:{self.name}:before-commit")
         revisions = [self.revision(r) for r in applied]
         for revision in revisions:
             logger.info("schema %s: applied %s (%s)", self.name, revision.id, revision.doc)

@@ -21,12 +21,14 @@ from sqlalchemy.engine import Engine
 from smartcart.engine.data import ORDER_KEY, schema
 from smartcart.engine.lifetime import LIFETIME_COLUMNS
 from smartcart.engine.store.bulk import CustomerWriter
+from smartcart.engine.store.erasure import Erasure, ErasureKey, Forgotten, forget, undo
 from smartcart.engine.store.migrating import Status
 from smartcart.engine.store.migrations import ENGINE
 from smartcart.engine.store.tables import (
     assignments,
     audit_log,
     customers,
+    forgotten_customers,
 )
 
 INSERT_CHUNK = 5000
@@ -178,6 +180,39 @@ class Store:
         )
         with self.engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
+
+    def delete_audit_before(self, cutoff: datetime) -> int:
+        """Delete the audit rows written before `cutoff` (retention); how many went."""
+        with self.engine.begin() as connection:
+            return connection.execute(audit_log.delete().where(audit_log.c.at < cutoff)).rowcount
+
+    def forget(
+        self, secret: str | None, customer: str, by: str, reason: str | None = None
+    ) -> Erasure:
+        """Erase a customer on request (smartcart.engine.store.erasure), in one transaction."""
+        return forget(self.engine, ErasureKey(secret), customer, by, reason)
+
+    def unforget(self, secret: str | None, customer: str, by: str) -> Erasure:
+        """Stop leaving a forgotten customer out of later runs."""
+        return undo(self.engine, ErasureKey(secret), customer, by)
+
+    def forgotten(self, secret: str | None) -> Forgotten:
+        """The forgotten customers, to leave out of score, train and the digest."""
+        return Forgotten.load(self.engine, secret)
+
+    def count_forgotten(self) -> int:
+        with self.engine.connect() as connection:
+            return connection.execute(
+                sa.select(sa.func.count()).select_from(forgotten_customers)
+            ).scalar_one()
+
+    def scored_by(self, model_version: str) -> bool:
+        """Whether the stored segments were written by this model version."""
+        query = sa.select(assignments.c.customer_id).where(
+            assignments.c.model_version == model_version
+        )
+        with self.engine.connect() as connection:
+            return connection.execute(query.limit(1)).first() is not None
 
     def audit_entries(self, action: str | None = None) -> list[dict]:
         query = sa.select(audit_log).order_by(audit_log.c.id)

@@ -167,3 +167,17 @@ campaign_responses = sa.Table(
     sa.Column("customer_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("revenue", sa.Float, nullable=True),
 )
+
+
+# Erasures on request (revision 0006_forgotten_customers; store/erasure.py): who was forgotten,
+# only as the HMAC of their id under SMARTCART_ERASURE_KEY, with a fingerprint of that key.
+forgotten_customers = sa.Table(
+    "forgotten_customers",
+    metadata,
+    sa.Column("customer_hash", sa.String(64), primary_key=True),
+    sa.Column("key_check", sa.String(16), nullable=False),
+    sa.Column("forgotten_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("forgotten_by", sa.String(64), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=True),
+    sa.Column("removed", sa.JSON, nullable=False),
+)

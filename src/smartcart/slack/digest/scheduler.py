@@ -11,6 +11,9 @@
   with the same once-per-(channel, period) claim, retries and grace window.
 - `smartcart-retrain` (when `SMARTCART_RETRAIN_CRON` is set): retrains from `SMARTCART_DATA`;
   the live model changes only when training succeeded (`SegmentService.train`).
+- `smartcart-retention` (when `SMARTCART_AUDIT_RETENTION_DAYS` or
+  `SMARTCART_HISTORY_RETENTION_PERIODS` is set): once a day, shortly after start, deletes the
+  older audit rows and digest snapshots (smartcart/slack/retention.py).
 
 Every job has an explicit id, `replace_existing=True`, `coalesce=True` (a backlog of missed
 fires runs once), `max_instances=1` and a misfire grace time. The digest is once-per-period
@@ -43,6 +46,7 @@ from smartcart.slack.digest.subscriptions import settings_for, stored_subscripti
 from smartcart.slack.lease import Lease, LeaseKeeper
 from smartcart.slack.logs import request_scope
 from smartcart.slack.metrics import count_rows_scored
+from smartcart.slack.retention import retention_job, wanted
 from smartcart.slack.settings import Settings, SettingsError, require
 
 logger = logging.getLogger(__name__)
@@ -51,6 +55,8 @@ DIGEST_JOB = "smartcart-digest"
 DIGEST_RETRY_JOB = "smartcart-digest-retry"
 RETRAIN_JOB = "smartcart-retrain"
 SUBSCRIPTIONS_JOB = "smartcart-digest-subscriptions"
+RETENTION_JOB = "smartcart-retention"
+RETENTION_EVERY = timedelta(days=1)
 SUBSCRIPTIONS_EVERY = timedelta(minutes=1)
 MISFIRE_GRACE_SECONDS = 3600
 RETRY_EVERY = timedelta(minutes=5)
@@ -64,9 +70,10 @@ class ScheduledJobs:
     digest: Job | None = None
     retrain: Job | None = None
     subscriptions: Job | None = None
+    retention: Job | None = None
 
     def __bool__(self) -> bool:
-        return any(job is not None for job in (self.digest, self.retrain, self.subscriptions))
+        return any(getattr(self, f.name) is not None for f in fields(self))
 
 
 def digest_job(runner: DigestRunner, automatic: bool = True) -> Job:
@@ -145,6 +152,8 @@ def scheduled_jobs(
         jobs.retrain = retrain_job(service, settings.data_source())
     if settings.SLACK_BOT_TOKEN is not None:
         jobs.subscriptions = subscriptions_job(settings, service)
+    if wanted(settings):
+        jobs.retention = retention_job(settings, service.store)
     return jobs
 
 
@@ -166,23 +175,26 @@ def add_jobs(scheduler: BackgroundScheduler, settings: Settings, jobs: Scheduled
     if jobs.digest is not None:
         cron = digest_trigger(settings.SMARTCART_DIGEST_CRON, settings.SMARTCART_TIMEZONE)
         scheduler.add_job(jobs.digest, cron, id=DIGEST_JOB, name="segment digest", **options)
-        scheduler.add_job(
-            jobs.digest,
-            IntervalTrigger(seconds=RETRY_EVERY.total_seconds(), timezone=zone),
-            id=DIGEST_RETRY_JOB,
-            name="segment digest: retries and catch-up",
-            next_run_time=datetime.now(zone) + FIRST_RETRY_AFTER,
-            **options,
-        )
-    if jobs.subscriptions is not None:
-        scheduler.add_job(
+    repeated = [
+        (jobs.digest, RETRY_EVERY, DIGEST_RETRY_JOB, "segment digest: retries and catch-up"),
+        (
             jobs.subscriptions,
-            IntervalTrigger(seconds=SUBSCRIPTIONS_EVERY.total_seconds(), timezone=zone),
-            id=SUBSCRIPTIONS_JOB,
-            name="digests of subscribed channels",
-            next_run_time=datetime.now(zone) + FIRST_RETRY_AFTER,
-            **options,
-        )
+            SUBSCRIPTIONS_EVERY,
+            SUBSCRIPTIONS_JOB,
+            "digests of subscribed channels",
+        ),
+        (jobs.retention, RETENTION_EVERY, RETENTION_JOB, "retention of audit rows and snapshots"),
+    ]
+    for job, every, job_id, name in repeated:
+        if job is not None:  # first shortly after start, then every `every`
+            scheduler.add_job(
+                job,
+                IntervalTrigger(seconds=every.total_seconds(), timezone=zone),
+                id=job_id,
+                name=name,
+                next_run_time=datetime.now(zone) + FIRST_RETRY_AFTER,
+                **options,
+            )
     if jobs.retrain is not None:
         retrain = CronTrigger.from_crontab(settings.SMARTCART_RETRAIN_CRON, timezone=zone)
         scheduler.add_job(jobs.retrain, retrain, id=RETRAIN_JOB, name="retraining", **options)
