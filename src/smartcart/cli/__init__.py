@@ -4,7 +4,7 @@ One module per command group: `training` (train, score, model), `local` (ask, ex
 the bot's answers through the Slack request path), `serving` (serve, scheduler, health),
 `digest`, `data` (generate, mapping, playbook, templates), `campaigns` (list, readout), `db`
 (upgrade, current), `lifetime` (fit and check the lifetime-value model), `configuration` (settings
-example); `common` holds what they share and `main` the group they join.
+example), `personas` (check the live model's persona rules); `common` holds what they share and `main` the group they join.
 """
 
 from __future__ import annotations
@@ -17,11 +17,23 @@ from smartcart.cli import (
     digest,
     lifetime,
     local,
+    personas,
     serving,
     training,
 )
 from smartcart.cli.main import main
 
-COMMAND_MODULES = (training, local, campaigns, serving, digest, data, db, lifetime, configuration)
+COMMAND_MODULES = (
+    training,
+    local,
+    campaigns,
+    serving,
+    digest,
+    data,
+    db,
+    lifetime,
+    configuration,
+    personas,
+)
 
 __all__ = ["COMMAND_MODULES", "main"]

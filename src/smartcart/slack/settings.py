@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     """Mapping file (TOML) from your columns to the data contract, used when `--mapping` is not given."""
     SMARTCART_TEMPLATES: Path | None = None
     """A folder of your own templates; files missing there fall back to the built-in ones."""
+    SMARTCART_PERSONAS: Path | None = None
+    """Your own personas file (TOML) that `train` names segments with when `--personas` is not given."""
     # Contact details for exports (file or SQLAlchemy URL, table `contacts`): Slack users cannot
     # pass a file, so `/segment export` joins these; phones without a country code are read as
     # numbers of SMARTCART_DEFAULT_COUNTRY.
@@ -204,6 +206,21 @@ class Settings(BaseSettings):
         path = absolute_path(value)
         try:
             read_mapping(path)
+        except DataError as error:
+            raise ValueError(str(error)) from None
+        return path
+
+    @field_validator("SMARTCART_PERSONAS")
+    @classmethod
+    def _personas_is_readable(cls, value: Path | None) -> Path | None:
+        if value is None or str(value).strip() in ("", "."):
+            return None
+        from smartcart.engine import DataError
+        from smartcart.engine.model import read_persona_file
+
+        path = absolute_path(value)
+        try:
+            read_persona_file(path)
         except DataError as error:
             raise ValueError(str(error)) from None
         return path

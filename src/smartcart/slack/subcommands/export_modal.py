@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from slack_sdk.models.views import View
 
 from smartcart.engine.marketing import FORMATS
-from smartcart.engine.model import ALL_PERSONAS_BY_ID, PERSONAS, Persona
+from smartcart.engine.model import PERSONAS, Persona
 from smartcart.slack.blockkit import context_block, validate_block
 from smartcart.slack.subcommands.export_options import (
     FormOptions,
@@ -53,8 +53,9 @@ def export_form(
         "placeholder": plain("Choose a persona"),
         "options": [option(p.name, p.id) for p in personas],
     }
-    if persona in ALL_PERSONAS_BY_ID:
-        persona_select["initial_option"] = option(ALL_PERSONAS_BY_ID[persona].name, persona)
+    chosen = next((p for p in personas if p.id == persona), None)
+    if chosen is not None:
+        persona_select["initial_option"] = option(chosen.name, chosen.id)
     blocks = [
         input_block(PERSONA_BLOCK, "Persona", persona_select),
         input_block(
@@ -99,7 +100,7 @@ def read_submission(view: dict) -> ExportChoice | dict[str, str]:
     values = (view.get("state") or {}).get("values") or {}
     errors: dict[str, str] = {}
     persona = selected(values, PERSONA_BLOCK, PERSONA_ACTION)
-    if persona not in ALL_PERSONAS_BY_ID:
+    if not persona:  # which personas there are is the live model's (the export checks it)
         errors[PERSONA_BLOCK] = "Choose one of the personas."
     min_confidence = None
     typed = typed_value(values, CONFIDENCE_BLOCK, CONFIDENCE_ACTION)

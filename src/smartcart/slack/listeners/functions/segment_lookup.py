@@ -16,7 +16,6 @@ from slack_bolt.context.complete import Complete
 from slack_bolt.context.fail import Fail
 from slack_sdk.errors import SlackApiError
 
-from smartcart.engine.model import ALL_PERSONAS_BY_ID
 from smartcart.slack.access import record
 from smartcart.slack.dispatch import Answer, Request, UserError
 from smartcart.slack.request_path import BotServices, after_ack, services_of
@@ -84,13 +83,15 @@ def lookup(services: BotServices, request: Request, raw: str) -> dict[str, Any]:
         )
         version = ctx.service.live_version()
         raise UserError(f"No customer {customer_id} in the current data (model {version}).")
-    persona = ALL_PERSONAS_BY_ID[explanation.persona]
-    record(ctx, request, Answer(text="found", audit={"rows": 1, "detail": persona.id}), True)
+    persona = ctx.service.model.persona(explanation.persona)
+    record(
+        ctx, request, Answer(text="found", audit={"rows": 1, "detail": explanation.persona}), True
+    )
     return {
-        "persona": persona.id,
-        "persona_name": persona.name,
+        "persona": explanation.persona,
+        "persona_name": persona.name if persona else explanation.segment_name,
         "confidence": round(float(explanation.confidence), 4),
-        "next_action": persona.next_action,
+        "next_action": persona.next_action if persona else "",
     }
 
 
