@@ -78,10 +78,10 @@ def customer(ctx: BotContext, args: list[str], request: Request) -> Answer:
         context_block(f"Model {version} · this lookup is recorded in the audit trail"),
     ]
     text = (
-        f"Customer {customer_id}: {explanation.segment_name} "
+        f"Customer {customer_id}: {segment_name} "
         f"(confidence {percent(explanation.confidence, 0)}). "
         + (f"Next offer: {explanation.likelihood}. " if explanation.likelihood else "")
-        + (f"Next: {persona.next_action}" if persona and persona.next_action else "")
+        + (f"Next: {escape(persona.next_action)}" if persona and persona.next_action else "")
     )
     return Answer(text=text, blocks=blocks, audit={"rows": 1, "detail": explanation.persona})
 
