@@ -211,4 +211,5 @@ TRAIN_KEYS = {
     "segments",
     "candidates",
     "response_model",
+    "warnings",
 }
