@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.views import View
 
-from smartcart.engine.model import Persona
+from smartcart.engine.model import Persona, personas_of
 from smartcart.engine.reports import Figures, percent
 from smartcart.slack.blockkit import (
     actions,
@@ -67,7 +67,7 @@ def home_view(
         ),
         divider(),
     ]
-    for persona in figures.personas:
+    for persona in figures.personas or personas_of(figures.persona_set):
         blocks += persona_blocks(persona, figures, changes.get(persona.id), can_export)
     blocks += [divider(), *digest_blocks(schedules), divider(), *help_blocks(can_export)]
     return validated_home(blocks)

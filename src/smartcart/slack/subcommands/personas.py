@@ -3,6 +3,7 @@ data), one line each, with their size in the live model."""
 
 from __future__ import annotations
 
+from smartcart.engine.model import personas_of
 from smartcart.engine.reports import percent
 from smartcart.slack.blockkit import (
     actions,
@@ -21,7 +22,7 @@ from smartcart.slack.dispatch import Answer, Request, handles
 def personas(ctx: BotContext, args: list[str], request: Request) -> Answer:
     figures = ctx.service.figures()
     lines = []
-    known = figures.personas
+    known = list(figures.personas) or personas_of(figures.persona_set)
     for persona in known:
         segments = figures.persona(persona.id)
         if segments:

@@ -67,7 +67,7 @@ def find_persona(
         raise UserError(f"That is not a persona; choose one of: {choices(personas)}. {example}")
     try:
         # the study's personas are resolve_persona's own default
-        return resolve_persona(text) if personas is PERSONAS else resolve_persona(text, personas)
+        return resolve_persona(text) if personas == PERSONAS else resolve_persona(text, personas)
     except LookupError as error:
         raise UserError(f"{error.args[0][0].upper()}{error.args[0][1:]}. {example}") from None
 
