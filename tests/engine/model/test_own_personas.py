@@ -75,7 +75,7 @@ def test_segments_no_rule_matches_are_flagged_and_personas_without_segment_liste
     assert "deal_seekers" in model.card.missing_personas
     report = result.report.read_text()
     assert "(no persona matched)" in report
-    assert "Personas that matched no segment in this model (k=6): " in report
+    assert "Personas without a segment in this model (k=6): " in report
     assert any("matches no persona's rule" in w for w in description_warnings(model))
     checks = {c.cluster: c for c in segment_checks(model)}
     assert all(checks[s["cluster"]].persona is None for s in unmatched)

@@ -171,8 +171,7 @@ def _missing(model) -> list[str]:
     if missing:
         lines += [
             "",
-            f"Personas that matched no segment in this model (k={model.card.k}): "
-            + ", ".join(missing),
+            f"Personas without a segment in this model (k={model.card.k}): " + ", ".join(missing),
         ]
     return lines
 

@@ -188,18 +188,21 @@ def playbook_samples(personas: Iterable[Persona] = ()) -> dict[str, dict[str, di
     }
 
 
-def check_templates(templates: Templates, samples: Samples | None = None) -> list[str]:
+def check_templates(
+    templates: Templates, samples: Samples | None = None, personas: Iterable[Persona] = ()
+) -> list[str]:
     """Problems (`file:line: message [case]`) of every template; empty when all are fine.
 
     Playbooks render with sample numbers (present, changed, absent persona). Other templates
     render with the contexts `samples` gives for their name (e.g. a digest with its sample
     figures), else they are only compiled (syntax), since their variables are not known here.
-    A missing playbook is a problem too.
+    A missing playbook is a problem too, the built-in sets' and `personas`' (the live model's).
     """
-    contexts = {**playbook_samples(), **(samples or {})}
+    playbooks = playbook_samples(personas)
+    contexts = {**playbooks, **(samples or {})}
     present = set(templates.names())
     problems: list[str] = []
-    for name in sorted(present | set(playbook_samples())):
+    for name in sorted(present | set(playbooks)):
         if name not in present:
             problems.append(f"{name}: missing (in neither templates folder)")
         elif name.endswith(TEMPLATE_SUFFIX):
@@ -229,10 +232,10 @@ def compile_problem(templates: Templates, name: str) -> str | None:
     return None
 
 
-def prepare_templates(templates: Templates) -> list[str]:
+def prepare_templates(templates: Templates, personas: Iterable[Persona] = ()) -> list[str]:
     """Check every template and remember the good playbooks (served if they break later)."""
-    problems = check_templates(templates)
-    for name, cases in playbook_samples().items():
+    problems = check_templates(templates, personas=personas)
+    for name, cases in playbook_samples(personas).items():
         try:
             templates.render(name, **cases[""])
         except TemplateProblem:

@@ -86,9 +86,10 @@ def render_for_slack(ctx: BotContext, persona: Persona) -> Playbook:
         ) from None
 
 
-def check_templates_at_start(folder: Path | None) -> list[str]:
-    """Check the templates the bot will use and log each problem; the bot starts anyway."""
-    problems = prepare_templates(templates_for(folder))
+def check_templates_at_start(folder: Path | None, personas: list[Persona] = ()) -> list[str]:
+    """Check the templates the bot will use (the live model's personas' too) and log each
+    problem; the bot starts anyway."""
+    problems = prepare_templates(templates_for(folder), personas)
     for problem in problems:
         logger.warning("template problem (see `smartcart templates check`): %s", problem)
     return problems
