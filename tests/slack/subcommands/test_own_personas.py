@@ -80,3 +80,22 @@ def test_own_playbooks_render_from_the_templates_folder(own_bot: OwnBot):
     summary = all_text(own_bot.bot.ask("summary"))
     for segment in own_bot.service.model.segments:
         assert segment["name"] in summary
+
+
+def test_a_segment_no_rule_matched_is_flagged_in_the_summary():
+    from smartcart.slack.subcommands.summary import segment_line
+
+    segment = {
+        "persona": "segment_3",
+        "name": "High catalog purchases, low website visits",
+        "size": 120,
+        "share": 0.1,
+        "revenue_share": 0.2,
+        "avg_spend": 900.0,
+        "avg_income": 70000.0,
+        "response_rate": 0.2,
+        "lift": 1.3,
+        "profile": {"Income": 70000.0},
+    }
+    line = segment_line(segment)
+    assert line.startswith("*High catalog purchases, low website visits (no persona matched)*")
