@@ -140,6 +140,7 @@ TRAIN_JSON_KEYS = [
         ],
     ),
     ("response_model", keys("auc", "top_decile_lift", "base_rate", "brier", "estimator")),
+    ("warnings", None),  # issue 19: profiles contradicting descriptions, unmatched segments
 ]
 # `model --json` (the whole card) of a local training, in the order printed before it was typed.
 MODEL_JSON_KEYS = [

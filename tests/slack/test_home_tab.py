@@ -76,3 +76,20 @@ def test_user_text_in_the_view_is_escaped() -> None:
 def test_a_view_over_100_blocks_is_refused_before_slack_sees_it() -> None:
     with pytest.raises(ValueError, match="at most 100 blocks"):
         validated_home([section("x")] * 101)
+
+
+def test_each_persona_shows_the_figures_behind_its_description() -> None:
+    from dataclasses import replace
+
+    from smartcart.engine.model import PERSONAS
+
+    backed = replace(
+        figures(),
+        personas=tuple(PERSONAS),
+        backing={"premium": ["spending 1,573 (all 606)", "income 78,519 (all 51,959)"]},
+    )
+    view = home_view(ModelFacts("v7", "now", 2236), backed, {}, [], can_export=False)
+    assert invalid_view(view, "home") == []
+    text = str(view)
+    assert "High income, high spending, strong campaign response." in text
+    assert "spending 1,573 (all 606); income 78,519 (all 51,959)" in text

@@ -4,7 +4,8 @@ One module per command group: `training` (train, score, model), `local` (ask, ex
 the bot's answers through the Slack request path), `serving` (serve, scheduler, health),
 `digest`, `data` (generate, mapping, playbook, templates), `campaigns` (list, readout), `db`
 (upgrade, current), `lifetime` (fit and check the lifetime-value model), `configuration` (settings
-example), `privacy` (forget); `common` holds what they share and `main` the group they join.
+example), `privacy` (forget), `personas` (check the live model's persona rules); `common` holds
+what they share and `main` the group they join.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from smartcart.cli import (
     digest,
     lifetime,
     local,
+    personas,
     privacy,
     serving,
     training,
@@ -33,6 +35,7 @@ COMMAND_MODULES = (
     db,
     lifetime,
     configuration,
+    personas,
     privacy,
 )
 

@@ -185,5 +185,16 @@ def check_engine(engine: str, scheduler: str | None) -> None:
         require_dask()
 
 
+def live_personas(config) -> list:
+    """The live model's personas (whose playbooks are rendered); none without a model that
+    reads (what needs one says so when asked)."""
+    from smartcart.engine.model import load_live_model
+
+    try:
+        return load_live_model(config.SMARTCART_MODEL_DIR).personas
+    except SegmentationError:
+        return []
+
+
 def emit_json(payload: object) -> None:
     click.echo(json.dumps(payload, indent=2, default=str))

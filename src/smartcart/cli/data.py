@@ -12,6 +12,7 @@ from smartcart.cli.common import (
     check_engine,
     engine_options,
     friendly_errors,
+    live_personas,
     service,
     settings,
 )
@@ -168,9 +169,10 @@ def check_templates_command() -> None:
     from smartcart.engine.reports import Templates, check_templates
     from smartcart.slack.digest import digest_samples
 
-    folder = settings().SMARTCART_TEMPLATES
+    config = settings()
+    folder = config.SMARTCART_TEMPLATES
     checked = Templates(folder)
-    problems = check_templates(checked, digest_samples())
+    problems = check_templates(checked, digest_samples(), live_personas(config))
     for problem in problems:
         click.echo(problem)
     if problems:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from smartcart.cli.common import friendly_errors, service, settings
+from smartcart.cli.common import friendly_errors, live_personas, service, settings
 from smartcart.cli.main import main
 
 
@@ -52,7 +52,7 @@ def serve(port, host, workers, no_scheduler) -> None:
     # Before any metric exists here or in a worker: every worker's metrics in one folder.
     clean_up_metrics = use_multiprocess_folder() if workers > 1 else (lambda: None)
     context = build_context(config)
-    check_templates_at_start(config.SMARTCART_TEMPLATES)
+    check_templates_at_start(config.SMARTCART_TEMPLATES, live_personas(config))
     scheduler = None if no_scheduler else start_jobs(config, context.service)
     problems = [scheduler_problem(scheduler)] if scheduler is not None else []
     try:

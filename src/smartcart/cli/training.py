@@ -23,8 +23,8 @@ from smartcart.cli.common import (
 )
 from smartcart.cli.main import main
 from smartcart.engine.data import DEFAULT_CHUNK_ROWS, DEFAULT_TABLE
+from smartcart.engine.model import description_warnings, upgrade_models
 from smartcart.engine.model import summary_line as response_summary_line
-from smartcart.engine.model import upgrade_models
 
 
 @main.command()
@@ -56,6 +56,13 @@ from smartcart.engine.model import upgrade_models
 )
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
 @click.option("--refits", default=20, show_default=True, help="Subsample refits for stability.")
+@click.option(
+    "--personas",
+    "personas",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Your personas file (TOML, docs/data/personas.md). Default: SMARTCART_PERSONAS, "
+    "else the data's built-in personas.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @read_options
 @engine_options
@@ -68,6 +75,7 @@ def train(
     as_of,
     seed,
     refits,
+    personas,
     as_json,
     query,
     sheet,
@@ -89,6 +97,8 @@ def train(
         seed=seed,
         refits=refits,
         table=table,
+        personas=personas or config.SMARTCART_PERSONAS,
+        templates=config.SMARTCART_TEMPLATES,
     )
     source = data_source(data, config, table, query, sheet, mapping)
     if engine == "dask":
@@ -149,6 +159,7 @@ def train_summary(model) -> dict:
         "candidates": model.candidates,
         "response_model": None if card.response_model is None else asdict(card.response_model),
         **lifetime_summary(model),
+        "warnings": description_warnings(model),
     }
 
 
@@ -185,6 +196,8 @@ def print_training(result) -> None:
     )
     click.echo(response_summary_line(card.response_model))
     print_segments(result.model.segments)
+    for warning in description_warnings(result.model):
+        click.echo(f"Warning: {warning}")
     click.echo(f"Report: {result.report}")
     for name, path in result.charts.items():
         click.echo(f"Chart ({name}): {path}")

@@ -24,6 +24,7 @@ from smartcart.engine.data import (
     load_order_totals,
     load_validated,
 )
+from smartcart.engine.errors import DataError
 from smartcart.engine.lifetime import LifetimeFit, add_lifetime_columns, fit_beside_segments
 from smartcart.engine.model import (
     ALGORITHMS,
@@ -32,6 +33,7 @@ from smartcart.engine.model import (
     Evaluation,
     Metrics,
     ModelCard,
+    PersonaSet,
     Progress,
     Requested,
     ResponseFigures,
@@ -40,19 +42,23 @@ from smartcart.engine.model import (
     SegmentModel,
     TrainingData,
     build_preprocessor,
+    builtin_set,
+    check_features,
     cluster_inputs,
     feature_builder,
     fit_response_model,
     make_live,
     missing_personas,
     no_progress,
-    personas_of,
+    read_persona_file,
     save_model,
     segment_pipeline,
     select,
 )
 from smartcart.engine.reports import (
+    Templates,
     lift_chart,
+    missing_playbook,
     profile_chart,
     reliability_chart,
     segment_figures,
@@ -74,6 +80,8 @@ class TrainingOptions:
     seed: int = 0
     refits: int = 20
     table: str = DEFAULT_TABLE
+    personas: Path | None = None  # a personas file (TOML); None: the data's built-in set
+    templates: Path | None = None  # where the personas' playbook templates are looked up first
 
 
 @dataclass
@@ -106,6 +114,7 @@ def train(
     options = options or TrainingOptions()
     if options.algorithm not in ("auto", *ALGORITHMS):
         raise ValueError(f"--algorithm must be auto or one of {', '.join(ALGORITHMS)}")
+    own_set = read_personas(options)
     progress(f"loading {source}")
     forgotten = forgotten or Forgotten()
     data, left_out = leave_out_forgotten(
@@ -123,6 +132,7 @@ def train(
         data.as_of, inputs, feature_builder(data.as_of, data.contract)
     )
     X = preprocessor.fit_transform(data.customers)
+    persona_set = checked_persona_set(own_set, options, preprocessor, data.contract)
 
     outcome = select(
         X,
@@ -139,7 +149,7 @@ def train(
     clusterer = SegmentClusterer(
         chosen.algorithm, chosen.k, options.seed, eps=chosen.eps, init=chosen.centers
     )
-    pipeline = segment_pipeline(data.as_of, inputs, clusterer, data.contract)
+    pipeline = segment_pipeline(data.as_of, inputs, clusterer, data.contract, persona_set)
     with threadpool_limits(limits=1 if len(X) < PARALLEL_FIT_ROWS else None):
         pipeline.fit(data.customers)
     features = pipeline.named_steps["features"].transform(data.customers)
@@ -153,7 +163,9 @@ def train(
 
     version = new_version()
     fitted = pipeline.named_steps["cluster"].clusterer_
-    card = build_model_card(version, data, options, inputs, chosen, fitted, elbow_k, names)
+    card = build_model_card(
+        version, data, options, inputs, chosen, fitted, elbow_k, names, persona_set
+    )
     card = replace(
         card,
         notes=(*card.notes, *([response_note] if response_note else [])),
@@ -209,6 +221,32 @@ def leave_out_forgotten(data: ValidatedData, forgotten: Forgotten) -> tuple[Vali
     return replace(data, customers=customers, quarantine=quarantine, notes=notes), left_out
 
 
+def read_personas(options: TrainingOptions) -> PersonaSet | None:
+    """The personas file of `options`, checked (its templates too), or None for the built-in
+    set. A problem is one line naming the persona; nothing has been trained or stored yet."""
+    if options.personas is None:
+        return None
+    name, personas = read_persona_file(options.personas)
+    templates = Templates(options.templates)
+    for persona in personas:
+        problem = missing_playbook(templates, persona)
+        if problem:
+            raise DataError(f"{options.personas}: persona '{persona.id}': {problem}")
+    return PersonaSet(name, tuple(personas))
+
+
+def checked_persona_set(
+    own_set: PersonaSet | None, options: TrainingOptions, preprocessor, contract: str
+) -> PersonaSet:
+    """The set to name segments with; a user's file checked against the data's features
+    (`preprocessor` fitted: its features step knows them)."""
+    if own_set is None:
+        return builtin_set(contract)
+    features = set(preprocessor.named_steps["features"].population_)
+    check_features(str(options.personas), list(own_set.personas), features, contract)
+    return own_set
+
+
 def fit_lifetime(
     orders: pd.DataFrame | None, as_of: date, progress: Progress
 ) -> LifetimeFit | None:
@@ -244,12 +282,12 @@ def publish(result: TrainingResult, model_dir: Path) -> None:
 
 
 def build_model_card(
-    version, data, options, inputs, chosen, clusterer, elbow_k, names
+    version, data, options, inputs, chosen, clusterer, elbow_k, names, persona_set=None
 ) -> ModelCard:
     """The card both engines start from (each adds what it alone knows)."""
     metrics = chosen.as_dict()
     contract = getattr(data, "contract", "customers")  # the Dask engine reads customer tables
-    persona_set = ORDERS if contract == ORDERS else "study"
+    persona_set = persona_set or builtin_set(contract)
     return ModelCard(
         model_version=version,
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -273,7 +311,7 @@ def build_model_card(
             assignment_agreement=round(float(clusterer.assignment_agreement_), 4),
         ),
         personas={int(n.cluster): n.persona for n in names},
-        missing_personas=tuple(missing_personas(names, personas_of(persona_set))),
+        missing_personas=tuple(missing_personas(names, list(persona_set.personas))),
         library_versions={
             "python": platform.python_version(),
             "scikit-learn": sklearn.__version__,
@@ -282,7 +320,7 @@ def build_model_card(
             "joblib": joblib.__version__,
         },
         contract=contract,
-        persona_set=persona_set,
+        persona_set=persona_set.name,
     )
 
 

@@ -47,9 +47,12 @@ from smartcart.engine.training import (
     TrainingOptions,
     TrainingResult,
     build_model_card,
+    checked_persona_set,
     new_version,
+    read_personas,
     write_charts,
 )
+from smartcart.engine.training_dask_notes import dataset_notes, note_counts
 
 # Customers brought to this machine to choose the model (the selection itself evaluates at most
 # selection.EVALUATION_ROWS of them) and to fit the Pipeline's features, scaling and naming.
@@ -96,16 +99,21 @@ def train_dataset(
     progress(f"{data.rows['used']} customers used, {data.rows['quarantined']} quarantined")
 
     inputs = cluster_inputs(data.has_campaigns)
-    X_sample = build_preprocessor(as_of, inputs).fit_transform(data.customers)
+    preprocessor = build_preprocessor(as_of, inputs)
+    X_sample = preprocessor.fit_transform(data.customers)
+    persona_set = checked_persona_set(read_personas(options), options, preprocessor, "customers")
     candidates, chosen, elbow_k = _select(X_sample, options, progress)
     progress(f"chosen kmeans with k={chosen.k}; fitting on all {data.rows['used']} customers")
     clusterer = SegmentClusterer("kmeans", chosen.k, options.seed)
-    pipeline = segment_pipeline(as_of, inputs, clusterer).fit(data.customers)
+    pipeline = segment_pipeline(as_of, inputs, clusterer, "customers", persona_set)
+    pipeline.fit(data.customers)
     final_fit = _fit_on_all_rows(client, parts, lengths, pipeline, data.customers, options.seed)
     progress(final_fit)
     names = pipeline.named_steps["personas"].names_
     version = new_version()
-    card = _card(version, pipeline, data, options, inputs, chosen, elbow_k, names, final_fit)
+    card = _card(
+        version, pipeline, data, options, inputs, chosen, elbow_k, names, final_fit, persona_set
+    )
     model = SegmentModel(version, pipeline, [], card, [c.as_dict() for c in candidates])
     totals = _totals(client, parts, model)
     model.segments = segment_figures_from_totals(totals, names, totals.has_response)
@@ -150,14 +158,14 @@ def _dataset_summary(client, parts: list, files: list[str], source: str, as_of: 
     fraction = min(1.0, SAMPLE_ROWS / rows["used"])
     pieces = client.gather(client.map(_sample_of, parts, fraction=fraction, seed=seed))
     sample = pd.concat([piece for piece in pieces if len(piece)], ignore_index=True)
-    counts = pd.DataFrame(client.gather(client.map(_note_counts, parts))).sum()
+    counts = pd.DataFrame(client.gather(client.map(note_counts, parts))).sum()
     data = DatasetSummary(
         source=source,
         sha256=dataset_sha256(files),
         dialect=f"parquet data set ({len(files)} files)",
         rows=rows,
         as_of=as_of,
-        notes=_dataset_notes(source, len(files), counts, sample),
+        notes=dataset_notes(source, len(files), counts, sample),
         has_campaigns=all(c in sample.columns for c in schema.CAMPAIGN_COLUMNS),
         quarantine=pd.concat([q for _, _, q in summaries], ignore_index=True),
         customers=sample,
@@ -169,37 +177,6 @@ def _sample_of(part: Partition, fraction: float, seed: int) -> pd.DataFrame:
     if fraction >= 1:
         return part.customers
     return part.customers.sample(frac=fraction, random_state=seed + part.number)
-
-
-def _note_counts(part: Partition) -> dict[str, int]:
-    customers = part.customers
-    if customers.empty:
-        return {"missing_income": 0, "odd_status": 0}
-    return {
-        "missing_income": int(customers["Income"].isna().sum()),
-        "odd_status": int(customers["Marital_Status"].isin(schema.ODD_STATUSES).sum()),
-    }
-
-
-def _dataset_notes(source: str, files: int, counts: pd.Series, sample: pd.DataFrame) -> list[str]:
-    """The data notes of the local engine, counted over all partitions."""
-    notes = [f"read {source} through Dask: {files} Parquet files, one partition each"]
-    if counts["missing_income"]:
-        notes.append(
-            f"{counts['missing_income']} customers have no Income: the training median is used"
-        )
-    if counts["odd_status"]:
-        notes.append(
-            f"{counts['odd_status']} customers have Marital_Status Absurd or YOLO: "
-            "counted as living alone"
-        )
-    if not all(c in sample.columns for c in schema.CAMPAIGN_COLUMNS):
-        notes.append(
-            "no campaign columns (AcceptedCmp1..5): campaign acceptances are left out of the features"
-        )
-    if "Response" not in sample.columns:
-        notes.append("no Response column: response rates cannot be reported")
-    return notes
 
 
 def _select(X_sample: np.ndarray, options, progress: Progress):
@@ -370,11 +347,15 @@ def segment_figures_from_totals(totals: Totals, names: list, has_response: bool)
     return out
 
 
-def _card(version, pipeline, data, options, inputs, chosen, elbow_k, names, final_fit) -> ModelCard:
+def _card(
+    version, pipeline, data, options, inputs, chosen, elbow_k, names, final_fit, persona_set
+) -> ModelCard:
     """The local engine's card, with the Dask engine's run (its base response rate comes later,
     from the totals over all partitions)."""
     clusterer = pipeline.named_steps["cluster"].clusterer_
-    card = build_model_card(version, data, options, inputs, chosen, clusterer, elbow_k, names)
+    card = build_model_card(
+        version, data, options, inputs, chosen, clusterer, elbow_k, names, persona_set
+    )
     return replace(
         card,
         selection=card.selection + " (K-Means candidates only: --engine dask)",

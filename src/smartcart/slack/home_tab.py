@@ -67,7 +67,7 @@ def home_view(
         ),
         divider(),
     ]
-    for persona in personas_of(figures.persona_set):
+    for persona in figures.personas or personas_of(figures.persona_set):
         blocks += persona_blocks(persona, figures, changes.get(persona.id), can_export)
     blocks += [divider(), *digest_blocks(schedules), divider(), *help_blocks(can_export)]
     return validated_home(blocks)
@@ -83,7 +83,9 @@ def persona_blocks(
 ) -> list[dict]:
     segments = figures.persona(persona.id)
     if not segments:
-        return [section(f"*{persona.name}*\nNo segment for this persona in the current model.")]
+        return [
+            section(f"*{escape(persona.name)}*\nNo segment for this persona in the current model.")
+        ]
     size = sum(s["size"] for s in segments)
     share = sum(s["share"] for s in segments)
     revenue = sum(s["revenue_share"] for s in segments)
@@ -98,7 +100,15 @@ def persona_blocks(
     buttons = [button("Playbook", f"{HOME_PLAYBOOK_ACTION}:{persona.id}", persona.id)]
     if can_export:
         buttons.append(button("Export…", f"{HOME_EXPORT_ACTION}:{persona.id}", persona.id))
-    return [section(f"*{persona.name}*"), facts, actions(buttons)]
+    return [section(persona_line(persona, figures)), facts, actions(buttons)]
+
+
+def persona_line(persona: Persona, figures: Figures) -> str:
+    """The persona's name, description and the figures of its segment that back it."""
+    backing = figures.backing.get(persona.id)
+    return f"*{escape(persona.name)}*: {escape(persona.description)}" + (
+        f"\n_{escape('; '.join(backing))}_" if backing else ""
+    )
 
 
 def describe_change(change: dict | None) -> str:

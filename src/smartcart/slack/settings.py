@@ -43,6 +43,21 @@ def default_health_file() -> Path:
     return Path(tempfile.gettempdir()) / "smartcart-health.json"
 
 
+def readable_file(value: Path | None, read) -> Path | None:
+    """The setting's file as an absolute path, once `read` took it (its DataError, one line,
+    becomes the setting's error); None when unset."""
+    if value is None or str(value).strip() in ("", "."):
+        return None
+    from smartcart.engine import DataError
+
+    path = absolute_path(value)
+    try:
+        read(path)
+    except DataError as error:
+        raise ValueError(str(error)) from None
+    return path
+
+
 def absolute_path(value: Path) -> Path:
     """A path made absolute against the current directory (`~` expanded)."""
     path = value.expanduser()
@@ -96,6 +111,8 @@ class Settings(BaseSettings):
     """Mapping file (TOML) from your columns to the data contract, used when `--mapping` is not given."""
     SMARTCART_TEMPLATES: Path | None = None
     """A folder of your own templates; files missing there fall back to the built-in ones."""
+    SMARTCART_PERSONAS: Path | None = None
+    """Your own personas file (TOML) that `train` names segments with when `--personas` is not given."""
     # Contact details for exports (file or SQLAlchemy URL, table `contacts`): Slack users cannot
     # pass a file, so `/segment export` joins these; phones without a country code are read as
     # numbers of SMARTCART_DEFAULT_COUNTRY.
@@ -221,17 +238,16 @@ class Settings(BaseSettings):
     @field_validator("SMARTCART_MAPPING")
     @classmethod
     def _mapping_is_readable(cls, value: Path | None) -> Path | None:
-        if value is None or str(value).strip() in ("", "."):
-            return None
-        from smartcart.engine import DataError
         from smartcart.engine.data import read_mapping
 
-        path = absolute_path(value)
-        try:
-            read_mapping(path)
-        except DataError as error:
-            raise ValueError(str(error)) from None
-        return path
+        return readable_file(value, read_mapping)
+
+    @field_validator("SMARTCART_PERSONAS")
+    @classmethod
+    def _personas_is_readable(cls, value: Path | None) -> Path | None:
+        from smartcart.engine.model import read_persona_file
+
+        return readable_file(value, read_persona_file)
 
     @field_validator("SMARTCART_TEMPLATES")
     @classmethod

@@ -52,3 +52,14 @@ def test_digest_data_can_come_from_a_file(store, trained, tmp_path):
     )
     assert comparison.current.source.endswith("customers.parquet")
     assert 450 < comparison.current.customers <= 500
+
+
+def test_a_digest_names_the_live_models_own_personas():
+    from smartcart.engine.history import persona_name, persona_short
+    from smartcart.engine.model import Persona
+
+    own = Persona("big_spenders", "Big Spenders", "Big", "", "Spend most.", "")
+    assert persona_name("big_spenders", (own,)) == "Big Spenders"
+    assert persona_short("big_spenders", (own,)) == "Big"
+    assert persona_name("premium") == "High-Value Premium Customers"
+    assert persona_name("big_spenders") == "big_spenders"

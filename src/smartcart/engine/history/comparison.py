@@ -25,7 +25,7 @@ from smartcart.engine.history.snapshots import (
     snapshot_of_chunks,
     stored_snapshot,
 )
-from smartcart.engine.model import ALL_PERSONAS_BY_ID, SegmentModel
+from smartcart.engine.model import ALL_PERSONAS_BY_ID, Persona, SegmentModel
 from smartcart.engine.reports import ordered_personas
 from smartcart.engine.store import Forgotten, Store
 
@@ -49,6 +49,7 @@ class Comparison:
     left: int
     warnings: list[str]
     history: tuple[list[str], dict[str, list[int]]] = field(default_factory=lambda: ([], {}))
+    personas: tuple[Persona, ...] = ()  # the live model's, for names (a user's file too)
 
     @property
     def first(self) -> bool:
@@ -70,9 +71,10 @@ def compare(
     current: Snapshot,
     previous: Snapshot | None,
     history: tuple[list[str], dict[str, list[int]]] | None = None,
+    personas: tuple[Persona, ...] = (),
 ) -> Comparison:
     table = migration_table(previous, current)
-    rows = persona_changes(current, previous)
+    rows = persona_changes(current, previous, personas)
     return Comparison(
         current=current,
         previous=previous,
@@ -83,6 +85,7 @@ def compare(
         left=int(table[GONE].sum()) if GONE in table.columns else 0,
         warnings=drift_warnings(rows, current.psi),
         history=history or single_period(current),
+        personas=personas,
     )
 
 
@@ -99,7 +102,9 @@ def single_period(current: Snapshot) -> tuple[list[str], dict[str, list[int]]]:
     return [current.period], {s["persona"]: [s["customers"]] for s in current.segments}
 
 
-def persona_changes(current: Snapshot, previous: Snapshot | None) -> list[dict]:
+def persona_changes(
+    current: Snapshot, previous: Snapshot | None, personas: tuple[Persona, ...] = ()
+) -> list[dict]:
     before = {s["persona"]: s for s in previous.segments} if previous else {}
     now = {s["persona"]: s for s in current.segments}
     rows = []
@@ -109,8 +114,8 @@ def persona_changes(current: Snapshot, previous: Snapshot | None) -> list[dict]:
         rows.append(
             {
                 **figures,
-                "name": persona_name(persona),
-                "short": persona_short(persona),
+                "name": persona_name(persona, personas),
+                "short": persona_short(persona, personas),
                 "size_change": None
                 if previous is None
                 else figures["customers"] - (old or {}).get("customers", 0),
@@ -210,13 +215,19 @@ def plain_feature(name: str) -> str:
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).replace("_", " ").lower()
 
 
-def persona_name(persona: str) -> str:
-    found = ALL_PERSONAS_BY_ID.get(persona)
+def find_persona(persona: str, personas: tuple[Persona, ...] = ()) -> Persona | None:
+    """Among the live model's personas first, then the built-in sets."""
+    own = next((p for p in personas if p.id == persona), None)
+    return own or ALL_PERSONAS_BY_ID.get(persona)
+
+
+def persona_name(persona: str, personas: tuple[Persona, ...] = ()) -> str:
+    found = find_persona(persona, personas)
     return found.name if found else persona
 
 
-def persona_short(persona: str) -> str:
-    found = ALL_PERSONAS_BY_ID.get(persona)
+def persona_short(persona: str, personas: tuple[Persona, ...] = ()) -> str:
+    found = find_persona(persona, personas)
     return found.short if found else persona
 
 
@@ -244,4 +255,4 @@ def prepare_digest(
         if save:
             snapshot = save_snapshot(store, snapshot)
     previous = previous_snapshot(store, snapshot.scheduled_at)
-    return compare(snapshot, previous, recent_history(store, snapshot))
+    return compare(snapshot, previous, recent_history(store, snapshot), tuple(model.personas))

@@ -26,11 +26,23 @@ from smartcart.engine.model.card import (
 from smartcart.engine.model.clusterer import ALGORITHMS, SegmentClusterer
 from smartcart.engine.model.drift import feature_bin_counts, psi_of_feature_counts
 from smartcart.engine.model.features import PROFILE_FEATURES, build_preprocessor, cluster_inputs
+from smartcart.engine.model.naming import is_unmatched, missing_personas
 from smartcart.engine.model.order_features import ORDER_PROFILE_FEATURES
+from smartcart.engine.model.persona_files import check_features, read_persona_file
+from smartcart.engine.model.persona_report import (
+    SegmentCheck,
+    description_warnings,
+    distinguishing_figures,
+    segment_checks,
+    segment_profiles,
+)
+from smartcart.engine.model.persona_rules import Check
 from smartcart.engine.model.persona_sets import (
     ALL_PERSONAS_BY_ID,
     ORDER_PERSONAS,
     PERSONA_SETS,
+    PersonaSet,
+    builtin_set,
     personas_of,
 )
 from smartcart.engine.model.personas import (
@@ -39,7 +51,6 @@ from smartcart.engine.model.personas import (
     Persona,
     SegmentName,
     choices,
-    missing_personas,
     resolve_persona,
 )
 from smartcart.engine.model.propensity import (
@@ -60,6 +71,17 @@ __all__ = [
     "ORDER_PROFILE_FEATURES",
     "PERSONA_SETS",
     "personas_of",
+    "Check",
+    "PersonaSet",
+    "SegmentCheck",
+    "builtin_set",
+    "check_features",
+    "description_warnings",
+    "distinguishing_figures",
+    "is_unmatched",
+    "read_persona_file",
+    "segment_checks",
+    "segment_profiles",
     "Candidate",
     "TrainingData",
     "EngineRun",

@@ -33,7 +33,6 @@ from smartcart.engine.model.clusterer import SegmentClusterer
 from smartcart.engine.model.features import FeatureBuilder, FeatureWeights
 from smartcart.engine.model.legacy import LEGACY_SUFFIX, read_legacy_payload
 from smartcart.engine.model.order_features import OrderFeatureBuilder
-from smartcart.engine.model.persona_sets import personas_of
 from smartcart.engine.model.personas import Persona, SegmentName
 from smartcart.engine.model.propensity import ResponseFeatures, ResponseModel
 from smartcart.engine.model.state import from_state, register_own, to_state
@@ -106,9 +105,17 @@ class SegmentModel:
         return self.card.contract
 
     @property
+    def naming(self) -> PersonaNaming:
+        return self.pipeline.named_steps["personas"]
+
+    @property
     def personas(self) -> list[Persona]:
-        """The persona set its segments were named with."""
-        return personas_of(self.card.persona_set)
+        """The persona set its segments were named with (carried in the model)."""
+        return self.naming.known_personas
+
+    def persona(self, persona_id: str) -> Persona | None:
+        """One of its personas by id; None for a segment no persona matched."""
+        return next((p for p in self.personas if p.id == persona_id), None)
 
     def __getstate__(self) -> dict:
         """Pickled (the artifact, Dask workers) with the card as its plain dict (format 2)."""
@@ -131,6 +138,7 @@ register_own(
     PersonaNaming,
     SegmentClusterer,
     SegmentName,
+    Persona,
     ResponseModel,
     ResponseFeatures,
 )

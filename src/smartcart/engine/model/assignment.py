@@ -19,9 +19,10 @@ from sklearn.pipeline import Pipeline
 from smartcart.engine.data import schema
 from smartcart.engine.model.clusterer import SegmentClusterer
 from smartcart.engine.model.features import FeatureBuilder, build_scaling
+from smartcart.engine.model.naming import name_segments, z_profiles
 from smartcart.engine.model.order_features import OrderFeatureBuilder
-from smartcart.engine.model.persona_sets import ORDERS, STUDY, personas_of
-from smartcart.engine.model.personas import SegmentName, name_segments, z_profiles
+from smartcart.engine.model.persona_sets import ORDERS, STUDY, PersonaSet, builtin_set, personas_of
+from smartcart.engine.model.personas import Persona, SegmentName
 
 ASSIGNED = ["cluster", "confidence", "persona", "segment"]
 
@@ -91,23 +92,38 @@ class Clustering(BaseEstimator, TransformerMixin):
 class PersonaNaming(BaseEstimator, TransformerMixin):
     """Pipeline step: + `persona` and `segment` (its name) for every cluster.
 
-    Fitting names the training clusters after the personas of `persona_set` (see
-    `personas.name_segments`, `persona_sets`).
+    Fitting names the training clusters after `personas` (see `naming.name_segments`), and
+    keeps the set itself, so a model trained with a user's file answers without the file.
+    A model stored before sets were carried has no `personas`: its built-in set by name.
     """
 
     persona_set: str = STUDY  # what a model stored before persona sets existed reads as
+    personas: tuple[Persona, ...] = ()
+    profiles_: dict | None = None  # cluster -> {feature: z}; None in models stored before
+    means_: dict | None = None  # cluster -> {feature: mean}
 
-    def __init__(self, persona_set: str = STUDY) -> None:
+    def __init__(self, persona_set: str = STUDY, personas: tuple[Persona, ...] = ()) -> None:
         self.persona_set = persona_set
+        self.personas = personas
+
+    @property
+    def known_personas(self) -> list[Persona]:
+        return list(self.personas) or personas_of(self.persona_set)
 
     def fit(self, frame: pd.DataFrame, y: object = None) -> PersonaNaming:
         features = frame.drop(columns=["cluster", "confidence"])
         labels = frame["cluster"].to_numpy()
         profiles = z_profiles(features, labels)
-        personas = personas_of(self.persona_set)
-        self.names_: list[SegmentName] = name_segments(profiles[profiles.index >= 0], personas)
+        means = features.groupby(labels).mean()
+        population = features.mean().to_dict()
+        named = profiles.index >= 0
+        self.names_: list[SegmentName] = name_segments(
+            profiles[named], self.known_personas, means[named], population
+        )
         self.persona_of_ = {n.cluster: n.persona for n in self.names_}
         self.name_of_ = {n.cluster: n.name for n in self.names_}
+        self.profiles_ = _plain_table(profiles[named])
+        self.means_ = _plain_table(means[named])
         return self
 
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -115,6 +131,13 @@ class PersonaNaming(BaseEstimator, TransformerMixin):
         return _with(
             frame, persona=clusters.map(self.persona_of_), segment=clusters.map(self.name_of_)
         )
+
+
+def _plain_table(table: pd.DataFrame) -> dict[int, dict[str, float]]:
+    return {
+        int(c): {str(f): float(v) for f, v in row.items() if pd.notna(v)}
+        for c, row in table.iterrows()
+    }
 
 
 def _with(frame: pd.DataFrame, **columns) -> pd.DataFrame:
@@ -130,14 +153,20 @@ def feature_builder(as_of: date, contract: str = "customers") -> TransformerMixi
 
 
 def segment_pipeline(
-    as_of: date, inputs: list[str], clusterer: SegmentClusterer, contract: str = "customers"
+    as_of: date,
+    inputs: list[str],
+    clusterer: SegmentClusterer,
+    contract: str = "customers",
+    persona_set: PersonaSet | None = None,
 ) -> Pipeline:
-    """The whole model, unfitted: customers -> features -> clusters -> personas."""
+    """The whole model, unfitted: customers -> features -> clusters -> personas (the
+    contract's built-in set unless `persona_set` is given)."""
+    chosen = persona_set or builtin_set(contract)
     return Pipeline(
         [
             ("features", feature_builder(as_of, contract)),
             ("cluster", Clustering(tuple(inputs), clusterer)),
-            ("personas", PersonaNaming(ORDERS if contract == ORDERS else STUDY)),
+            ("personas", PersonaNaming(chosen.name, chosen.personas)),
         ]
     )
 

@@ -1,4 +1,8 @@
-"""Name clusters after the study's personas, from the clusters' profiles and rules kept as data."""
+"""Personas as data: a persona, its rule's parts, and finding one by what a person types.
+
+A persona set is a TOML file (persona_rules.toml, persona_rules_orders.toml, or a user's own:
+persona_files.py reads and checks it); naming.py names a model's segments with one.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,7 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 
-import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,21 @@ class Persona:
     high: dict[str, float] = field(default_factory=dict)
     low: dict[str, float] = field(default_factory=dict)
     moderate: dict[str, float] = field(default_factory=dict)
+    # Thresholds on a segment's mean (shares such as DealShare): the rule needs mean >= / <= them.
+    above: dict[str, float] = field(default_factory=dict)
+    below: dict[str, float] = field(default_factory=dict)
+    template: str = ""  # the playbook template's name in the templates folders
+
+    @property
+    def playbook(self) -> str:
+        """The playbook template's name (`playbooks/<id>.md.j2` unless the file names one)."""
+        return self.template or f"playbooks/{self.id}.md.j2"
+
+    @property
+    def rule_features(self) -> list[str]:
+        """Every feature the rule names, in the rule's order."""
+        parts = (self.high, self.low, self.moderate, self.above, self.below)
+        return list(dict.fromkeys(f for part in parts for f in part))
 
     def score(self, z: pd.Series) -> float:
         """How well a cluster's z-scored profile fits this persona; higher is better."""
@@ -42,56 +59,29 @@ class SegmentName:
     name: str
     primary: bool  # False for a second (third...) cluster of the same persona when k > 4
     fit: float  # the persona's rule score for this cluster
+    # False: no persona's rule matched this segment; `name` then describes its profile and
+    # `persona` is `segment_<cluster>`. Models stored before read as True.
+    matched: bool = True
 
 
-def load_personas() -> list[Persona]:
-    text = resources.files(__package__).joinpath("persona_rules.toml").read_text()
-    return [Persona(**entry) for entry in tomllib.loads(text)["persona"]]
+def persona_from_entry(entry: dict) -> Persona:
+    """A persona from its TOML table: `short` defaults to the name, the rest to empty."""
+    values = {"short": entry.get("name", ""), "study_label": "", "next_action": "", **entry}
+    return Persona(**values)
+
+
+def read_persona_entries(text: str) -> list[dict]:
+    return list(tomllib.loads(text).get("persona", []))
+
+
+def load_personas(file_name: str = "persona_rules.toml") -> list[Persona]:
+    """A built-in persona set, from package data."""
+    text = resources.files(__package__).joinpath(file_name).read_text()
+    return [persona_from_entry(entry) for entry in read_persona_entries(text)]
 
 
 PERSONAS = load_personas()
 PERSONAS_BY_ID = {p.id: p for p in PERSONAS}
-
-
-def z_profiles(features: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
-    """Cluster means as z-scores against the whole population (rows: clusters)."""
-    means = features.groupby(labels).mean()
-    spread = features.std(ddof=0).replace(0, 1.0)
-    return (means - features.mean()) / spread
-
-
-def name_segments(profiles: pd.DataFrame, personas: list[Persona] = PERSONAS) -> list[SegmentName]:
-    """Optimal one-to-one matching of personas to clusters; extra clusters join their best persona.
-
-    With fewer clusters than personas, the personas left without a cluster are simply absent
-    (see `missing_personas`). With more, every extra cluster is named after the persona that fits
-    it best, numbered ("Family Budget Shoppers (2)"), so nothing is hidden or invented.
-    """
-    clusters = list(profiles.index)
-    scores = np.array([[p.score(profiles.loc[c]) for p in personas] for c in clusters])
-    rows, cols = linear_sum_assignment(scores, maximize=True)
-    chosen = {clusters[r]: personas[c] for r, c in zip(rows, cols, strict=True)}
-    names = [
-        SegmentName(
-            c, chosen[c].id, chosen[c].name, True, float(scores[i, personas.index(chosen[c])])
-        )
-        for i, c in enumerate(clusters)
-        if c in chosen
-    ]
-    counts = {p.id: 1 for p in chosen.values()}
-    for i, c in enumerate(clusters):
-        if c in chosen:
-            continue
-        best = personas[int(np.argmax(scores[i]))]
-        counts[best.id] = counts.get(best.id, 0) + 1
-        label = f"{best.name} ({counts[best.id]})"
-        names.append(SegmentName(c, best.id, label, False, float(scores[i].max())))
-    return sorted(names, key=lambda s: [p.id for p in personas].index(s.persona) * 100 + s.cluster)
-
-
-def missing_personas(names: list[SegmentName], personas: list[Persona] = PERSONAS) -> list[str]:
-    present = {s.persona for s in names}
-    return [p.id for p in personas if p.id not in present]
 
 
 def resolve_persona(text: str, personas: list[Persona] = PERSONAS) -> Persona:

@@ -22,6 +22,7 @@ from smartcart.engine.reports.model_report import write_model_report
 from smartcart.engine.reports.playbooks import (
     Playbook,
     check_templates,
+    missing_playbook,
     prepare_templates,
     render_playbook,
     split_title,
@@ -42,6 +43,7 @@ __all__ = [
     "compute_figures",
     "history_chart",
     "lift_chart",
+    "missing_playbook",
     "money",
     "ordered_personas",
     "percent",

@@ -14,7 +14,7 @@ the digest's snapshots) comes from here, with these names:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,7 +24,10 @@ from smartcart.engine.model import (
     ORDER_PROFILE_FEATURES,
     PERSONA_SETS,
     PROFILE_FEATURES,
+    Persona,
     SegmentName,
+    distinguishing_figures,
+    is_unmatched,
     segment_expectations,
 )
 
@@ -132,9 +135,20 @@ class Figures:
     segments: list[dict]
     missing_personas: list[str]
     persona_set: str = "study"  # the model's personas (model.persona_sets.personas_of)
+    personas: tuple[Persona, ...] = ()  # the model's own set (carried in the model)
+    # persona id -> the figures of its segment behind its description ("income 78,519 (all ...)")
+    backing: dict[str, list[str]] = field(default_factory=dict)
 
     def persona(self, persona_id: str) -> list[dict]:
         return [s for s in self.segments if s["persona"] == persona_id]
+
+    def find(self, persona_id: str) -> Persona | None:
+        return next((p for p in self.personas if p.id == persona_id), None)
+
+    @property
+    def unmatched(self) -> list[dict]:
+        """Segments no persona's rule matched (named from their profile)."""
+        return [s for s in self.segments if is_unmatched(s["persona"])]
 
 
 def compute_figures(model: SegmentModel, customers: pd.DataFrame) -> Figures:
@@ -167,6 +181,8 @@ def compute_figures(model: SegmentModel, customers: pd.DataFrame) -> Figures:
         segments,
         [p.id for p in model.personas if p.id not in present],
         model.card.persona_set,
+        tuple(model.personas),
+        {p.id: distinguishing_figures(model, p.id) for p in model.personas},
     )
 
 

@@ -7,7 +7,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smartcart.engine.model import Evaluation, report_section
+from smartcart.engine.model import (
+    Evaluation,
+    description_warnings,
+    distinguishing_figures,
+    is_unmatched,
+    report_section,
+)
 
 
 def _percent(value: float | None) -> str:
@@ -39,6 +45,8 @@ def write_model_report(
         lines += [f"| {r.line} | {r.ID} | {r.reason} |" for r in quarantine.head(20).itertuples()]
     lines += _candidate_section(model)
     lines += _persona_section(model)
+    lines += persona_descriptions(model)
+    lines += warning_lines(model)
     lines += report_section(getattr(model, "response", None))
     lines += ["", "## Charts", ""] + [f"![{name}]({p.name})" for name, p in charts.items()]
     path.write_text("\n".join(lines) + "\n")
@@ -114,12 +122,19 @@ def _persona_section(model) -> list[str]:
         p = s["profile"]
         lift = "n/a" if s["lift"] is None else f"{s['lift']:.2f}x"
         lines.append(
-            f"| {s['cluster']} | {s['name']} | {s['size']} | {s['share']:.1%} "
+            f"| {s['cluster']} | {flagged(s)} | {s['size']} | {s['share']:.1%} "
             f"| {s['revenue_share']:.1%} | {s['avg_spend']:,.0f} | {s['avg_income']:,.0f} "
             f"| {_percent(s['response_rate'])} | {lift} | {p['Children']:.2f} "
             f"| {p['NumDealsPurchases']:.2f} | {p['NumWebVisitsMonth']:.2f} |"
         )
     return lines + _missing(model)
+
+
+def flagged(segment: dict) -> str:
+    """A segment's name, marked when no persona's rule matched it."""
+    if is_unmatched(segment["persona"]):
+        return f"{segment['name']} (no persona matched)"
+    return segment["name"]
 
 
 def _order_persona_section(model) -> list[str]:
@@ -135,7 +150,7 @@ def _order_persona_section(model) -> list[str]:
     for s in model.segments:
         p = s["profile"]
         lines.append(
-            f"| {s['cluster']} | {s['name']} | {s['size']} | {s['share']:.1%} "
+            f"| {s['cluster']} | {flagged(s)} | {s['size']} | {s['share']:.1%} "
             f"| {s['revenue_share']:.1%} | {s['avg_spend']:,.0f} | {p['TotalPurchases']:.1f} "
             f"| {p['Recency']:.0f} | {p['Tenure']:.0f} | {p['DealShare']:.0%} "
             f"| {s['preferred_channel']} |"
@@ -145,9 +160,35 @@ def _order_persona_section(model) -> list[str]:
 
 def _missing(model) -> list[str]:
     missing = model.card.missing_personas
-    if not missing:
+    unmatched = [s["name"] for s in model.segments if is_unmatched(s["persona"])]
+    lines = []
+    if unmatched:
+        lines += [
+            "",
+            "Segments no persona's rule matched (named from their profile): "
+            + ", ".join(unmatched),
+        ]
+    if missing:
+        lines += [
+            "",
+            f"Personas without a segment in this model (k={model.card.k}): " + ", ".join(missing),
+        ]
+    return lines
+
+
+def persona_descriptions(model) -> list[str]:
+    """Each persona's description with the figures of its segment that back it."""
+    lines = ["", f"### The personas ({model.card.persona_set} set)", ""]
+    for persona in model.personas:
+        figures = distinguishing_figures(model, persona.id)
+        backed = "; ".join(figures) if figures else "no segment in this model"
+        lines.append(f"- **{persona.name}** (`{persona.id}`): {persona.description} {backed}.")
+    return lines
+
+
+def warning_lines(model) -> list[str]:
+    """Where a segment's profile contradicts its persona's description (or matched none)."""
+    warnings = description_warnings(model)
+    if not warnings:
         return []
-    return [
-        "",
-        f"Personas without a segment in this model (k={model.card.k}): " + ", ".join(missing),
-    ]
+    return ["", "### Warnings", "", *[f"- {w}" for w in warnings]]

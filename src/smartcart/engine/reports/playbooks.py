@@ -24,7 +24,7 @@ What a playbook template gets:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -101,8 +101,22 @@ def render_playbook(
 ) -> Playbook:
     """The persona's playbook as Markdown. Raises TemplateProblem (file:line) if it can't."""
     context = playbook_context(persona, figures, change)
-    markdown = templates.render(playbook_template(persona.id), **context)
+    markdown = templates.render(persona.playbook, **context)
     return Playbook(persona, markdown.strip() + "\n", context["numbers"])
+
+
+def missing_playbook(templates: Templates, persona: Persona) -> str | None:
+    """Why the persona's playbook template cannot be used (None when it exists)."""
+    try:
+        templates.origin(persona.playbook)
+    except TemplateProblem:
+        if templates.folder:
+            return f"template {persona.playbook} is in neither {templates.folder} nor the built-in templates"
+        return (
+            f"template {persona.playbook} is not a built-in template "
+            "(put yours in the SMARTCART_TEMPLATES folder)"
+        )
+    return None
 
 
 def split_title(markdown: str) -> tuple[str | None, str]:
@@ -119,7 +133,7 @@ def split_title(markdown: str) -> tuple[str | None, str]:
 
 
 def sample_context(
-    persona_id: str, present: bool = True, change: bool = False, no_response: bool = False
+    persona: Persona, present: bool = True, change: bool = False, no_response: bool = False
 ) -> dict:
     """Plausible numbers for checking a playbook template without a model."""
     numbers = {
@@ -136,15 +150,12 @@ def sample_context(
             {"category": "gold", "share": 0.08},
         ],
         "preferred_channel": "catalog",
-        "segments": [
-            ALL_PERSONAS_BY_ID[persona_id].name,
-            f"{ALL_PERSONAS_BY_ID[persona_id].name} (2)",
-        ],
+        "segments": [persona.name, f"{persona.name} (2)"],
         "expected_responders": None if no_response else 173.6,
         "top_decile_share": None if no_response else 0.27,
     }
     return {
-        "persona": persona_fields(ALL_PERSONAS_BY_ID[persona_id]),
+        "persona": persona_fields(persona),
         "numbers": numbers if present else None,
         "model": {
             "version": "20260101T000000Z-sample",
@@ -159,35 +170,39 @@ def sample_context(
 Samples = Mapping[str, Mapping[str, dict]]  # template name -> {case: context}
 
 
-def playbook_samples() -> dict[str, dict[str, dict]]:
-    """For each playbook template, contexts that walk through each of its branches."""
+def playbook_samples(personas: Iterable[Persona] = ()) -> dict[str, dict[str, dict]]:
+    """For each playbook template (the built-in sets' and `personas`'), contexts that walk
+    through each of its branches."""
     return {
-        playbook_template(p.id): {
-            "": sample_context(p.id),
-            "with a change since the last digest": sample_context(p.id, change=True),
+        p.playbook: {
+            "": sample_context(p),
+            "with a change since the last digest": sample_context(p, change=True),
             "for a persona with no segment in the model (numbers is none)": sample_context(
-                p.id, present=False
+                p, present=False
             ),
             "for a model without a response model (expected_responders is none)": sample_context(
-                p.id, no_response=True
+                p, no_response=True
             ),
         }
-        for p in ALL_PERSONAS_BY_ID.values()
+        for p in [*ALL_PERSONAS_BY_ID.values(), *personas]
     }
 
 
-def check_templates(templates: Templates, samples: Samples | None = None) -> list[str]:
+def check_templates(
+    templates: Templates, samples: Samples | None = None, personas: Iterable[Persona] = ()
+) -> list[str]:
     """Problems (`file:line: message [case]`) of every template; empty when all are fine.
 
     Playbooks render with sample numbers (present, changed, absent persona). Other templates
     render with the contexts `samples` gives for their name (e.g. a digest with its sample
     figures), else they are only compiled (syntax), since their variables are not known here.
-    A missing playbook is a problem too.
+    A missing playbook is a problem too, the built-in sets' and `personas`' (the live model's).
     """
-    contexts = {**playbook_samples(), **(samples or {})}
+    playbooks = playbook_samples(personas)
+    contexts = {**playbooks, **(samples or {})}
     present = set(templates.names())
     problems: list[str] = []
-    for name in sorted(present | set(playbook_samples())):
+    for name in sorted(present | set(playbooks)):
         if name not in present:
             problems.append(f"{name}: missing (in neither templates folder)")
         elif name.endswith(TEMPLATE_SUFFIX):
@@ -217,10 +232,10 @@ def compile_problem(templates: Templates, name: str) -> str | None:
     return None
 
 
-def prepare_templates(templates: Templates) -> list[str]:
+def prepare_templates(templates: Templates, personas: Iterable[Persona] = ()) -> list[str]:
     """Check every template and remember the good playbooks (served if they break later)."""
-    problems = check_templates(templates)
-    for name, cases in playbook_samples().items():
+    problems = check_templates(templates, personas=personas)
+    for name, cases in playbook_samples(personas).items():
         try:
             templates.render(name, **cases[""])
         except TemplateProblem:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from smartcart.engine.model import SegmentModel, likelihood_words
 from smartcart.engine.reports import channel_names
+from smartcart.engine.scoring.reasons import Reason, contrast_reasons
 
 # How each trait reads: label, the customer's value, the average customer's value, unit.
 TRAITS: dict[str, tuple[str, str, str, str]] = {
@@ -22,6 +23,9 @@ TRAITS: dict[str, tuple[str, str, str, str]] = {
     "Age": ("Age", "{:,.0f}", "{:,.0f}", ""),
     "Tenure": ("Customer for", "{:,.0f}", "{:,.0f}", " days"),
     "Recency": ("Days since last purchase", "{:,.0f}", "{:,.0f}", ""),
+    "FamilySize": ("Household size", "{:,.0f}", "{:,.1f}", ""),
+    "LivingWithPartner": ("Living with a partner (1 yes, 0 no)", "{:,.0f}", "{:,.2f}", ""),
+    "EducationLevel": ("Education level", "{:,.0f}", "{:,.1f}", ""),
 }
 # Customers from orders: their own figures, and spend over all their orders.
 ORDER_TRAITS: dict[str, tuple[str, str, str, str]] = {
@@ -48,6 +52,7 @@ class Explanation:
     facts: dict[str, object]
     propensity: float | None = None
     propensity_decile: int | None = None
+    reasons: list[Reason] = field(default_factory=list)  # behind `drivers`, strongest first
     # Customers from orders with a lifetime model: predicted_clv_365d, probability_alive,
     # churn_risk, expected_next_order_at (a date or None) as stored; None otherwise.
     lifetime: dict[str, object] | None = None
@@ -73,18 +78,27 @@ def score(model: SegmentModel, customers: pd.DataFrame) -> pd.DataFrame:
 
 
 def explain(model: SegmentModel, customer: pd.DataFrame) -> Explanation:
-    """Persona, confidence, the traits that set this customer apart, and key facts."""
+    """Persona, confidence, what sets this customer's segment apart from the nearest other
+    (reasons.py), and key facts."""
     assignment = model.assign(customer)
     features = assignment.features.iloc[0]
+    cluster = int(assignment.cluster[0])
+    persona = str(assignment.persona[0])
+    traits = {**TRAITS, **ORDER_TRAITS} if model.contract == "orders" else TRAITS
+    reasons = contrast_reasons(
+        model, assignment.features.iloc[:1], cluster, model.persona(persona)
+    )[:DRIVER_COUNT]
     return Explanation(
         customer_id=int(assignment.customer_id[0]),
-        persona=str(assignment.persona[0]),
+        persona=persona,
         segment_name=str(assignment.segment[0]),
-        cluster=int(assignment.cluster[0]),
+        cluster=cluster,
         confidence=float(assignment.confidence[0]),
-        drivers=drivers(
+        drivers=[reason_phrase(r, traits) for r in reasons]
+        or drivers(
             features, model.population, ORDER_TRAITS if model.contract == "orders" else TRAITS
         ),
+        reasons=reasons,
         facts=key_facts(features),
         propensity=None if assignment.propensity is None else float(assignment.propensity[0]),
         propensity_decile=None
@@ -121,6 +135,19 @@ def drivers(
     }
     top = sorted(distance, key=lambda f: abs(distance[f]), reverse=True)[:DRIVER_COUNT]
     return [_phrase(traits[f], features[f], population[f]["mean"], distance[f]) for f in top]
+
+
+def reason_phrase(reason: Reason, traits: dict[str, tuple[str, str, str, str]]) -> str:
+    """ "Income 84,000 a year (this segment typically 76,000; all customers 52,000)"."""
+    label, value_format, mean_format, unit = traits.get(
+        reason.shown, (reason.shown, "{:,.1f}", "{:,.1f}", "")
+    )
+    typical = "n/a" if pd.isna(reason.typical) else mean_format.format(reason.typical)
+    everyone = "n/a" if pd.isna(reason.population) else mean_format.format(reason.population)
+    return (
+        f"{label} {value_format.format(reason.value)}{unit} "
+        f"(this segment typically {typical}; all customers {everyone})"
+    )
 
 
 def _phrase(trait: tuple[str, str, str, str], value: float, mean: float, z: float) -> str:

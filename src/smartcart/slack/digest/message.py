@@ -47,15 +47,17 @@ def render_digest(
     ]
     answer = finalize(Answer(text=fallback_text(comparison, period), blocks=blocks))
     chart_path.parent.mkdir(parents=True, exist_ok=True)
-    write_chart(comparison.history, chart_path)
+    write_chart(comparison.history, chart_path, comparison.personas)
     return DigestMessage(
         answer.text, markdown, answer.blocks, chart_path.read_bytes(), chart_path.name
     )
 
 
-def write_chart(history: tuple[list[str], dict[str, list[int]]], path: Path) -> Path:
+def write_chart(
+    history: tuple[list[str], dict[str, list[int]]], path: Path, personas: tuple = ()
+) -> Path:
     periods, sizes = history
-    return history_chart(periods, sizes, {p: persona_name(p) for p in sizes}, path)
+    return history_chart(periods, sizes, {p: persona_name(p, personas) for p in sizes}, path)
 
 
 def fallback_text(comparison: Comparison, period: Period) -> str:
@@ -83,10 +85,14 @@ def template_context(comparison: Comparison, period: Period) -> dict[str, Any]:
         "joined": comparison.joined,
         "left": comparison.left,
         "moves": [
-            {**m, "from": persona_short(m["from"]), "to": persona_short(m["to"])}
+            {
+                **m,
+                "from": persona_short(m["from"], comparison.personas),
+                "to": persona_short(m["to"], comparison.personas),
+            }
             for m in comparison.moves
         ],
-        "migration_table": migration_text(comparison.migrations),
+        "migration_table": migration_text(comparison.migrations, comparison.personas),
         "warnings": comparison.warnings,
     }
 
@@ -102,13 +108,13 @@ TABLE_LABELS = {
 }
 
 
-def migration_text(table: pd.DataFrame) -> str:
+def migration_text(table: pd.DataFrame, personas: tuple = ()) -> str:
     """The from -> to table as fixed-width text (rows: before, columns: now)."""
     if table.empty:
         return "(no earlier digest)"
 
     def label(persona: str) -> str:
-        return TABLE_LABELS.get(persona) or persona_short(persona)[:12]
+        return TABLE_LABELS.get(persona) or persona_short(persona, personas)[:12]
 
     width = max(8, *(len(label(p)) for p in [*table.index, *table.columns])) + 1
     lines = ["from\\to".ljust(width) + "".join(label(c).rjust(width) for c in table.columns)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from smartcart.engine.model import ALL_PERSONAS_BY_ID
+from smartcart.engine.model import Persona
 from smartcart.engine.reports import money, percent
 from smartcart.slack.blockkit import (
     actions,
@@ -46,14 +46,20 @@ def customer(ctx: BotContext, args: list[str], request: Request) -> Answer:
             blocks=[section(escape(message))],
             audit={"rows": 0, "detail": "not found"},
         )
-    persona = ALL_PERSONAS_BY_ID[explanation.persona]
+    persona = ctx.service.model.persona(explanation.persona)
     facts = explanation.facts
-    why = "\n".join(f"• {driver}" for driver in explanation.drivers)
+    why = "\n".join(f"• {escape(driver)}" for driver in explanation.drivers)
+    segment_name = escape(explanation.segment_name)
+    about = (
+        escape(persona.description.lower().rstrip("."))
+        if persona
+        else "no persona's rule matched this segment; named from its profile"
+    )
     likelihood = f"\n*Next offer:* {explanation.likelihood}" if explanation.likelihood else ""
     blocks = [
         header(f"Customer {customer_id}: {explanation.segment_name}"),
         section(
-            f"*{explanation.segment_name}* ({persona.description.lower().rstrip('.')})\n"
+            f"*{segment_name}* ({about})\n"
             f"*Confidence:* {percent(explanation.confidence, 0)} ({explanation.confidence_label})"
             f"{likelihood}"
         ),
@@ -68,17 +74,27 @@ def customer(ctx: BotContext, args: list[str], request: Request) -> Answer:
             ]
         ),
         *lifetime_fields(explanation.lifetime),
-        section(f"*Next best action:* {persona.next_action}"),
-        actions([playbook_button(persona.id, f"Open the {persona.short} playbook")]),
+        *next_action_blocks(persona),
         context_block(f"Model {version} · this lookup is recorded in the audit trail"),
     ]
     text = (
-        f"Customer {customer_id}: {explanation.segment_name} "
+        f"Customer {customer_id}: {segment_name} "
         f"(confidence {percent(explanation.confidence, 0)}). "
         + (f"Next offer: {explanation.likelihood}. " if explanation.likelihood else "")
-        + f"Next: {persona.next_action}"
+        + (f"Next: {escape(persona.next_action)}" if persona and persona.next_action else "")
     )
     return Answer(text=text, blocks=blocks, audit={"rows": 1, "detail": explanation.persona})
+
+
+def next_action_blocks(persona: Persona | None) -> list[dict]:
+    """The persona's next best action and playbook button (nothing for an unmatched segment)."""
+    if persona is None:
+        return []
+    blocks = [section(f"*Next best action:* {escape(persona.next_action)}")]
+    if not persona.next_action:
+        blocks = []
+    label = f"Open the {truncate(persona.short, 30)} playbook"
+    return [*blocks, actions([playbook_button(persona.id, label)])]
 
 
 def lifetime_fields(lifetime: dict | None) -> list[dict]:

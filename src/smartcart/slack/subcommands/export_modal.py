@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from slack_sdk.models.views import View
 
 from smartcart.engine.marketing import FORMATS, HASHED_FORMATS
-from smartcart.engine.model import ALL_PERSONAS_BY_ID, PERSONAS, Persona
+from smartcart.engine.model import PERSONA_SETS, PERSONAS, Persona
 from smartcart.slack.blockkit import context_block, validate_block
 from smartcart.slack.subcommands.export_options import (
     FormOptions,
@@ -55,8 +55,9 @@ def export_form(
         "placeholder": plain("Choose a persona"),
         "options": [option(p.name, p.id) for p in personas],
     }
-    if persona in ALL_PERSONAS_BY_ID:
-        persona_select["initial_option"] = option(ALL_PERSONAS_BY_ID[persona].name, persona)
+    chosen = next((p for p in personas if p.id == persona), None)
+    if chosen is not None:
+        persona_select["initial_option"] = option(chosen.name, chosen.id)
     blocks = [
         input_block(PERSONA_BLOCK, "Persona", persona_select),
         input_block(
@@ -96,12 +97,16 @@ def export_form(
     return validated_modal(view)
 
 
-def read_submission(view: dict) -> ExportChoice | dict[str, str]:
-    """The choice made in the form, or `{block_id: message}` for each field that is wrong."""
+def read_submission(
+    view: dict, personas: list[Persona] | None = None
+) -> ExportChoice | dict[str, str]:
+    """The choice made in the form, or `{block_id: message}` for each field that is wrong;
+    `personas` are the live model's (without them, any built-in persona)."""
     values = (view.get("state") or {}).get("values") or {}
     errors: dict[str, str] = {}
     persona = selected(values, PERSONA_BLOCK, PERSONA_ACTION)
-    if persona not in ALL_PERSONAS_BY_ID:
+    known = personas or [p for group in PERSONA_SETS.values() for p in group]
+    if persona not in {p.id for p in known}:
         errors[PERSONA_BLOCK] = "Choose one of the personas."
     min_confidence = None
     typed = typed_value(values, CONFIDENCE_BLOCK, CONFIDENCE_ACTION)

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from smartcart.engine.model import personas_of
 from smartcart.engine.reports import percent
-from smartcart.slack.blockkit import actions, context_block, header, playbook_button, section
+from smartcart.slack.blockkit import (
+    actions,
+    context_block,
+    escape,
+    header,
+    playbook_button,
+    section,
+    truncate,
+)
 from smartcart.slack.bot_engine import BotContext
 from smartcart.slack.dispatch import Answer, Request, handles
 
@@ -14,7 +22,7 @@ from smartcart.slack.dispatch import Answer, Request, handles
 def personas(ctx: BotContext, args: list[str], request: Request) -> Answer:
     figures = ctx.service.figures()
     lines = []
-    known = personas_of(figures.persona_set)
+    known = list(figures.personas) or personas_of(figures.persona_set)
     for persona in known:
         segments = figures.persona(persona.id)
         if segments:
@@ -22,11 +30,29 @@ def personas(ctx: BotContext, args: list[str], request: Request) -> Answer:
             size = f"{sum(s['size'] for s in segments):,} customers ({percent(share)})"
         else:
             size = "no segment in the current model"
-        lines.append(f"*{persona.name}* (`{persona.id}`): {persona.description} {size}.")
+        backing = figures.backing.get(persona.id)
+        behind = f"\n_{escape('; '.join(backing))}_" if backing else ""
+        lines.append(
+            f"*{escape(persona.name)}* (`{persona.id}`): {escape(persona.description)} "
+            f"{size}.{behind}"
+        )
+    lines += [
+        f"*{escape(s['name'])}*: no persona's rule matched this segment, "
+        f"{s['size']:,} customers ({percent(s['share'])})."
+        for s in figures.unmatched
+    ]
     blocks = [
         header("Personas"),
         *[section(line) for line in lines],
-        actions([playbook_button(p.id, f"{p.short} playbook") for p in known]),
+        *[
+            actions([playbook_button(p.id, truncate(f"{p.short} playbook", 75)) for p in group])
+            for group in batches(known, 25)
+        ],
         context_block(f"Model {figures.model_version}"),
     ]
     return Answer(text="Personas: " + " ".join(lines), blocks=blocks, shareable=True)
+
+
+def batches(items: list, size: int) -> list[list]:
+    """Slack takes at most 25 elements in one actions block."""
+    return [items[start : start + size] for start in range(0, len(items), size)]

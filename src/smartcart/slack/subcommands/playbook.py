@@ -67,7 +67,7 @@ def find_persona(
         raise UserError(f"That is not a persona; choose one of: {choices(personas)}. {example}")
     try:
         # the study's personas are resolve_persona's own default
-        return resolve_persona(text) if personas is PERSONAS else resolve_persona(text, personas)
+        return resolve_persona(text) if personas == PERSONAS else resolve_persona(text, personas)
     except LookupError as error:
         raise UserError(f"{error.args[0][0].upper()}{error.args[0][1:]}. {example}") from None
 
@@ -86,9 +86,10 @@ def render_for_slack(ctx: BotContext, persona: Persona) -> Playbook:
         ) from None
 
 
-def check_templates_at_start(folder: Path | None) -> list[str]:
-    """Check the templates the bot will use and log each problem; the bot starts anyway."""
-    problems = prepare_templates(templates_for(folder))
+def check_templates_at_start(folder: Path | None, personas: list[Persona] = ()) -> list[str]:
+    """Check the templates the bot will use (the live model's personas' too) and log each
+    problem; the bot starts anyway."""
+    problems = prepare_templates(templates_for(folder), personas)
     for problem in problems:
         logger.warning("template problem (see `smartcart templates check`): %s", problem)
     return problems

@@ -5,10 +5,18 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from smartcart.engine.model import ALL_PERSONAS_BY_ID
+from smartcart.engine.model import is_unmatched
 from smartcart.engine.reports import money, percent, summary_chart
 from smartcart.engine.reports import times as lift
-from smartcart.slack.blockkit import actions, context_block, header, playbook_button, section
+from smartcart.slack.blockkit import (
+    actions,
+    context_block,
+    escape,
+    header,
+    playbook_button,
+    section,
+    truncate,
+)
 from smartcart.slack.bot_engine import BotContext
 from smartcart.slack.dispatch import Answer, Request, Upload, UserError, handles
 
@@ -40,16 +48,23 @@ def summary(ctx: BotContext, args: list[str], request: Request) -> Answer:
         line = segment_line(segment)
         lines.append(line)
         blocks.append(section(line))
+    if figures.unmatched:
+        names = ", ".join(escape(s["name"]) for s in figures.unmatched)
+        blocks.append(
+            context_block(f"No persona's rule matched: {names} (named from their profile)")
+        )
     if figures.missing_personas:
-        missing = ", ".join(ALL_PERSONAS_BY_ID[p].name for p in figures.missing_personas)
+        missing = ", ".join(escape(persona_name(figures, p)) for p in figures.missing_personas)
         blocks.append(context_block(f"No segment in this model for: {missing}"))
-    present = dict.fromkeys(s["persona"] for s in figures.segments)
-    blocks.append(
-        actions([playbook_button(p, f"{ALL_PERSONAS_BY_ID[p].short} playbook") for p in present])
-    )
+    present = [p for p in dict.fromkeys(s["persona"] for s in figures.segments) if figures.find(p)]
+    buttons = [
+        playbook_button(p, truncate(f"{figures.find(p).short} playbook", 75)) for p in present
+    ]
+    if buttons:
+        blocks.append(actions(buttons[:25]))
     shared = args == ["share"]
     text = "Customer segments: " + "; ".join(
-        f"{s['name']} {s['size']:,} ({percent(s['share'])})" for s in figures.segments
+        f"{escape(s['name'])} {s['size']:,} ({percent(s['share'])})" for s in figures.segments
     )
     return Answer(
         text=text,
@@ -60,11 +75,22 @@ def summary(ctx: BotContext, args: list[str], request: Request) -> Answer:
     )
 
 
+def persona_name(figures, persona_id: str) -> str:
+    found = figures.find(persona_id)
+    return found.name if found else persona_id
+
+
+def segment_name(segment: dict) -> str:
+    """The segment's name, flagged when no persona's rule matched it."""
+    name = escape(segment["name"])
+    return f"{name} (no persona matched)" if is_unmatched(segment["persona"]) else name
+
+
 def segment_line(segment: dict) -> str:
     if "AverageOrderValue" in segment["profile"]:
         return order_segment_line(segment)
     return (
-        f"*{segment['name']}*: {segment['size']:,} customers ({percent(segment['share'])}), "
+        f"*{segment_name(segment)}*: {segment['size']:,} customers ({percent(segment['share'])}), "
         f"{percent(segment['revenue_share'])} of revenue\n"
         f"Average spend {money(segment['avg_spend'])} · average income "
         f"{money(segment['avg_income'])} · response {percent(segment['response_rate'])} "
@@ -76,7 +102,7 @@ def order_segment_line(segment: dict) -> str:
     """A segment of customers from orders: spend, orders, recency and discounts."""
     profile = segment["profile"]
     return (
-        f"*{segment['name']}*: {segment['size']:,} customers ({percent(segment['share'])}), "
+        f"*{segment_name(segment)}*: {segment['size']:,} customers ({percent(segment['share'])}), "
         f"{percent(segment['revenue_share'])} of revenue\n"
         f"Average revenue {money(segment['avg_spend'])} · {profile['TotalPurchases']:,.1f} "
         f"orders · last order {profile['Recency']:,.0f} days ago · "

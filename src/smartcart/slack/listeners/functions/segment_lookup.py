@@ -18,7 +18,6 @@ from slack_bolt.context.complete import Complete
 from slack_bolt.context.fail import Fail
 from slack_sdk.errors import SlackApiError
 
-from smartcart.engine.model import ALL_PERSONAS_BY_ID
 from smartcart.slack.access import ALLOWED
 from smartcart.slack.dispatch import Answer, Request, UserError
 from smartcart.slack.request_path import BotServices, after_ack, audit_safely, services_of
@@ -93,14 +92,14 @@ def lookup(services: BotServices, request: Request, raw: str) -> dict[str, Any]:
         )
         version = ctx.service.live_version()
         raise UserError(f"No customer {customer_id} in the current data (model {version}).")
-    persona = ALL_PERSONAS_BY_ID[explanation.persona]
-    found = Answer(text="found", audit={"rows": 1, "detail": persona.id})
+    persona = ctx.service.model.persona(explanation.persona)
+    found = Answer(text="found", audit={"rows": 1, "detail": explanation.persona})
     audit_safely(ctx, request, found, ALLOWED)
     return {
-        "persona": persona.id,
-        "persona_name": persona.name,
+        "persona": explanation.persona,
+        "persona_name": persona.name if persona else explanation.segment_name,
         "confidence": round(float(explanation.confidence), 4),
-        "next_action": persona.next_action,
+        "next_action": persona.next_action if persona else "",
     }
 
 

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackClientError
 
 from smartcart.slack.blockkit import escape, section
 from smartcart.slack.dispatch import Request
+from smartcart.slack.listeners.export_form import live_personas
 from smartcart.slack.listeners.replies import slack_error_text, upload_files
 from smartcart.slack.request_path import BotServices, after_ack, answer_request, services_of
 from smartcart.slack.subcommands import EXPORT_FORM_CALLBACK_ID, read_submission
@@ -32,7 +33,7 @@ def handle_export_submission(
     ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext
 ) -> None:
     """Errors on the fields, or close the form and export after the ack."""
-    choice = read_submission(view)
+    choice = read_submission(view, live_personas(services_of(context)))
     if isinstance(choice, dict):
         ack(response_action="errors", errors=choice)
         return
