@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from smartcart.engine import SegmentationError
 from smartcart.engine.model import Persona
 from smartcart.slack.access import decide
-from smartcart.slack.dispatch import Answer, Request, metric_label
+from smartcart.slack.dispatch import Answer, Request, UserError, metric_label
 from smartcart.slack.metrics import count_request
 from smartcart.slack.request_path import BotServices, answer_decided, engine_context
 from smartcart.slack.subcommands import export_form
@@ -36,6 +36,14 @@ def form_or_answer(services: BotServices, request: Request, open_form: OpenForm)
     answer = failure or answer_decided(ctx, request, decision)
     count_request(metric_label(request.command), answer.outcome)
     return answer
+
+
+def live_personas(services: BotServices) -> list[Persona] | None:
+    """The live model's personas, for a submitted form (None without a model)."""
+    try:
+        return personas_of(services.ctx_factory())
+    except (UserError, SegmentationError):
+        return None
 
 
 def personas_of(ctx: Any) -> list[Persona] | None:
