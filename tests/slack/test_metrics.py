@@ -61,8 +61,13 @@ def test_the_request_counter_moves_and_the_model_age_shows(segment_bot) -> None:
 def test_a_refused_lookup_is_counted(slack_bot, bot_context, monkeypatch) -> None:
     from smartcart.slack.bot_engine import context_factory
 
+    from dataclasses import replace
+
     monkeypatch.setenv("SMARTCART_ALLOWED_USERS", "U0SOMEONEELSE")
-    bot = slack_bot(context_factory(bot_context), settings=load_settings())
+    settings = load_settings()
+    # Access is decided by the request's context, so the allow-list goes into its settings.
+    listed_only = replace(bot_context, settings=settings)
+    bot = slack_bot(context_factory(listed_only), settings=settings)
     refused = ("smartcart_lookups_refused_total", ())
     before = scrape(f"{bot.base_url}/metrics").get(refused, 0.0)
     bot.ask("customer 1")
@@ -137,7 +142,7 @@ def test_the_scheduler_serves_its_metrics_on_its_own_port(engine_settings, tmp_p
             except OSError:
                 return None
 
-        found = wait_for(scraped, timeout=30, every=0.2)
+        found = wait_for(scraped, timeout=180, every=0.2)  # a deadline for a busy machine
         assert ("smartcart_live_model_age_seconds", ()) in found
     finally:
         scheduler.send_signal(signal.SIGTERM)

@@ -90,8 +90,9 @@ def train_quickly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: object)
     return run_cli(tmp_path, monkeypatch, *args)
 
 
-def wait_for(condition, timeout: float = 60.0, every: float = 0.1) -> object:
-    """The first true value of condition(), polled every `every` seconds; fails after timeout."""
+def wait_for(condition, timeout: float = 180.0, every: float = 0.1) -> object:
+    """The first true value of condition(), polled every `every` seconds; fails after timeout
+    (a deadline generous enough for processes starting on a loaded two-core machine)."""
     import time
 
     deadline = time.monotonic() + timeout
