@@ -9,7 +9,6 @@ Every row gets its line: the file line a spreadsheet would show, counting the he
 from __future__ import annotations
 
 import csv
-import glob
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -19,8 +18,8 @@ import duckdb
 import pandas as pd
 
 from smartcart.engine.errors import DataError
+from smartcart.engine.files import PARQUET_SUFFIXES, dataset_files, unique_names
 
-PARQUET_SUFFIXES = (".parquet", ".pq")
 PARQUET_MAGIC = b"PAR1"
 DELIMITERS = ("\t", ",", ";")
 SNIFF_BYTES = 65536
@@ -101,18 +100,8 @@ def _frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> OrderSource:
 
 
 def _dataset(con: duckdb.DuckDBPyConnection, text: str) -> OrderSource:
-    if Path(text).is_dir():
-        found = [str(p) for p in Path(text).rglob("*") if p.suffix.lower() in PARQUET_SUFFIXES]
-    else:
-        found = [p for p in glob.glob(text, recursive=True) if Path(p).is_file()]
-    if not found:
-        raise DataError(
-            f"{text}: no Parquet files found (expected a folder or a glob of *.parquet)"
-        )
-    others = [f for f in found if Path(f).suffix.lower() not in PARQUET_SUFFIXES]
-    if others:
-        raise DataError(f"{others[0]}: a data set is read as Parquet files, and this is not one")
-    return _parquet(con, text, sorted(found), f"parquet data set ({len(found)} files)")
+    found = dataset_files(text)
+    return _parquet(con, text, found, f"parquet data set ({len(found)} files)")
 
 
 def _parquet(con, location: str, files: list[str], dialect: str) -> OrderSource:
@@ -127,7 +116,7 @@ def _csv(con: duckdb.DuckDBPyConnection, path: Path, head: bytes) -> OrderSource
     first = header[0] if header else ""
     counts = {d: first.count(d) for d in DELIMITERS}
     delimiter = max(counts, key=counts.get) if any(counts.values()) else ","
-    names = _unique(
+    names = unique_names(
         [c.strip().lstrip("\ufeff").strip() for c in next(csv.reader([first], delimiter=delimiter))]
     )
     listed = "{" + ", ".join(f"{sql_text(n)}: 'VARCHAR'" for n in names) + "}"
@@ -160,16 +149,6 @@ def _encoding(head: bytes) -> str:
         if error.start < len(head) - 4:  # not just a character cut by the sniffed block
             return "latin-1"
     return "utf-8"
-
-
-def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        count = seen.get(name, 0)
-        seen[name] = count + 1
-        out.append(name if count == 0 else f"{name}.{count}")
-    return out
 
 
 def _first_line(error: Exception) -> str:
