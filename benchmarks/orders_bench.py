@@ -63,6 +63,8 @@ def pandas_customers(folder: Path):
 def child(engine: str, folder: str) -> None:
     """One timed aggregation; prints seconds, peak RSS (MB) and customers as JSON."""
     _importable()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = before.ru_utime + before.ru_stime
     start = time.perf_counter()
     if engine == "duckdb":
         from smartcart.engine.orders import customers_from_orders
@@ -71,8 +73,14 @@ def child(engine: str, folder: str) -> None:
     else:
         rows = len(pandas_customers(Path(folder)))
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak, "customers": rows}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
+    peak = usage.ru_maxrss / 1024
+    print(
+        json.dumps(
+            {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak, "customers": rows}
+        )
+    )
 
 
 def timed(engine: str, folder: Path, runs: int) -> dict:
