@@ -27,10 +27,12 @@ import pyarrow.compute as pc
 from smartcart.engine.errors import DataError
 from smartcart.engine.orders.layouts import OrderLayout
 from smartcart.engine.orders.mapping import OrderMapping
+from smartcart.engine.orders.progress import OnProgress, watched
 from smartcart.engine.orders.reading import OpenedOrders, open_orders
 from smartcart.engine.orders.sources import sql_text
 
 WINDOWS = (90, 365)
+AGGREGATING = "Customers from order lines"
 
 
 @dataclass
@@ -54,12 +56,18 @@ def customers_from_orders(
     mapping: str | Path | OrderMapping | None = None,
     memory_limit: str = "1GB",
     threads: int | None = None,
+    on_progress: OnProgress | None = None,
 ) -> OrderCustomers:
-    """One row per customer from an order file, a Parquet folder or glob, or a DataFrame."""
-    orders = open_orders(source, mapping, memory_limit=memory_limit, threads=threads)
+    """One row per customer from an order file, a Parquet folder or glob, or a DataFrame.
+    `on_progress(step, fraction)` hears how far each pass over the lines is (a bar)."""
+    orders = open_orders(
+        source, mapping, memory_limit=memory_limit, threads=threads, on_progress=on_progress
+    )
     try:
         day = as_of_day(as_of, orders)
-        frame = by_customer(orders.con.execute(customers_sql(orders, day)).df())
+        with watched(orders.con, AGGREGATING, on_progress):
+            frame = orders.con.execute(customers_sql(orders, day)).df()
+        frame = by_customer(frame)
         return OrderCustomers(
             frame,
             day,

@@ -19,6 +19,7 @@ from smartcart.engine.errors import DataError
 from smartcart.engine.orders.layouts import GENERIC_REQUIRED, OrderLayout, recognise
 from smartcart.engine.orders.lines import LINE_COLUMNS, lines_sql
 from smartcart.engine.orders.mapping import OTHER, OrderMapping, read_order_mapping
+from smartcart.engine.orders.progress import OnProgress, watched
 from smartcart.engine.orders.sources import OrderSource, connect, open_source, sql_text
 
 QUARANTINE_ROWS = 10_000
@@ -26,6 +27,7 @@ MAX_CATEGORIES = 20  # the rest by revenue count as `other`
 MAX_CHANNELS = 10
 LINES_VIEW = "order_lines"
 PLAIN_VIEW = "order_lines_plain"  # the same, without line numbers: faster to scan
+CHECKING = "Checking order lines"
 
 
 @dataclass
@@ -73,8 +75,10 @@ def open_orders(
     *,
     memory_limit: str = "1GB",
     threads: int | None = None,
+    on_progress: OnProgress | None = None,
 ) -> OpenedOrders:
-    """Open and check an order source; every fatal problem is one DataError."""
+    """Open and check an order source; every fatal problem is one DataError. `on_progress`
+    hears how far the check of every line is (step "Checking order lines")."""
     if mapping is not None and not isinstance(mapping, OrderMapping):
         mapping = read_order_mapping(mapping)
     con = connect(memory_limit, threads)
@@ -86,7 +90,9 @@ def open_orders(
         query = lines_sql(opened, layout, rules, date_format, numbered)
         con.execute(f"CREATE TEMP VIEW {view} AS {query}")
     orders = OpenedOrders(con, opened, layout)
-    _check(orders)
+    with watched(con, CHECKING, on_progress):
+        table = _run(orders, CHECK_QUERY)
+    _check(orders, table)
     return orders
 
 
@@ -171,8 +177,7 @@ def _rolled_up(table: pd.DataFrame, column: str | None) -> pd.DataFrame:
     return grouped.agg({**dict.fromkeys(SUMMED, "sum"), "latest": "max"}).reset_index()
 
 
-def _check(orders: OpenedOrders) -> None:
-    table = _run(orders, CHECK_QUERY)
+def _check(orders: OpenedOrders, table: pd.DataFrame) -> None:
     row = _rolled_up(table, None).iloc[0]
     where = orders.source.location
     if not row.n:
