@@ -69,21 +69,22 @@ def row_progress(label: str, total: int | None, quiet: bool = False) -> Iterator
 
 @contextlib.contextmanager
 def step_progress(total: int | None, quiet: bool = False) -> Iterator[Callable]:
-    """`advance(step, fraction)` for work in passes over `total` rows: a bar a step (rows done
-    of the rows, an estimate), closed when its step is done; nothing with --json (`quiet`) or
-    off a terminal."""
+    """`advance(step, fraction, rows=None)` for work in steps over `total` rows (or the step's
+    own `rows`): a bar a step, shown from its first report (rows done of the rows, an
+    estimate) and closed when it is done; nothing with --json (`quiet`) or off a terminal."""
     if quiet or not on_terminal():
-        yield lambda step, fraction: None
+        yield lambda step, fraction, rows=None: None
         return
-    length = total or 100  # unknown rows: the bar counts percent
     with contextlib.ExitStack() as bars:
-        shown: dict = {"step": None, "bar": None, "done": 0}
+        shown: dict = {"step": None, "bar": None, "done": 0, "length": 100}
 
-        def advance(step: str, fraction: float) -> None:
+        def advance(step: str, fraction: float, rows: int | None = None) -> None:
             if step != shown["step"]:
                 bars.close()
-                shown.update(step=step, done=0, bar=bars.enter_context(_bar(step, length)))
-            done = round(length * fraction)
+                length = rows or total or 100  # unknown rows: the bar counts percent
+                bar = bars.enter_context(_bar(step, length))
+                shown.update(step=step, done=0, bar=bar, length=length)
+            done = round(shown["length"] * fraction)
             shown["bar"].update(max(done - shown["done"], 0))
             shown["done"] = max(done, shown["done"])
             if fraction >= 1.0:

@@ -14,6 +14,7 @@ from smartcart.cli.common import (
     progress,
     service,
     settings,
+    step_progress,
 )
 from smartcart.cli.main import main
 from smartcart.cli.training import print_training
@@ -179,7 +180,7 @@ def export(
     holdout,
 ) -> None:
     """Write a persona's audience for a campaign tool (recorded in the audit trail)."""
-    from smartcart.engine.marketing import load_contacts
+    from smartcart.engine.marketing import hearing_export_rows, load_contacts
     from smartcart.slack import LOCAL_CHANNEL, Request, answer_with, local_user, unescape_slack
 
     config = settings()
@@ -194,7 +195,8 @@ def export(
     targeting = {"top": top, "campaign": campaign, "holdout": holdout}
     words = export_words(" ".join(persona), fmt, min_confidence, changes, targeting)
     request = Request(text=f"export {words}", user_id=local_user(user), channel_id=LOCAL_CHANNEL)
-    answer = answer_with(local_context(config, known), config, request, apply_allow_lists=False)
+    with step_progress(None) as advance, hearing_export_rows(advance):
+        answer = answer_with(local_context(config, known), config, request, apply_allow_lists=False)
     made = answer.result
     if made is None:
         raise click.ClickException(unescape_slack(answer.text))

@@ -20,6 +20,7 @@ from smartcart.cli.common import (
     rows_in,
     service,
     settings,
+    step_progress,
 )
 from smartcart.cli.main import main
 from smartcart.engine.data import DEFAULT_CHUNK_ROWS, DEFAULT_TABLE
@@ -91,24 +92,31 @@ def train(
         table=table,
     )
     source = data_source(data, config, table, query, sheet, mapping)
+    steps = (lambda _: None) if as_json else progress
     if engine == "dask":
-        result = train_on_dask(dask_location(source), options, scheduler, config)
+        result = train_on_dask(dask_location(source), options, scheduler, config, steps)
     else:
-        result = service(config).train(source, options, progress=progress)
+        with step_progress(None, quiet=as_json) as advance:
+            result = service(config).train(
+                source,
+                options,
+                progress=steps,
+                on_stored=lambda done, total: advance("Storing customers", done / total, total),
+            )
     if as_json:
         emit_json(train_summary(result.model))
         return
     print_training(result)
 
 
-def train_on_dask(source: str, options, scheduler: str | None, config):
+def train_on_dask(source: str, options, scheduler: str | None, config, steps=progress):
     """Train on a Dask cluster and make the model live (the store is not changed)."""
     from smartcart.engine import train_dataset
     from smartcart.engine.model import make_live
     from smartcart.engine.scoring import dask_client
 
     with dask_client(scheduler) as client:
-        result = train_dataset(client, source, config.SMARTCART_MODEL_DIR, options, progress)
+        result = train_dataset(client, source, config.SMARTCART_MODEL_DIR, options, steps)
     make_live(config.SMARTCART_MODEL_DIR, result.model.version)
     return result
 

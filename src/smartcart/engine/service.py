@@ -70,8 +70,11 @@ class SegmentService:
     def live_version(self) -> str | None:
         return live_version(self.model_dir)
 
-    def train(self, source: str | Path, options: TrainingOptions, progress=None) -> TrainingResult:
-        """Train, store the customers with their segments, then switch the live model."""
+    def train(
+        self, source: str | Path, options: TrainingOptions, progress=None, on_stored=None
+    ) -> TrainingResult:
+        """Train, store the customers with their segments, then switch the live model.
+        `on_stored(done, total)` hears of the customers stored so far (a progress bar)."""
         result = train(
             source, self.model_dir, options, **({"progress": progress} if progress else {})
         )
@@ -82,6 +85,8 @@ class SegmentService:
             for start in range(0, len(customers), DEFAULT_CHUNK_ROWS):
                 part = customers.iloc[start : start + DEFAULT_CHUNK_ROWS]
                 writer.write(part, score(result.model, part))
+                if on_stored is not None:
+                    on_stored(start + len(part), len(customers))
         publish(result, self.model_dir)
         return result
 
