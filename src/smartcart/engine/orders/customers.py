@@ -29,7 +29,7 @@ from smartcart.engine.orders.layouts import OrderLayout
 from smartcart.engine.orders.mapping import OrderMapping
 from smartcart.engine.orders.progress import OnProgress, watched
 from smartcart.engine.orders.reading import OpenedOrders, open_orders
-from smartcart.engine.orders.sources import sql_text
+from smartcart.engine.orders.sources import SqlOrders, sql_text
 
 WINDOWS = (90, 365)
 AGGREGATING = "Customers from order lines"
@@ -50,7 +50,7 @@ class OrderCustomers:
 
 
 def customers_from_orders(
-    source: str | Path | pd.DataFrame,
+    source: str | Path | pd.DataFrame | SqlOrders,
     *,
     as_of: dt.date | str | None = None,
     mapping: str | Path | OrderMapping | None = None,

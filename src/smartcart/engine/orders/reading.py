@@ -20,7 +20,7 @@ from smartcart.engine.orders.layouts import GENERIC_REQUIRED, OrderLayout, recog
 from smartcart.engine.orders.lines import LINE_COLUMNS, lines_sql
 from smartcart.engine.orders.mapping import OTHER, OrderMapping, read_order_mapping
 from smartcart.engine.orders.progress import OnProgress, watched
-from smartcart.engine.orders.sources import OrderSource, connect, open_source, sql_text
+from smartcart.engine.orders.sources import OrderSource, SqlOrders, connect, open_source, sql_text
 
 QUARANTINE_ROWS = 10_000
 MAX_CATEGORIES = 20  # the rest by revenue count as `other`
@@ -70,7 +70,7 @@ class OrderLines:
 
 
 def open_orders(
-    source: str | Path | pd.DataFrame,
+    source: str | Path | pd.DataFrame | SqlOrders,
     mapping: str | Path | OrderMapping | None = None,
     *,
     memory_limit: str = "1GB",
@@ -97,7 +97,8 @@ def open_orders(
 
 
 def order_layout(
-    source: str | Path | pd.DataFrame, mapping: str | Path | OrderMapping | None = None
+    source: str | Path | pd.DataFrame | SqlOrders,
+    mapping: str | Path | OrderMapping | None = None,
 ) -> OrderLayout | None:
     """What kind of order file a source is, from its header (through the mapping's column
     names), or None when it is no order file; reads no line. A source that cannot be opened
@@ -106,7 +107,7 @@ def order_layout(
         mapping = read_order_mapping(mapping)
     con = connect("256MB", 1)
     try:
-        opened = open_source(con, source)
+        opened = open_source(con, source, header_only=True)
         renames = mapping.renames(opened.columns, opened.location) if mapping else {}
         return recognise([renames.get(c, c) for c in opened.columns])
     finally:
@@ -114,7 +115,8 @@ def order_layout(
 
 
 def read_order_lines(
-    source: str | Path | pd.DataFrame, mapping: str | Path | OrderMapping | None = None
+    source: str | Path | pd.DataFrame | SqlOrders,
+    mapping: str | Path | OrderMapping | None = None,
 ) -> OrderLines:
     """The canonical lines of an order source, whole, in file order, with the quarantine."""
     orders = open_orders(source, mapping)
