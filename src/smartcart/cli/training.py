@@ -23,7 +23,7 @@ from smartcart.cli.common import (
     step_progress,
 )
 from smartcart.cli.main import main
-from smartcart.engine.data import DEFAULT_CHUNK_ROWS, DEFAULT_TABLE
+from smartcart.engine.data import DEFAULT_CHUNK_ROWS, DEFAULT_TABLE, is_order_source
 from smartcart.engine.model import summary_line as response_summary_line
 from smartcart.engine.model import upgrade_models
 
@@ -93,7 +93,9 @@ def train(
     )
     source = data_source(data, config, table, query, sheet, mapping)
     steps = (lambda _: None) if as_json else progress
-    if engine == "dask":
+    if engine == "dask" and is_order_source(source):
+        result = train_orders_on_dask(dask_location(source), options, scheduler, config, steps)
+    elif engine == "dask":
         result = train_on_dask(dask_location(source), options, scheduler, config, steps)
     else:
         with step_progress(None, quiet=as_json) as advance:
@@ -119,6 +121,18 @@ def train_on_dask(source: str, options, scheduler: str | None, config, steps=pro
         result = train_dataset(client, source, config.SMARTCART_MODEL_DIR, options, steps)
     make_live(config.SMARTCART_MODEL_DIR, result.model.version)
     return result
+
+
+def train_orders_on_dask(location: str, options, scheduler: str | None, config, steps):
+    """Order lines' customers derived on a Dask cluster (the lines stay there), then the model
+    trained and the customers stored here, as the local engine does (no lifetime model)."""
+    from smartcart.engine.data import load_order_customers_on_dask
+    from smartcart.engine.scoring import dask_client
+
+    with dask_client(scheduler) as client:
+        steps(f"deriving the customers of {location} on the cluster")
+        data = load_order_customers_on_dask(client, location, options.as_of)
+    return service(config).train(location, options, progress=steps, data=data)
 
 
 def train_summary(model) -> dict:
@@ -243,6 +257,11 @@ def score(
     check_engine(engine, scheduler)
     config = settings()
     source = data_source(data, config, table, query, sheet, mapping)
+    if engine == "dask" and is_order_source(source):
+        raise click.UsageError(
+            "score --engine dask reads customer tables, not order lines yet; the local engine "
+            "aggregates order lines streamed, in bounded memory: drop --engine dask"
+        )
     if engine == "dask":
         summary = score_on_dask(dask_location(source), out, replace, scheduler, config)
     else:

@@ -71,13 +71,18 @@ class SegmentService:
         return live_version(self.model_dir)
 
     def train(
-        self, source: str | Path, options: TrainingOptions, progress=None, on_stored=None
+        self,
+        source: str | Path,
+        options: TrainingOptions,
+        progress=None,
+        on_stored=None,
+        data=None,
     ) -> TrainingResult:
         """Train, store the customers with their segments, then switch the live model.
-        `on_stored(done, total)` hears of the customers stored so far (a progress bar)."""
-        result = train(
-            source, self.model_dir, options, **({"progress": progress} if progress else {})
-        )
+        `on_stored(done, total)` hears of the customers stored so far (a progress bar);
+        `data`: the customers already validated (see `training.train`)."""
+        steps = {"progress": progress} if progress else {}
+        result = train(source, self.model_dir, options, data=data, **steps)
         customers = result.data.customers
         # Scored and stored a chunk at a time: all of a million customers' features and
         # response inputs at once would double the peak of the whole run.

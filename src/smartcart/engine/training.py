@@ -95,14 +95,20 @@ def train(
     model_dir: Path,
     options: TrainingOptions | None = None,
     progress: Progress = no_progress,
+    data: ValidatedData | None = None,
 ) -> TrainingResult:
-    """Train a model and write its artifact and report; the live model is not changed."""
+    """Train a model and write its artifact and report; the live model is not changed.
+    `data`: the customers of `source` already validated (derived from orders on a Dask
+    cluster); then no lifetime model is fitted (it would read the order lines here)."""
     options = options or TrainingOptions()
     if options.algorithm not in ("auto", *ALGORITHMS):
         raise ValueError(f"--algorithm must be auto or one of {', '.join(ALGORITHMS)}")
     progress(f"loading {source}")
-    data = load_validated(source, options.as_of, options.table)
-    orders = load_order_totals(source, data.as_of) if data.contract == ORDERS else None
+    derived = data is not None  # customers derived from orders elsewhere (a Dask cluster)
+    data = data or load_validated(source, options.as_of, options.table)
+    orders = None
+    if data.contract == ORDERS and not derived:  # the lifetime model reads the lines again
+        orders = load_order_totals(source, data.as_of)
     lifetime = fit_lifetime(orders, data.as_of, progress)
     if options.k is None:
         options = replace(options, k=default_k(data.contract))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from smartcart.engine.data import schema
 from smartcart.engine.data.datasets import dataset_files, dataset_sha256, is_dataset
@@ -34,6 +35,7 @@ from smartcart.engine.orders import (
     OrderCustomers,
     SqlOrders,
     customers_from_orders,
+    customers_from_orders_dask,
     order_layout,
     order_totals,
     read_order_mapping,
@@ -85,6 +87,29 @@ def load_order_customers(
     location, mapping = _location(source)
     derived = customers_from_orders(location, as_of=as_of, mapping=mapping)
     return _validated(derived, location)
+
+
+def load_order_customers_on_dask(
+    client, source: str | Path | DataSource, as_of: date | None = None
+) -> ValidatedData:
+    """Customers from a Parquet folder of order lines, derived on the Dask cluster of `client`
+    (the table `load_order_customers` gives); stray lines are left out there, not counted."""
+    location, mapping = _location(source)
+    if isinstance(location, SqlOrders) or not is_dataset(location):
+        raise DataError(f"{_named(location)}: --engine dask reads a folder of Parquet order lines")
+    frame = customers_from_orders_dask(client, location, as_of=as_of, mapping=mapping)
+    layout = order_layout(location, mapping)
+    day = as_of or _latest_day(frame)
+    lines = sum(pq.ParquetFile(f).metadata.num_rows for f in dataset_files(location))
+    empty = pd.DataFrame({"line": [], "order_id": [], "reason": []})
+    derived = OrderCustomers(frame, day, empty, 0, lines, layout, location)
+    data = _validated(derived, location)
+    data.notes.append("derived on a Dask cluster: quarantined lines are left out, not counted")
+    return data
+
+
+def _latest_day(frame: pd.DataFrame) -> date:
+    return pd.Timestamp(frame["last_order_at"].max()).date()
 
 
 def load_order_totals(source: str | Path | DataSource, as_of: date | None = None) -> pd.DataFrame:
