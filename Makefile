@@ -10,7 +10,7 @@ UV_HOME := .uv
 UV := $(shell command -v uv 2>/dev/null || echo $(UV_HOME)/bin/uv)
 SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON=$(PYTHON) $(UV) sync --locked --extra dask
 
-.PHONY: demo test bench lint docs install lock clean
+.PHONY: demo test bench lint docs pictures install lock clean
 
 $(UV_HOME)/bin/uv:
 	$(PYTHON) -m venv $(UV_HOME)
@@ -40,6 +40,11 @@ bench: $(STAMP)
 docs: $(STAMP)
 	$(SYNC) --group docs
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# The pictures of the answers in the docs (docs/summary.png, customer.png, home-tab.png,
+# digest.png), drawn from the Block Kit the bot builds for the demo's model and customers.
+pictures: demo
+	SMARTCART_DATA=var/demo/customers.csv $(BIN)/python docs/render_answers.py --out docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

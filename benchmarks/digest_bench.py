@@ -36,7 +36,7 @@ MEDIAN_KEYS = ("seconds", "peak_rss_mb", "snapshot_and_compare_seconds", "render
 
 def bench_digest(rows: int, seed: int = 1, runs: int = 1) -> dict:
     """Seconds and peak RSS (MB) of a dry-run digest over `rows` customers (medians of `runs`)."""
-    from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
+    from smartcart.engine.data.synthetic import generate_customers, write_customers
 
     with tempfile.TemporaryDirectory(prefix="smartcart-digest-bench-") as folder:
         root = Path(folder)

@@ -31,7 +31,7 @@ def start_bot(
     folder: Path, standin_url: str, workers: int
 ) -> tuple[subprocess.Popen, str, list[int]]:
     """Train on generated data, then run `smartcart serve --workers N` as a user would."""
-    from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
+    from smartcart.engine.data.synthetic import generate_customers, write_customers
     from tests.support.signing import TEST_BOT_TOKEN, TEST_SIGNING_SECRET
 
     data = folder / "bot-customers.csv"

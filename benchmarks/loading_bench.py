@@ -82,7 +82,7 @@ def baseline_engine(ref: str, folder: Path) -> Path:
 
 
 def write_files(rows: int, folder: Path) -> dict[str, Path]:
-    from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
+    from smartcart.engine.data.synthetic import generate_customers, write_customers
 
     frame = generate_customers(rows, seed=1)
     files = {

@@ -57,7 +57,7 @@ def measure(source: str) -> dict:
 
 def bench_propensity(rows: int, runs: int = 1, seed: int = 1) -> dict:
     """Medians of `runs` fresh-process measurements over `rows` generated customers."""
-    from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
+    from smartcart.engine.data.synthetic import generate_customers, write_customers
 
     with tempfile.TemporaryDirectory(prefix="smartcart-propensity-bench-") as folder:
         data = Path(folder) / "customers.parquet"

@@ -97,7 +97,7 @@ def data_file(folder: Path, rows: int) -> Path:
 
 
 def train_model(folder: Path) -> Path:
-    from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
+    from smartcart.engine.data.synthetic import generate_customers, write_customers
     from smartcart.engine.training import TrainingOptions, publish, train
 
     model_dir = folder / "models"

@@ -103,7 +103,7 @@ def median_of(results: list[dict]) -> dict:
 
 
 def write_generated(rows: int, folder: Path) -> Path:
-    from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
+    from smartcart.engine.data.synthetic import generate_customers, write_customers
 
     path = folder / f"generated-{rows}.csv"
     write_customers(generate_customers(rows, seed=1), path)

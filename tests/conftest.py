@@ -197,7 +197,7 @@ def slack_bot(
 # ==============================================================================================
 # Engine: a trained model (once per session), a store on SQLite and PostgreSQL, the real bot.
 # ==============================================================================================
-from smartcart.engine.data.synthetic.generate import generate_customers, write_customers  # noqa: E402
+from smartcart.engine.data.synthetic import generate_customers, write_customers  # noqa: E402
 from smartcart.engine.scoring.scoring import score  # noqa: E402
 from smartcart.engine.store.store import Store  # noqa: E402
 from smartcart.engine.training import TrainingOptions, TrainingResult, publish, train  # noqa: E402

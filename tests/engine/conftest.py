@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
+from smartcart.engine.data.synthetic import generate_customers, write_customers
 from smartcart.engine.store.store import Store
 from tests.support import REAL_DATA
 

@@ -214,3 +214,27 @@ TRAIN_KEYS = {
     "response_model",
     "warnings",
 }
+
+
+def test_customers_from_orders_derived_on_dask_train_the_local_model(tmp_path):
+    """train --engine dask on order lines: the customers derived on the cluster give the model
+    (segments, sizes, personas, labels) the local engine gives; no lifetime model there."""
+    from distributed import Client, LocalCluster
+
+    from smartcart.engine.data import load_order_customers_on_dask
+    from smartcart.engine.orders import write_orders
+
+    folder = write_orders(tmp_path / "lines", 600, seed=5, customers_per_part=200)
+    options = TrainingOptions(algorithm="kmeans", k=4, refits=2)
+    local = train(folder, tmp_path / "local", options)
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=2, processes=False) as cluster,
+        Client(cluster) as client,
+    ):
+        data = load_order_customers_on_dask(client, folder)
+    on_dask = train(folder, tmp_path / "dask", options, data=data)
+    assert len(data.customers) == len(local.data.customers) > 500
+    assert [s["size"] for s in on_dask.model.segments] == [s["size"] for s in local.model.segments]
+    assert [s["name"] for s in on_dask.model.segments] == [s["name"] for s in local.model.segments]
+    assert (on_dask.labels == local.labels).all()
+    assert local.model.lifetime is not None and on_dask.model.lifetime is None

@@ -59,9 +59,9 @@ def test_the_request_counter_moves_and_the_model_age_shows(segment_bot) -> None:
 
 
 def test_a_refused_lookup_is_counted(slack_bot, bot_context, monkeypatch) -> None:
-    from smartcart.slack.bot_engine import context_factory
-
     from dataclasses import replace
+
+    from smartcart.slack.bot_engine import context_factory
 
     monkeypatch.setenv("SMARTCART_ALLOWED_USERS", "U0SOMEONEELSE")
     settings = load_settings()

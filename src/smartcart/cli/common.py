@@ -63,16 +63,55 @@ def row_progress(label: str, total: int | None, quiet: bool = False) -> Iterator
     if quiet or not on_terminal():
         yield lambda rows: None
         return
-    with click.progressbar(
-        length=total, label=label, file=sys.stderr, show_pos=True, show_eta=True
-    ) as bar:
+    with _bar(label, total) as bar:
         yield bar.update
 
 
+@contextlib.contextmanager
+def step_progress(total: int | None, quiet: bool = False) -> Iterator[Callable]:
+    """`advance(step, fraction, rows=None)` for work in steps over `total` rows (or the step's
+    own `rows`): a bar a step, shown from its first report (rows done of the rows, an
+    estimate) and closed when it is done; nothing with --json (`quiet`) or off a terminal."""
+    if quiet or not on_terminal():
+        yield lambda step, fraction, rows=None: None
+        return
+    with contextlib.ExitStack() as bars:
+        shown: dict = {"step": None, "bar": None, "done": 0, "length": 100}
+
+        def advance(step: str, fraction: float, rows: int | None = None) -> None:
+            if step != shown["step"]:
+                bars.close()
+                length = rows or total or 100  # unknown rows: the bar counts percent
+                bar = bars.enter_context(_bar(step, length))
+                shown.update(step=step, done=0, bar=bar, length=length)
+            done = round(shown["length"] * fraction)
+            shown["bar"].update(max(done - shown["done"], 0))
+            shown["done"] = max(done, shown["done"])
+            if fraction >= 1.0:
+                bars.close()
+                shown["step"] = None
+
+        yield advance
+
+
+def _bar(label: str, length: int | None):
+    return click.progressbar(
+        length=length, label=label, file=sys.stderr, show_pos=True, show_eta=True
+    )
+
+
 def rows_in(source) -> int | None:
-    """How many data rows a local file holds (for the bar's estimate); None when unknown."""
-    path = Path(str(getattr(source, "location", source)))
+    """How many data rows a local file, Parquet folder or glob holds (for the bar's estimate);
+    None when unknown."""
+    text = str(getattr(source, "location", source))
+    path = Path(text)
     try:
+        if path.is_dir() or any(c in text for c in "*?["):
+            import pyarrow.parquet as pq
+
+            from smartcart.engine.data import dataset_files
+
+            return sum(pq.ParquetFile(f).metadata.num_rows for f in dataset_files(text))
         if path.suffix.lower() == ".parquet" and path.is_file():
             import pyarrow.parquet as pq
 
@@ -81,7 +120,7 @@ def rows_in(source) -> int | None:
             with path.open("rb") as handle:
                 lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
             return max(lines - 1, 0)
-    except OSError:
+    except (OSError, SegmentationError):
         return None
     return None
 
@@ -160,18 +199,12 @@ def engine_options(command: Callable) -> Callable:
 
 
 def dask_location(source) -> str:
-    """The data set the Dask engine reads: Parquet files as they are, no mapping or query."""
+    """The data set the Dask engine reads: Parquet files as they are, no mapping or query
+    (customer tables, or order lines: `train` derives their customers on the cluster)."""
     if source.mapping is not None or source.query or source.sheet:
         raise click.UsageError(
             "--engine dask reads Parquet files in the contract's columns: "
             "no --mapping, --query or --sheet (map the columns first with the local engine)"
-        )
-    from smartcart.engine.data import is_order_source
-
-    if is_order_source(source):
-        raise click.UsageError(
-            "--engine dask reads customer tables, not order lines yet; the local engine "
-            "aggregates order lines streamed, in bounded memory: drop --engine dask"
         )
     return source.location
 

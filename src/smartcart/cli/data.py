@@ -13,8 +13,11 @@ from smartcart.cli.common import (
     engine_options,
     friendly_errors,
     live_personas,
+    row_progress,
+    rows_in,
     service,
     settings,
+    step_progress,
 )
 from smartcart.cli.main import main
 from smartcart.engine.data import DEFAULT_TABLE
@@ -52,14 +55,16 @@ def generate(rows, seed, out, orders, layout, customers) -> None:
         from smartcart.engine.orders import write_orders
 
         count = customers or rows
-        written = write_orders(out, count, seed=seed, layout=layout)
+        with row_progress("Generating customers' orders", count) as advance:
+            written = write_orders(out, count, seed=seed, layout=layout, on_rows=advance)
         click.echo(f"Wrote the {layout} order lines of {count} customers to {written}")
         return
     if layout != "generic" or customers is not None:
         raise click.UsageError("--layout and --customers go with --orders")
     from smartcart.engine.data.synthetic import generate_customers, write_customers
 
-    write_customers(generate_customers(rows, seed=seed), out)
+    with row_progress("Generating customers", rows) as advance:
+        write_customers(generate_customers(rows, seed=seed), out, on_rows=advance)
     click.echo(f"Wrote {rows} customers to {out}")
 
 
@@ -91,9 +96,9 @@ def customers(data, out, as_of, mapping, engine, scheduler) -> None:
 
     check_engine(engine, scheduler)
     day = as_of.date() if as_of else None
-    write_order_customers(
-        data, out, day, mapping, settings(), scheduler if engine == "dask" else ""
-    )
+    dask_scheduler = scheduler if engine == "dask" else ""
+    with step_progress(rows_in(data) if engine == "local" else None) as advance:
+        write_order_customers(data, out, day, mapping, settings(), dask_scheduler, advance)
 
 
 @main.command()

@@ -14,6 +14,7 @@ from smartcart.cli.common import (
     progress,
     service,
     settings,
+    step_progress,
 )
 from smartcart.cli.main import main
 from smartcart.cli.training import print_training
@@ -184,7 +185,7 @@ def export(
     holdout,
 ) -> None:
     """Write a persona's audience for a campaign tool (recorded in the audit trail)."""
-    from smartcart.engine.marketing import load_contacts
+    from smartcart.engine.marketing import hearing_export_rows, load_contacts
     from smartcart.slack import LOCAL_CHANNEL, Request, answer_with, local_user, unescape_slack
 
     config = settings()
@@ -201,7 +202,8 @@ def export(
     request = Request(
         text=f"export {words}", user_id=local_user(user), channel_id=LOCAL_CHANNEL, origin="cli"
     )
-    answer = answer_with(local_context(config, known), request)
+    with step_progress(None) as advance, hearing_export_rows(advance):
+        answer = answer_with(local_context(config, known), request)
     made = answer.result
     if made is None:
         raise click.ClickException(unescape_slack(answer.text))

@@ -19,6 +19,7 @@ def write_order_customers(
     mapping: Path | None,
     config,
     dask_scheduler: str | None = "",
+    on_progress=None,
 ) -> None:
     """Derive the customers of `data` and write them to `out` (.parquet or .csv), whole or
     not at all; the quarantined lines go beside it (`<out>.quarantine.csv`) when there are any.
@@ -33,7 +34,7 @@ def write_order_customers(
         _write(frame, out)
         click.echo(f"{len(frame):,} customers (Dask engine); wrote {out}")
         return
-    derived = customers_from_orders(data, as_of=as_of, mapping=mapping)
+    derived = customers_from_orders(data, as_of=as_of, mapping=mapping, on_progress=on_progress)
     _write(derived.frame, out)
     click.echo(
         f"{derived.layout.label}: {derived.lines:,} order lines, {derived.quarantined:,} "

@@ -20,9 +20,10 @@ from smartcart.cli.common import (
     rows_in,
     service,
     settings,
+    step_progress,
 )
 from smartcart.cli.main import main
-from smartcart.engine.data import DEFAULT_CHUNK_ROWS, DEFAULT_TABLE
+from smartcart.engine.data import DEFAULT_CHUNK_ROWS, DEFAULT_TABLE, is_order_source
 from smartcart.engine.model import description_warnings, upgrade_models
 from smartcart.engine.model import summary_line as response_summary_line
 
@@ -101,10 +102,19 @@ def train(
         templates=config.SMARTCART_TEMPLATES,
     )
     source = data_source(data, config, table, query, sheet, mapping)
-    if engine == "dask":
-        result = train_on_dask(dask_location(source), options, scheduler, config)
+    steps = (lambda _: None) if as_json else progress
+    if engine == "dask" and is_order_source(source):
+        result = train_orders_on_dask(dask_location(source), options, scheduler, config, steps)
+    elif engine == "dask":
+        result = train_on_dask(dask_location(source), options, scheduler, config, steps)
     else:
-        result = service(config).train(source, options, progress=progress)
+        with step_progress(None, quiet=as_json) as advance:
+            result = service(config).train(
+                source,
+                options,
+                progress=steps,
+                on_stored=lambda done, total: advance("Storing customers", done / total, total),
+            )
     if as_json:
         summary = train_summary(result.model)
         if getattr(result, "forgotten", None) is not None:  # erasures recorded (smartcart forget)
@@ -114,16 +124,28 @@ def train(
     print_training(result)
 
 
-def train_on_dask(source: str, options, scheduler: str | None, config):
+def train_on_dask(source: str, options, scheduler: str | None, config, steps=progress):
     """Train on a Dask cluster and make the model live (the store is not changed)."""
     from smartcart.engine import train_dataset
     from smartcart.engine.model import make_live
     from smartcart.engine.scoring import dask_client
 
     with dask_client(scheduler) as client:
-        result = train_dataset(client, source, config.SMARTCART_MODEL_DIR, options, progress)
+        result = train_dataset(client, source, config.SMARTCART_MODEL_DIR, options, steps)
     make_live(config.SMARTCART_MODEL_DIR, result.model.version)
     return result
+
+
+def train_orders_on_dask(location: str, options, scheduler: str | None, config, steps):
+    """Order lines' customers derived on a Dask cluster (the lines stay there), then the model
+    trained and the customers stored here, as the local engine does (no lifetime model)."""
+    from smartcart.engine.data import load_order_customers_on_dask
+    from smartcart.engine.scoring import dask_client
+
+    with dask_client(scheduler) as client:
+        steps(f"deriving the customers of {location} on the cluster")
+        data = load_order_customers_on_dask(client, location, options.as_of)
+    return service(config).train(location, options, progress=steps, data=data)
 
 
 def train_summary(model) -> dict:
@@ -251,6 +273,11 @@ def score(
     check_engine(engine, scheduler)
     config = settings()
     source = data_source(data, config, table, query, sheet, mapping)
+    if engine == "dask" and is_order_source(source):
+        raise click.UsageError(
+            "score --engine dask reads customer tables, not order lines yet; the local engine "
+            "aggregates order lines streamed, in bounded memory: drop --engine dask"
+        )
     if engine == "dask":
         summary = score_on_dask(dask_location(source), out, replace, scheduler, config)
     else:

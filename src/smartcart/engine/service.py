@@ -107,15 +107,21 @@ class SegmentService:
         """The customers erased on request, to leave out of what is read from data."""
         return self.store.forgotten(self.erasure_key)
 
-    def train(self, source: str | Path, options: TrainingOptions, progress=None) -> TrainingResult:
+    def train(
+        self,
+        source: str | Path,
+        options: TrainingOptions,
+        progress=None,
+        on_stored=None,
+        data=None,
+    ) -> TrainingResult:
         """Train (leaving forgotten customers out), then store the customers with their segments
-        and switch the live model together (smartcart.engine.live_switch)."""
+        and switch the live model together (smartcart.engine.live_switch).
+        `on_stored(done, total)` hears of the customers stored so far (a progress bar);
+        `data`: the customers already validated (see `training.train`)."""
+        steps = {"progress": progress} if progress else {}
         result = train(
-            source,
-            self.model_dir,
-            options,
-            **({"progress": progress} if progress else {}),
-            forgotten=self.forgotten(),
+            source, self.model_dir, options, data=data, forgotten=self.forgotten(), **steps
         )
         customers = result.data.customers
         # Scored and stored a chunk at a time: all of a million customers' features and
@@ -127,6 +133,8 @@ class SegmentService:
             for start in range(0, len(customers), DEFAULT_CHUNK_ROWS):
                 part = customers.iloc[start : start + DEFAULT_CHUNK_ROWS]
                 writer.write(part, score(result.model, part))
+                if on_stored is not None:
+                    on_stored(start + len(part), len(customers))
             kill_point("train:before-store-commit")
         return result
 

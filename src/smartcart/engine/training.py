@@ -108,20 +108,24 @@ def train(
     options: TrainingOptions | None = None,
     progress: Progress = no_progress,
     forgotten: Forgotten | None = None,
+    data: ValidatedData | None = None,
 ) -> TrainingResult:
     """Train a model and write its artifact and report; the live model is not changed.
-    Customers in `forgotten` (erased on request) are left out and counted."""
+    Customers in `forgotten` (erased on request) are left out and counted. `data`: the
+    customers of `source` already validated (derived from orders on a Dask cluster); then no
+    lifetime model is fitted (it would read the order lines here)."""
     options = options or TrainingOptions()
     if options.algorithm not in ("auto", *ALGORITHMS):
         raise ValueError(f"--algorithm must be auto or one of {', '.join(ALGORITHMS)}")
     own_set = read_personas(options)
     progress(f"loading {source}")
     forgotten = forgotten or Forgotten()
+    derived = data is not None  # customers derived from orders elsewhere (a Dask cluster)
     data, left_out = leave_out_forgotten(
-        load_validated(source, options.as_of, options.table), forgotten
+        data or load_validated(source, options.as_of, options.table), forgotten
     )
     orders = None
-    if data.contract == ORDERS:
+    if data.contract == ORDERS and not derived:  # the lifetime model reads the lines again
         orders = forgotten.without_keys(load_order_totals(source, data.as_of), "customer_id")
     lifetime = fit_lifetime(orders, data.as_of, progress)
     if options.k is None:

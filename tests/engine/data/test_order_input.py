@@ -3,6 +3,7 @@ per customer with a whole-number ID beside the customer's own key."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from smartcart.engine.data import (
@@ -10,6 +11,7 @@ from smartcart.engine.data import (
     DataSource,
     customer_number,
     is_order_source,
+    load_order_customers,
     load_validated,
 )
 from smartcart.engine.errors import DataError
@@ -62,3 +64,21 @@ def test_a_bad_order_file_is_one_line(tmp_path):
     bad.write_text("customer_id,order_id,ordered_at,amount\nC1,1,someday,10\n")
     with pytest.raises(DataError, match="column 'ordered_at' has no date that can be read"):
         load_validated(bad)
+
+
+def test_order_lines_from_sql_give_the_customers_the_file_gives(tmp_path):
+    import sqlalchemy as sa
+
+    lines = pd.read_csv(write_orders(tmp_path / "lines.csv", 40, seed=3), dtype=str)
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    engine = sa.create_engine(url)
+    lines.to_sql("order_lines", engine, index=False)
+    engine.dispose()
+    query = "SELECT * FROM order_lines"
+    from_sql = load_validated(DataSource(url, query=query))
+    from_file = load_validated(tmp_path / "lines.csv")
+    assert is_order_source(DataSource(url, table="order_lines"))
+    assert from_sql.contract == "orders" and from_sql.source.endswith("#query")
+    pd.testing.assert_frame_equal(from_sql.customers, from_file.customers)
+    with pytest.raises(DataError, match="cannot be read"):
+        load_order_customers(DataSource(url, query="SELECT * FROM no_such_table"))

@@ -43,7 +43,7 @@ def test_movements_and_drift_appear_when_the_data_changes(store, trained):
 
 
 def test_digest_data_can_come_from_a_file(store, trained, tmp_path):
-    from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
+    from smartcart.engine.data.synthetic import generate_customers, write_customers
 
     path = tmp_path / "customers.parquet"
     write_customers(generate_customers(500, seed=11), path)

@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 
 from smartcart.cli import main
 from smartcart.engine.data.loading import load_customers
-from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
+from smartcart.engine.data.synthetic import generate_customers, write_customers
 from smartcart.engine.data.validation import validate
 from smartcart.engine.model.propensity import likelihood_words, segment_expectations
 from smartcart.engine.scoring.scoring import explain, score

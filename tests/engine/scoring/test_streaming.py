@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from smartcart.engine.data.chunks import iter_customer_chunks
 from smartcart.engine.data.loading import load_customers
-from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
+from smartcart.engine.data.synthetic import generate_customers, write_customers
 from smartcart.engine.data.validation import validate
 from smartcart.engine.errors import DataError
 from smartcart.engine.model.artifact import SegmentModel

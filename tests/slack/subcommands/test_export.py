@@ -12,7 +12,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
+from smartcart.engine.data.synthetic import generate_customers, write_customers
 from smartcart.engine.model.personas import PERSONAS_BY_ID
 from smartcart.engine.scoring.scoring import score
 from smartcart.engine.store.store import Store

@@ -11,6 +11,7 @@ from smartcart.engine.data.order_input import (
     customer_number,
     is_order_source,
     load_order_customers,
+    load_order_customers_on_dask,
     load_order_totals,
 )
 from smartcart.engine.data.sources import (
@@ -39,6 +40,7 @@ __all__ = [
     "iter_customer_chunks",
     "load_customers",
     "load_order_customers",
+    "load_order_customers_on_dask",
     "load_order_totals",
     "load_validated",
     "read_mapping",

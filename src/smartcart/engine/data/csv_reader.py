@@ -29,9 +29,9 @@ from smartcart.engine.data.sources import (
     clean_name,
     file_sha256,
     first_error_line,
-    unique_names,
 )
 from smartcart.engine.errors import DataError
+from smartcart.engine.files import unique_names
 
 DELIMITERS = ("\t", ",", ";")
 DELIMITER_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon"}

@@ -7,7 +7,6 @@ batch by batch with `chunks()` (what streamed scoring and the Dask engine use).
 
 from __future__ import annotations
 
-import glob
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,32 +15,13 @@ import pandas as pd
 
 from smartcart.engine.data.sources import DataSource, RawData, Reader, is_sql_url
 from smartcart.engine.data.typed_readers import ParquetReader
-from smartcart.engine.errors import DataError
-
-PARQUET_SUFFIXES = (".parquet", ".pq")
+from smartcart.engine.files import dataset_files
 
 
 def is_dataset(source: str | Path) -> bool:
     """A folder or a glob of Parquet files (as opposed to one file or a SQL URL)."""
     text = str(source)
     return not is_sql_url(text) and (Path(text).is_dir() or any(c in text for c in "*?["))
-
-
-def dataset_files(source: str | Path) -> list[str]:
-    """The Parquet files of a folder (recursively) or a glob, sorted: the data set's row order."""
-    text = str(source)
-    if Path(text).is_dir():
-        found = [str(p) for p in Path(text).rglob("*") if p.suffix.lower() in PARQUET_SUFFIXES]
-    else:
-        found = [p for p in glob.glob(text, recursive=True) if Path(p).is_file()]
-    if not found:
-        raise DataError(
-            f"{text}: no Parquet files found (expected a folder or a glob of *.parquet)"
-        )
-    others = [f for f in found if Path(f).suffix.lower() not in PARQUET_SUFFIXES]
-    if others:
-        raise DataError(f"{others[0]}: a data set is read as Parquet files, and this is not one")
-    return sorted(found)
 
 
 def dataset_sha256(files: list[str]) -> str:

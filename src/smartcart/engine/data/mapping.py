@@ -17,14 +17,12 @@ their contract names; values not listed pass through. Every mistake is one line 
 
 from __future__ import annotations
 
-import difflib
-import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from smartcart.engine.data import schema
 from smartcart.engine.errors import DataError
+from smartcart.engine.files import did_you_mean, is_date_format, read_toml, toml_table
 
 SECTIONS = ("columns", "values", "dates")
 DATE_COLUMNS = ("Dt_Customer",)
@@ -63,7 +61,7 @@ class DataMapping:
         for contract, yours in self.columns.items():
             if yours not in present:
                 shown = ", ".join(file_columns[:8]) + (", ..." if len(file_columns) > 8 else "")
-                hint = _close(yours, file_columns)
+                hint = did_you_mean(yours, file_columns)
                 raise DataError(
                     f"{self.path}: [columns] {contract} = {yours!r}, but {source} has no column "
                     f"{yours!r}{hint} (its columns: {shown})"
@@ -75,15 +73,7 @@ class DataMapping:
 
 def read_mapping(path: str | Path) -> DataMapping:
     """Read and check a mapping file; any mistake is one DataError naming the file and entry."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: mapping file not found")
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except tomllib.TOMLDecodeError as error:
-        raise DataError(f"{path}: not valid TOML ({error})") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not a text file (a mapping is TOML text)") from None
+    document = read_toml(path)
     return parse_mapping(document, str(path))
 
 
@@ -102,28 +92,17 @@ def parse_mapping(document: dict, where: str) -> DataMapping:
     )
 
 
-def _table(value: object, name: str, where: str) -> dict:
-    if not isinstance(value, dict):
-        raise DataError(f'{where}: [{name}] must be a table of `key = "value"` lines')
-    return value
-
-
 def _contract_column(name: str, section: str, where: str, allowed: list[str]) -> None:
     if name not in allowed:
         raise DataError(
             f"{where}: [{section}] names {name!r}, which is not a contract column"
-            f"{_close(name, allowed)} (contract columns: {', '.join(allowed)})"
+            f"{did_you_mean(name, allowed)} (contract columns: {', '.join(allowed)})"
         )
-
-
-def _close(name: str, choices: list[str]) -> str:
-    found = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    return f" (did you mean {found[0]}?)" if found else ""
 
 
 def _columns(section: object, where: str) -> dict[str, str]:
     columns = {}
-    for contract, yours in _table(section, "columns", where).items():
+    for contract, yours in toml_table(section, "columns", where).items():
         _contract_column(contract, "columns", where, schema.PUBLISHED_COLUMNS)
         if not isinstance(yours, str) or not yours.strip():
             raise DataError(f"{where}: [columns] {contract} must be a column name in quotes")
@@ -141,16 +120,16 @@ def _columns(section: object, where: str) -> dict[str, str]:
 def _values(section: object, where: str) -> dict[str, dict[str, str]]:
     values = {}
     mappable = [*schema.CATEGORY_COLUMNS, *schema.FLAG_COLUMNS]
-    for contract, table in _table(section, "values", where).items():
+    for contract, table in toml_table(section, "values", where).items():
         _contract_column(contract, "values", where, mappable)
         allowed = contract_values(contract)
         translated = {}
-        for yours, target in _table(table, f"values.{contract}", where).items():
+        for yours, target in toml_table(table, f"values.{contract}", where).items():
             target_text = str(target).strip() if isinstance(target, str | int) else None
             if target_text not in allowed:
                 raise DataError(
                     f"{where}: [values.{contract}] {yours!r} = {target!r}: not a contract value "
-                    f"of {contract}{_close(str(target), list(allowed))} "
+                    f"of {contract}{did_you_mean(str(target), list(allowed))} "
                     f"(one of: {', '.join(allowed)})"
                 )
             translated[yours.strip()] = target_text
@@ -160,20 +139,12 @@ def _values(section: object, where: str) -> dict[str, dict[str, str]]:
 
 def _dates(section: object, where: str) -> dict[str, str]:
     dates = {}
-    for contract, fmt in _table(section, "dates", where).items():
+    for contract, fmt in toml_table(section, "dates", where).items():
         _contract_column(contract, "dates", where, list(DATE_COLUMNS))
-        if not isinstance(fmt, str) or not _is_date_format(fmt):
+        if not isinstance(fmt, str) or not is_date_format(fmt):
             raise DataError(
                 f"{where}: [dates] {contract} = {fmt!r} is not a date format of strftime codes "
                 'with day, month and year (e.g. "%m/%d/%Y")'
             )
         dates[contract] = fmt
     return dates
-
-
-def _is_date_format(fmt: str) -> bool:
-    sample = datetime(2013, 11, 25)
-    try:
-        return datetime.strptime(sample.strftime(fmt), fmt) == sample
-    except ValueError:
-        return False

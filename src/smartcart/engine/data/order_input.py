@@ -18,15 +18,24 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from smartcart.engine.data import schema
 from smartcart.engine.data.datasets import dataset_files, dataset_sha256, is_dataset
-from smartcart.engine.data.sources import DEFAULT_CHUNK_ROWS, DataSource, is_sql_url
+from smartcart.engine.data.sources import (
+    DEFAULT_CHUNK_ROWS,
+    DEFAULT_TABLE,
+    DataSource,
+    is_sql_url,
+    safe_url,
+)
 from smartcart.engine.data.validation import ValidatedData
 from smartcart.engine.errors import DataError
 from smartcart.engine.orders import (
     OrderCustomers,
+    SqlOrders,
     customers_from_orders,
+    customers_from_orders_dask,
     order_layout,
     order_totals,
     read_order_mapping,
@@ -39,11 +48,17 @@ DATE_COLUMNS = ("first_order_at", "last_order_at")
 
 
 def is_order_source(source: str | Path | DataSource) -> bool:
-    """Whether the source's header is an order file (SQL and Excel are customer tables)."""
+    """Whether the source's header (a query's columns) is an order file's (Excel is a
+    customer table)."""
     location, mapping = _location(source)
-    if is_sql_url(location) or Path(location).suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-        return False
-    if not is_dataset(location) and not Path(location).is_file():
+    if isinstance(location, SqlOrders):
+        if _missing_sqlite_file(location.url):
+            return False  # opening it would make an empty database
+    elif (
+        Path(location).suffix.lower() in (".xlsx", ".xlsm", ".xls")
+        or not is_dataset(location)
+        and not Path(location).is_file()
+    ):
         return False
     order_mapping = None
     if mapping is not None:
@@ -72,6 +87,29 @@ def load_order_customers(
     location, mapping = _location(source)
     derived = customers_from_orders(location, as_of=as_of, mapping=mapping)
     return _validated(derived, location)
+
+
+def load_order_customers_on_dask(
+    client, source: str | Path | DataSource, as_of: date | None = None
+) -> ValidatedData:
+    """Customers from a Parquet folder of order lines, derived on the Dask cluster of `client`
+    (the table `load_order_customers` gives); stray lines are left out there, not counted."""
+    location, mapping = _location(source)
+    if isinstance(location, SqlOrders) or not is_dataset(location):
+        raise DataError(f"{_named(location)}: --engine dask reads a folder of Parquet order lines")
+    frame = customers_from_orders_dask(client, location, as_of=as_of, mapping=mapping)
+    layout = order_layout(location, mapping)
+    day = as_of or _latest_day(frame)
+    lines = sum(pq.ParquetFile(f).metadata.num_rows for f in dataset_files(location))
+    empty = pd.DataFrame({"line": [], "order_id": [], "reason": []})
+    derived = OrderCustomers(frame, day, empty, 0, lines, layout, location)
+    data = _validated(derived, location)
+    data.notes.append("derived on a Dask cluster: quarantined lines are left out, not counted")
+    return data
+
+
+def _latest_day(frame: pd.DataFrame) -> date:
+    return pd.Timestamp(frame["last_order_at"].max()).date()
 
 
 def load_order_totals(source: str | Path | DataSource, as_of: date | None = None) -> pd.DataFrame:
@@ -112,12 +150,12 @@ def order_customer_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _validated(derived: OrderCustomers, location: str) -> ValidatedData:
+def _validated(derived: OrderCustomers, location: str | SqlOrders) -> ValidatedData:
     customers = order_customer_frame(derived.frame)
     repeated = customers[schema.ID].duplicated(keep=False)
     if repeated.any():  # two keys with one hash: never silently merge two customers
         keys = ", ".join(customers.loc[repeated, ORDER_KEY].astype(str).head(2))
-        raise DataError(f"{location}: customer keys {keys} share one number; rename one")
+        raise DataError(f"{_named(location)}: customer keys {keys} share one number; rename one")
     notes = [
         f"{derived.layout.label}: {derived.lines} order lines, {len(customers)} customers "
         f"as of {derived.as_of.isoformat()}"
@@ -127,7 +165,7 @@ def _validated(derived: OrderCustomers, location: str) -> ValidatedData:
         customers=customers,
         quarantine=derived.quarantine,
         as_of=derived.as_of,
-        source=location,
+        source=_named(location),
         sha256=_sha256(location),
         dialect=derived.layout.kind,
         rows_read=derived.lines,
@@ -136,16 +174,38 @@ def _validated(derived: OrderCustomers, location: str) -> ValidatedData:
     )
 
 
-def _location(source: str | Path | DataSource) -> tuple[str, str | Path | None]:
-    """Where the orders are, and the mapping file (a customer mapping read already is no
-    order mapping)."""
+def _location(source: str | Path | DataSource) -> tuple[str | SqlOrders, str | Path | None]:
+    """Where the orders are (a path, or a query for a SQL URL), and the mapping file (a
+    customer mapping read already is no order mapping)."""
     if isinstance(source, DataSource):
         mapping = source.mapping if isinstance(source.mapping, str | Path) else None
-        return source.location, mapping
-    return str(source), None
+        return _sql_or_path(source.location, source.query, source.table), mapping
+    return _sql_or_path(str(source), None, DEFAULT_TABLE), None
 
 
-def _sha256(location: str) -> str:
+def _sql_or_path(location: str, query: str | None, table: str) -> str | SqlOrders:
+    if not is_sql_url(location):
+        return location
+    what = "query" if query else table
+    statement = query or f'SELECT * FROM "{table.replace(chr(34), chr(34) * 2)}"'
+    return SqlOrders(location, statement, f"{safe_url(location)}#{what}")
+
+
+def _missing_sqlite_file(url: str) -> bool:
+    import sqlalchemy as sa
+
+    parsed = sa.engine.make_url(url)
+    named = parsed.database not in (None, "", ":memory:")
+    return parsed.get_backend_name() == "sqlite" and named and not Path(parsed.database).exists()
+
+
+def _named(location: str | SqlOrders) -> str:
+    return location.label if isinstance(location, SqlOrders) else location
+
+
+def _sha256(location: str | SqlOrders) -> str:
+    if isinstance(location, SqlOrders):  # rows not read here: the source's name stands in
+        return hashlib.sha256(location.label.encode()).hexdigest()
     files = dataset_files(location) if is_dataset(location) else [location]
     if len(files) == 1 and not is_dataset(location):
         with open(location, "rb") as handle:

@@ -102,17 +102,6 @@ def clean_name(name: object) -> str:
     return str(name).strip().lstrip("\ufeff").strip()
 
 
-def unique_names(names: list[str]) -> list[str]:
-    """Repeated header names get `.1`, `.2`... (as pandas names them)."""
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        count = seen.get(name, 0)
-        seen[name] = count + 1
-        out.append(name if count == 0 else f"{name}.{count}")
-    return out
-
-
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

@@ -19,9 +19,9 @@ from smartcart.engine.data.sources import (
     file_sha256,
     first_error_line,
     safe_url,
-    unique_names,
 )
 from smartcart.engine.errors import DataError
+from smartcart.engine.files import unique_names
 
 
 class ParquetReader(Reader):

@@ -18,6 +18,7 @@ from smartcart.engine.marketing.campaigns import (
 from smartcart.engine.marketing.contacts import Contacts, check_country, load_contacts
 from smartcart.engine.marketing.exports import PersonaExport, persona_export
 from smartcart.engine.marketing.lifetime_filters import LifetimeFilter
+from smartcart.engine.marketing.progress import hearing_export_rows
 from smartcart.engine.marketing.readout_chart import readout_chart
 from smartcart.engine.marketing.readouts import (
     Readout,
@@ -28,6 +29,7 @@ from smartcart.engine.marketing.readouts import (
 )
 
 __all__ = [
+    "hearing_export_rows",
     "Campaign",
     "CampaignError",
     "Contacts",

@@ -37,6 +37,7 @@ from smartcart.engine.orders.reading import (
     order_layout,
     read_order_lines,
 )
+from smartcart.engine.orders.sources import SqlOrders
 from smartcart.engine.orders.totals import OrderTotals, order_totals
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "OrderLines",
     "OrderMapping",
     "OrderTotals",
+    "SqlOrders",
     "customers_from_orders",
     "customers_from_orders_dask",
     "customers_sql",

@@ -21,14 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from smartcart.engine.errors import DataError
 from smartcart.engine.orders.layouts import OrderLayout
 from smartcart.engine.orders.mapping import OrderMapping
+from smartcart.engine.orders.progress import OnProgress, watched
 from smartcart.engine.orders.reading import OpenedOrders, open_orders
-from smartcart.engine.orders.sources import sql_text
+from smartcart.engine.orders.sources import SqlOrders, sql_text
 
 WINDOWS = (90, 365)
+AGGREGATING = "Customers from order lines"
 
 
 @dataclass
@@ -46,19 +50,24 @@ class OrderCustomers:
 
 
 def customers_from_orders(
-    source: str | Path | pd.DataFrame,
+    source: str | Path | pd.DataFrame | SqlOrders,
     *,
     as_of: dt.date | str | None = None,
     mapping: str | Path | OrderMapping | None = None,
     memory_limit: str = "1GB",
     threads: int | None = None,
+    on_progress: OnProgress | None = None,
 ) -> OrderCustomers:
-    """One row per customer from an order file, a Parquet folder or glob, or a DataFrame."""
-    orders = open_orders(source, mapping, memory_limit=memory_limit, threads=threads)
+    """One row per customer from an order file, a Parquet folder or glob, or a DataFrame.
+    `on_progress(step, fraction)` hears how far each pass over the lines is (a bar)."""
+    orders = open_orders(
+        source, mapping, memory_limit=memory_limit, threads=threads, on_progress=on_progress
+    )
     try:
         day = as_of_day(as_of, orders)
-        frame = orders.con.execute(customers_sql(orders, day)).df()
-        frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+        with watched(orders.con, AGGREGATING, on_progress):
+            frame = orders.con.execute(customers_sql(orders, day)).df()
+        frame = by_customer(frame)
         return OrderCustomers(
             frame,
             day,
@@ -71,6 +80,12 @@ def customers_from_orders(
         )
     finally:
         orders.con.close()
+
+
+def by_customer(frame: pd.DataFrame) -> pd.DataFrame:
+    """Customers in the order of their ids (Arrow's sort: a third of pandas' time on text)."""
+    order = pc.sort_indices(pa.array(frame["customer_id"].to_numpy()))
+    return frame.take(order.to_numpy()).reset_index(drop=True)
 
 
 def as_of_day(as_of: dt.date | str | None, orders: OpenedOrders) -> dt.date:

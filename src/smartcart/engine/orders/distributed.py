@@ -17,10 +17,10 @@ from pathlib import Path
 import pandas as pd
 
 from smartcart.engine.errors import DataError
+from smartcart.engine.files import dataset_files
 from smartcart.engine.orders.customers import customers_from_orders
 from smartcart.engine.orders.mapping import OrderMapping, read_order_mapping
 from smartcart.engine.orders.reading import open_orders, order_layout
-from smartcart.engine.orders.sources import PARQUET_SUFFIXES
 
 SHUFFLE_KEY = "__customer"
 FILLED_PREFIXES = ("spend_", "share_", "channel_share_")
@@ -39,9 +39,7 @@ def customers_from_orders_dask(
 
     if mapping is not None and not isinstance(mapping, OrderMapping):
         mapping = read_order_mapping(mapping)
-    files = sorted(str(p) for p in Path(folder).rglob("*") if p.suffix.lower() in PARQUET_SUFFIXES)
-    if not files:
-        raise DataError(f"{folder}: no Parquet files found (expected a folder of *.parquet)")
+    files = dataset_files(folder)
     layout = order_layout(files[0], mapping)
     if layout is None or not layout.customer_keys:
         raise DataError(f"{folder}: not an order set with a customer key (read {files[0]})")

@@ -12,6 +12,7 @@ share cancelled, refunded in full or refunded in part. Emails have mixed case an
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -205,10 +206,12 @@ def write_orders(
     seed: int = 0,
     layout: str = "generic",
     customers_per_part: int = 100_000,
+    on_rows: Callable[[int], None] | None = None,
     **options,
 ) -> Path:
     """Write the orders of `customers` customers: to one CSV when `path` ends in .csv, else
-    to a Parquet folder of parts (`part-00000.parquet`...), `customers_per_part` a part."""
+    to a Parquet folder of parts (`part-00000.parquet`...), `customers_per_part` a part.
+    `on_rows(n)` hears of each part's customers written (a progress bar)."""
     path = Path(path)
     as_csv = path.suffix.lower() == ".csv"
     if as_csv:
@@ -232,6 +235,8 @@ def write_orders(
             frame.to_csv(path, mode="a", header=part == 0, index=False)
         else:
             frame.to_parquet(path / f"part-{part:05d}.parquet", index=False)
+        if on_rows is not None:
+            on_rows(count)
     return path
 
 

@@ -29,14 +29,12 @@ lower-cased, and anything but letters, digits and `_` becomes `_`.
 
 from __future__ import annotations
 
-import difflib
 import re
-import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from smartcart.engine.errors import DataError
+from smartcart.engine.files import did_you_mean, is_date_format, read_toml, toml_table
 from smartcart.engine.orders.layouts import GENERIC_COLUMNS
 
 SECTIONS = ("columns", "dates", "categories")
@@ -73,7 +71,7 @@ class OrderMapping:
             if yours not in file_columns:
                 raise DataError(
                     f"{self.path}: [columns] {contract} = {yours!r}, but {source} has no column "
-                    f"{yours!r}{_close(yours, file_columns)}"
+                    f"{yours!r}{did_you_mean(yours, file_columns)}"
                 )
         return {yours: contract for contract, yours in self.columns.items()}
 
@@ -85,15 +83,7 @@ def category_name(text: str) -> str:
 
 def read_order_mapping(path: str | Path) -> OrderMapping:
     """Read and check an order mapping file; a mistake is one DataError naming file and entry."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: mapping file not found")
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except tomllib.TOMLDecodeError as error:
-        raise DataError(f"{path}: not valid TOML ({error})") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not a text file (a mapping is TOML text)") from None
+    document = read_toml(path)
     return parse_order_mapping(document, str(path))
 
 
@@ -116,16 +106,16 @@ def parse_order_mapping(document: dict, where: str) -> OrderMapping:
 def parse_categories(document: dict, where: str) -> tuple[CategoryRule, ...]:
     """The `[categories.<field>]` sections of a parsed TOML document as rules, in file order.
     Every mistake is one DataError naming the file, the section and the key."""
-    section = _table(document.get("categories", {}), "categories", where)
+    section = toml_table(document.get("categories", {}), "categories", where)
     rules = []
     for name, table in section.items():
         if name not in RULE_FIELDS:
             raise DataError(
                 f"{where}: [categories] {name!r} is not a field to match"
-                f"{_close(name, list(RULE_FIELDS))} (one of: {', '.join(RULE_FIELDS)}; "
+                f"{did_you_mean(name, list(RULE_FIELDS))} (one of: {', '.join(RULE_FIELDS)}; "
                 'write [categories.sku] then `"PREFIX" = "category"` lines)'
             )
-        for pattern, category in _table(table, f"categories.{name}", where).items():
+        for pattern, category in toml_table(table, f"categories.{name}", where).items():
             rules.append(_rule(name, pattern, category, where))
     return tuple(rules)
 
@@ -146,25 +136,14 @@ def _rule(name: str, pattern: str, category: object, where: str) -> CategoryRule
     return CategoryRule(name, text.lower(), category_name(category))
 
 
-def _table(value: object, name: str, where: str) -> dict:
-    if not isinstance(value, dict):
-        raise DataError(f'{where}: [{name}] must be a table of `key = "value"` lines')
-    return value
-
-
-def _close(name: str, choices: list[str]) -> str:
-    found = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    return f" (did you mean {found[0]}?)" if found else ""
-
-
 def _columns(section: object, where: str) -> dict[str, str]:
     columns: dict[str, str] = {}
     allowed = list(GENERIC_COLUMNS)
-    for contract, yours in _table(section, "columns", where).items():
+    for contract, yours in toml_table(section, "columns", where).items():
         if contract not in allowed:
             raise DataError(
                 f"{where}: [columns] names {contract!r}, which is not an order-lines column"
-                f"{_close(contract, allowed)} (columns: {', '.join(allowed)})"
+                f"{did_you_mean(contract, allowed)} (columns: {', '.join(allowed)})"
             )
         if not isinstance(yours, str) or not yours.strip():
             raise DataError(f"{where}: [columns] {contract} must be a column name in quotes")
@@ -176,21 +155,13 @@ def _columns(section: object, where: str) -> dict[str, str]:
 
 def _dates(section: object, where: str) -> dict[str, str]:
     dates = {}
-    for contract, fmt in _table(section, "dates", where).items():
+    for contract, fmt in toml_table(section, "dates", where).items():
         if contract not in DATE_COLUMNS:
             raise DataError(f"{where}: [dates] {contract!r}: only ordered_at takes a format")
-        if not isinstance(fmt, str) or not _is_date_format(fmt):
+        if not isinstance(fmt, str) or not is_date_format(fmt):
             raise DataError(
                 f"{where}: [dates] {contract} = {fmt!r} is not a date format of strftime codes "
                 'with day, month and year (e.g. "%d/%m/%Y")'
             )
         dates[contract] = fmt
     return dates
-
-
-def _is_date_format(fmt: str) -> bool:
-    sample = datetime(2013, 11, 25)
-    try:
-        return datetime.strptime(sample.strftime(fmt), fmt).date() == sample.date()
-    except ValueError:
-        return False

@@ -19,13 +19,15 @@ from smartcart.engine.errors import DataError
 from smartcart.engine.orders.layouts import GENERIC_REQUIRED, OrderLayout, recognise
 from smartcart.engine.orders.lines import LINE_COLUMNS, lines_sql
 from smartcart.engine.orders.mapping import OTHER, OrderMapping, read_order_mapping
-from smartcart.engine.orders.sources import OrderSource, connect, open_source, sql_text
+from smartcart.engine.orders.progress import OnProgress, watched
+from smartcart.engine.orders.sources import OrderSource, SqlOrders, connect, open_source, sql_text
 
 QUARANTINE_ROWS = 10_000
 MAX_CATEGORIES = 20  # the rest by revenue count as `other`
 MAX_CHANNELS = 10
 LINES_VIEW = "order_lines"
 PLAIN_VIEW = "order_lines_plain"  # the same, without line numbers: faster to scan
+CHECKING = "Checking order lines"
 
 
 @dataclass
@@ -68,13 +70,15 @@ class OrderLines:
 
 
 def open_orders(
-    source: str | Path | pd.DataFrame,
+    source: str | Path | pd.DataFrame | SqlOrders,
     mapping: str | Path | OrderMapping | None = None,
     *,
     memory_limit: str = "1GB",
     threads: int | None = None,
+    on_progress: OnProgress | None = None,
 ) -> OpenedOrders:
-    """Open and check an order source; every fatal problem is one DataError."""
+    """Open and check an order source; every fatal problem is one DataError. `on_progress`
+    hears how far the check of every line is (step "Checking order lines")."""
     if mapping is not None and not isinstance(mapping, OrderMapping):
         mapping = read_order_mapping(mapping)
     con = connect(memory_limit, threads)
@@ -86,12 +90,15 @@ def open_orders(
         query = lines_sql(opened, layout, rules, date_format, numbered)
         con.execute(f"CREATE TEMP VIEW {view} AS {query}")
     orders = OpenedOrders(con, opened, layout)
-    _check(orders)
+    with watched(con, CHECKING, on_progress):
+        table = _run(orders, CHECK_QUERY)
+    _check(orders, table)
     return orders
 
 
 def order_layout(
-    source: str | Path | pd.DataFrame, mapping: str | Path | OrderMapping | None = None
+    source: str | Path | pd.DataFrame | SqlOrders,
+    mapping: str | Path | OrderMapping | None = None,
 ) -> OrderLayout | None:
     """What kind of order file a source is, from its header (through the mapping's column
     names), or None when it is no order file; reads no line. A source that cannot be opened
@@ -100,7 +107,7 @@ def order_layout(
         mapping = read_order_mapping(mapping)
     con = connect("256MB", 1)
     try:
-        opened = open_source(con, source)
+        opened = open_source(con, source, header_only=True)
         renames = mapping.renames(opened.columns, opened.location) if mapping else {}
         return recognise([renames.get(c, c) for c in opened.columns])
     finally:
@@ -108,7 +115,8 @@ def order_layout(
 
 
 def read_order_lines(
-    source: str | Path | pd.DataFrame, mapping: str | Path | OrderMapping | None = None
+    source: str | Path | pd.DataFrame | SqlOrders,
+    mapping: str | Path | OrderMapping | None = None,
 ) -> OrderLines:
     """The canonical lines of an order source, whole, in file order, with the quarantine."""
     orders = open_orders(source, mapping)
@@ -147,43 +155,54 @@ def _layout(opened: OrderSource, mapping: OrderMapping | None) -> OrderLayout:
     return layout
 
 
+# One group per (currency, category, channel): a handful of groups, rolled up in pandas (cheaper
+# than GROUPING SETS, which aggregates every line once per set)
 CHECK_QUERY = f"""
-SELECT GROUPING(currency) AS g_currency, GROUPING(category) AS g_category,
-    GROUPING(channel) AS g_channel, currency, category, channel,
+SELECT currency, category, channel,
     count(*) AS n, count(*) FILTER (reason IS NULL) AS ok,
     sum(amount - refunded) FILTER (reason IS NULL) AS net,
     max(ordered_at) FILTER (reason IS NULL AND status <> 'cancelled') AS latest,
     count(raw_date) AS raw_dates, count(ordered_at) AS dates,
     count(raw_amount) AS raw_amounts, count(amount) AS amounts
 FROM {PLAIN_VIEW}
-GROUP BY GROUPING SETS ((), (currency), (category), (channel))
+GROUP BY currency, category, channel
 """
+SUMMED = ("n", "ok", "net", "raw_dates", "dates", "raw_amounts", "amounts")
 
 
-def _check(orders: OpenedOrders) -> None:
-    table = _run(orders, CHECK_QUERY)
-    total = table[(table.g_currency == 1) & (table.g_category == 1) & (table.g_channel == 1)]
-    row = total.iloc[0]
+def _rolled_up(table: pd.DataFrame, column: str | None) -> pd.DataFrame:
+    """The check's figures per value of `column` (None: over every line)."""
+    if column is None:
+        row = {name: table[name].sum() for name in SUMMED}
+        return pd.DataFrame([{**row, "latest": table["latest"].max() if len(table) else None}])
+    grouped = table.groupby(column, dropna=False, sort=False)
+    return grouped.agg({**dict.fromkeys(SUMMED, "sum"), "latest": "max"}).reset_index()
+
+
+def _check(orders: OpenedOrders, table: pd.DataFrame) -> None:
+    row = _rolled_up(table, None).iloc[0]
     where = orders.source.location
     if not row.n:
         raise DataError(f"{where}: has a header but no order lines")
     _whole_column(orders, row)
-    orders.lines, orders.quarantined, orders.latest = int(row.n), int(row.n - row.ok), row.latest
+    orders.lines, orders.quarantined = int(row.n), int(row.n - row.ok)
+    orders.latest = row.latest if pd.notna(row.latest) else None
     if not row.ok:
         line, reason = _first(orders, "reason", "reason IS NOT NULL")
         raise DataError(
             f"{where}: no order line can be used ({orders.quarantined} quarantined; "
             f"line {line}: {reason})"
         )
-    currencies = table[(table.g_currency == 0) & table.currency.notna()]
+    currencies = _rolled_up(table, "currency")
+    currencies = currencies[currencies.currency.notna()]
     if len(currencies) > 1:
         _currencies(orders)
     orders.currency = str(currencies.iloc[0].currency) if len(currencies) else None
-    kept = table[(table.ok > 0)]
+    categories, channels = _rolled_up(table, "category"), _rolled_up(table, "channel")
     orders.categories, lump_categories = _top(
-        kept[kept.g_category == 0], "category", MAX_CATEGORIES
+        categories[categories.ok > 0], "category", MAX_CATEGORIES
     )
-    orders.channels, lump_channels = _top(kept[kept.g_channel == 0], "channel", MAX_CHANNELS)
+    orders.channels, lump_channels = _top(channels[channels.ok > 0], "channel", MAX_CHANNELS)
     _lump(orders, {"category": lump_categories, "channel": lump_channels})
 
 

@@ -1,5 +1,7 @@
 """Where order lines come from, as DuckDB sees them: a CSV file, a Parquet file, a folder or
-glob of Parquet files (read as one, files in name order), or a pandas DataFrame in memory.
+glob of Parquet files (read as one, files in name order), a pandas DataFrame in memory, or a
+database query (`SqlOrders`: its rows streamed into a DuckDB table a block at a time, as text
+like a CSV's, in the query's order).
 
 DuckDB reads the files itself, in a streaming scan, so memory does not grow with the file.
 Every row gets its line: the file line a spreadsheet would show, counting the header as line 1
@@ -9,7 +11,6 @@ Every row gets its line: the file line a spreadsheet would show, counting the he
 from __future__ import annotations
 
 import csv
-import glob
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -19,14 +20,17 @@ import duckdb
 import pandas as pd
 
 from smartcart.engine.errors import DataError
+from smartcart.engine.files import PARQUET_SUFFIXES, dataset_files, unique_names
 
-PARQUET_SUFFIXES = (".parquet", ".pq")
 PARQUET_MAGIC = b"PAR1"
 DELIMITERS = ("\t", ",", ";")
 SNIFF_BYTES = 65536
 FRAME_VIEW = "orders_frame"
 LINE = "__line"
 NUMBERING = f"row_number() OVER () + 1 AS {LINE}"
+SQL_TABLE = "sql_order_lines"
+SQL_BLOCK_ROWS = 100_000
+SQL_HEADER_ROWS = 100  # enough rows to see the columns
 
 
 @dataclass
@@ -46,6 +50,16 @@ class OrderSource:
             self.plain = self.relation.replace(NUMBERING, f"CAST(NULL AS BIGINT) AS {LINE}", 1)
 
 
+@dataclass(frozen=True)
+class SqlOrders:
+    """Order lines in a database: a SQLAlchemy URL and the query that gives them; `label`
+    names them in messages (the URL without its password)."""
+
+    url: str
+    query: str
+    label: str
+
+
 def connect(memory_limit: str = "1GB", threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection that spills to a temporary folder past `memory_limit`."""
     config = {
@@ -61,10 +75,17 @@ def connect(memory_limit: str = "1GB", threads: int | None = None) -> duckdb.Duc
     return con
 
 
-def open_source(con: duckdb.DuckDBPyConnection, source: str | Path | pd.DataFrame) -> OrderSource:
-    """Open a file, a Parquet folder or glob, or a DataFrame on `con`; DataError if it can't be."""
+def open_source(
+    con: duckdb.DuckDBPyConnection,
+    source: str | Path | pd.DataFrame | SqlOrders,
+    header_only: bool = False,
+) -> OrderSource:
+    """Open a file, a Parquet folder or glob, a DataFrame or a query on `con`; DataError if it
+    can't be. `header_only`: a query's first block is enough (its columns are wanted)."""
     if isinstance(source, pd.DataFrame):
         return _frame(con, source)
+    if isinstance(source, SqlOrders):
+        return _sql(con, source, header_only)
     text = str(source)
     if Path(text).is_dir() or any(c in text for c in "*?["):
         return _dataset(con, text)
@@ -100,19 +121,45 @@ def _frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> OrderSource:
     return _described(con, "DataFrame", FRAME_VIEW, "DataFrame")
 
 
-def _dataset(con: duckdb.DuckDBPyConnection, text: str) -> OrderSource:
-    if Path(text).is_dir():
-        found = [str(p) for p in Path(text).rglob("*") if p.suffix.lower() in PARQUET_SUFFIXES]
+def _sql(con: duckdb.DuckDBPyConnection, source: SqlOrders, header_only: bool) -> OrderSource:
+    import sqlalchemy as sa
+
+    engine, blocks = None, 0
+    try:
+        engine = sa.create_engine(source.url)
+        with engine.connect() as connection:
+            streamed = connection.execution_options(stream_results=True)
+            rows = SQL_HEADER_ROWS if header_only else SQL_BLOCK_ROWS
+            for frame in pd.read_sql_query(sa.text(source.query), streamed, chunksize=rows):
+                _append_block(con, frame, first=blocks == 0)
+                blocks += 1
+                if header_only:
+                    break
+    except Exception as error:
+        raise DataError(f"{source.label}: cannot be read ({_first_line(error)})") from None
+    finally:
+        if engine is not None:
+            engine.dispose()
+    if not blocks:
+        raise DataError(f"{source.label}: the query gives no order lines")
+    return _described(con, source.label, SQL_TABLE, "sql")
+
+
+def _append_block(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, first: bool) -> None:
+    """A block of rows into the table, every value as text (read as a CSV's values are)."""
+    names = unique_names([str(c).strip() for c in frame.columns])
+    block = frame.set_axis(names, axis=1).astype("string")
+    con.register("sql_block", block)
+    if first:
+        con.execute(f"CREATE TEMP TABLE {SQL_TABLE} AS SELECT * FROM sql_block")
     else:
-        found = [p for p in glob.glob(text, recursive=True) if Path(p).is_file()]
-    if not found:
-        raise DataError(
-            f"{text}: no Parquet files found (expected a folder or a glob of *.parquet)"
-        )
-    others = [f for f in found if Path(f).suffix.lower() not in PARQUET_SUFFIXES]
-    if others:
-        raise DataError(f"{others[0]}: a data set is read as Parquet files, and this is not one")
-    return _parquet(con, text, sorted(found), f"parquet data set ({len(found)} files)")
+        con.execute(f"INSERT INTO {SQL_TABLE} BY NAME SELECT * FROM sql_block")
+    con.unregister("sql_block")
+
+
+def _dataset(con: duckdb.DuckDBPyConnection, text: str) -> OrderSource:
+    found = dataset_files(text)
+    return _parquet(con, text, found, f"parquet data set ({len(found)} files)")
 
 
 def _parquet(con, location: str, files: list[str], dialect: str) -> OrderSource:
@@ -127,7 +174,7 @@ def _csv(con: duckdb.DuckDBPyConnection, path: Path, head: bytes) -> OrderSource
     first = header[0] if header else ""
     counts = {d: first.count(d) for d in DELIMITERS}
     delimiter = max(counts, key=counts.get) if any(counts.values()) else ","
-    names = _unique(
+    names = unique_names(
         [c.strip().lstrip("\ufeff").strip() for c in next(csv.reader([first], delimiter=delimiter))]
     )
     listed = "{" + ", ".join(f"{sql_text(n)}: 'VARCHAR'" for n in names) + "}"
@@ -160,16 +207,6 @@ def _encoding(head: bytes) -> str:
         if error.start < len(head) - 4:  # not just a character cut by the sniffed block
             return "latin-1"
     return "utf-8"
-
-
-def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        count = seen.get(name, 0)
-        seen[name] = count + 1
-        out.append(name if count == 0 else f"{name}.{count}")
-    return out
 
 
 def _first_line(error: Exception) -> str:

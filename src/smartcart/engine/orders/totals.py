@@ -17,6 +17,7 @@ import pandas as pd
 from smartcart.engine.orders.customers import as_of_day, orders_sql
 from smartcart.engine.orders.mapping import OrderMapping
 from smartcart.engine.orders.reading import open_orders
+from smartcart.engine.orders.sources import SqlOrders
 
 
 @dataclass
@@ -32,7 +33,7 @@ class OrderTotals:
 
 
 def order_totals(
-    source: str | Path | pd.DataFrame,
+    source: str | Path | pd.DataFrame | SqlOrders,
     *,
     as_of: dt.date | str | None = None,
     mapping: str | Path | OrderMapping | None = None,

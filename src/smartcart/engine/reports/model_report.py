@@ -39,10 +39,7 @@ def write_model_report(
         f"- rows read {card.rows.read}, used {card.rows.used}, quarantined {card.rows.quarantined}",
         *[f"- {note}" for note in card.notes],
     ]
-    if len(quarantine):
-        lines += ["", "Quarantined rows (first 20; all of them in quarantine.csv):", ""]
-        lines += ["| line | ID | reason |", "|---|---|---|"]
-        lines += [f"| {r.line} | {r.ID} | {r.reason} |" for r in quarantine.head(20).itertuples()]
+    lines += quarantine_lines(quarantine)
     lines += _candidate_section(model)
     lines += _persona_section(model)
     lines += persona_descriptions(model)
@@ -51,6 +48,24 @@ def write_model_report(
     lines += ["", "## Charts", ""] + [f"![{name}]({p.name})" for name, p in charts.items()]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def quarantine_lines(quarantine: pd.DataFrame) -> list[str]:
+    """The first quarantined rows: customers by their ID, order lines by their order (a
+    customer key may be an email, and its number is only a hash of it)."""
+    if not len(quarantine):
+        return []
+    key = "ID" if "ID" in quarantine.columns else "order_id"
+    title = "rows" if key == "ID" else "order lines"
+    shown = quarantine.head(20)
+    return [
+        "",
+        f"Quarantined {title} (first 20; all of them in quarantine.csv):",
+        "",
+        f"| line | {'ID' if key == 'ID' else 'order'} | reason |",
+        "|---|---|---|",
+        *[f"| {r['line']} | {r[key]} | {r['reason']} |" for r in shown.to_dict("records")],
+    ]
 
 
 def _candidate_section(model) -> list[str]:

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
+from smartcart.engine.data.synthetic import generate_customers, write_customers
 from smartcart.engine.training import TrainingOptions, train
 from tests.support import REAL_DATA
 

@@ -24,8 +24,6 @@ ceiling for all), K-Means on generated data split the big spenders by age instea
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -41,7 +39,6 @@ from smartcart.engine.data.synthetic.calibration import (
     CHANNEL_MODELS,
     COLUMNS,
     COMPLAIN_RATE,
-    DATE_FORMAT,
     DUPLICATE_RATE,
     EDUCATION_AGE_BAND_UPPER,
     EDUCATION_COUNTS,
@@ -108,24 +105,6 @@ def generate_customers(rows: int, seed: int = 0, start_id: int = 1) -> pd.DataFr
     _copy_duplicate_rows(rng, columns, rows)
     _apply_quirks(rng, columns, rows)
     return _to_frame(columns, rows, start_id)
-
-
-def write_customers(df: pd.DataFrame, out: Path) -> None:
-    """Write customers as .csv (tab-separated, dd-mm-yyyy dates, like the published file)
-    or .parquet, chosen by the suffix of `out`."""
-    out = Path(out)
-    suffix = out.suffix.lower()
-    if suffix not in (".csv", ".parquet"):
-        raise ValueError(
-            f"cannot write customers to {out}: unsupported suffix {suffix!r}, "
-            "use .csv (tab-separated) or .parquet"
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".parquet":
-        df.to_parquet(out, index=False)
-    else:
-        # %.15g writes whole incomes as 58138 (not 58138.0), as in the published file.
-        df.to_csv(out, sep="\t", index=False, date_format=DATE_FORMAT, float_format="%.15g")
 
 
 # ---- The model -----------------------------------------------------------------------------
