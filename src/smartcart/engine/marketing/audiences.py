@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -36,9 +35,7 @@ from smartcart.engine.marketing.contacts import (
     texts,
     trimmed_lower_email,
 )
-
-if TYPE_CHECKING:
-    pass
+from smartcart.engine.marketing.lifetime_filters import LifetimeFilter
 
 FORMATS = ("csv", "meta", "google", "klaviyo")
 PLATFORM_FORMATS = ("meta", "google", "klaviyo")
@@ -59,6 +56,8 @@ CSV_COLUMNS = {
     "Recency": "days_since_last_purchase",
     "orders": "orders",
     "revenue": "revenue",
+    "predicted_clv_365d": "predicted_clv_365d",
+    "churn_risk": "churn_risk",
     "total_spending": "total_spending_2y",
     "Income": "income",
     "Kidhome": "kids_at_home",
@@ -88,6 +87,8 @@ class ExportOptions:
     default_country: str | None = None
     # The most likely to respond, and a campaign's control group (`smartcart.engine.marketing.campaigns`).
     targeting: Targeting = field(default_factory=Targeting)
+    # A churn band and/or the highest predicted values (`lifetime_filters.py`).
+    lifetime: LifetimeFilter = field(default_factory=LifetimeFilter)
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -106,6 +107,12 @@ class ExportOptions:
             words.append(f"min-confidence={self.min_confidence:g}")
         if self.changes:
             words.append("changes")
+        if self.lifetime.churn_risk is not None:
+            words.append(f"churn-risk={self.lifetime.churn_risk}")
+        if self.lifetime.top_share is not None:
+            words.append(f"top-clv={self.lifetime.top_share:g}%")
+        if self.lifetime.top_count is not None:
+            words.append(f"top-clv={self.lifetime.top_count}")
         if self.targeting.top is not None:
             words.append(f"top={self.targeting.top}")
         if self.targeting.campaign is not None:
@@ -185,7 +192,8 @@ def export_audience(
     """The export file of an audience (see the module's docstring for the formats).
 
     `audience` has the columns of `SegmentService.audience` (and `change` for changes).
-    Raises ValueError when a platform format is asked for without contacts.
+    Raises ValueError when a platform format is asked for without contacts, DataError when a
+    lifetime filter is asked of customers without lifetime columns.
     """
     if options.format in PLATFORM_FORMATS and contacts is None:
         raise ValueError(
@@ -193,6 +201,7 @@ def export_audience(
         )
     left_out: dict[str, int] = {}
     table = keep_confident(audience, options.min_confidence, left_out)
+    table = options.lifetime.apply(table, left_out)
     table = targeted(table, options, left_out)
     dropped: dict[str, int] = {}
     if contacts is not None:

@@ -27,6 +27,7 @@ from smartcart.engine.model import (
     SegmentName,
     segment_expectations,
 )
+from smartcart.engine.reports.lifetime_figures import has_lifetime_columns, persona_lifetime
 
 if TYPE_CHECKING:
     from smartcart.engine.model import SegmentModel
@@ -132,6 +133,9 @@ class Figures:
     segments: list[dict]
     missing_personas: list[str]
     persona_set: str = "study"  # the model's personas (model.persona_sets.personas_of)
+    # Per persona: predicted value and revenue at risk (`lifetime_figures.py`); None when the
+    # customers carry no lifetime predictions (no lifetime model).
+    lifetime: dict[str, dict] | None = None
 
     def persona(self, persona_id: str) -> list[dict]:
         return [s for s in self.segments if s["persona"] == persona_id]
@@ -160,6 +164,10 @@ def compute_figures(model: SegmentModel, customers: pd.DataFrame) -> Figures:
             )
         )
     present = {s["persona"] for s in segments}
+    lifetime = None
+    if has_lifetime_columns(customers):
+        expected = dict.fromkeys(s["persona"] for s in model.segments)
+        lifetime = persona_lifetime(assignment.persona, customers, expected)
     return Figures(
         model.version,
         len(customers),
@@ -167,6 +175,7 @@ def compute_figures(model: SegmentModel, customers: pd.DataFrame) -> Figures:
         segments,
         [p.id for p in model.personas if p.id not in present],
         model.card.persona_set,
+        lifetime,
     )
 
 

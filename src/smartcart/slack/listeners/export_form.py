@@ -32,16 +32,26 @@ def live_personas(services: BotServices) -> list[Persona] | None:
         return None
 
 
+def live_has_lifetime(services: BotServices) -> bool:
+    """Whether the live model has a lifetime model (the form then offers churn risk and top
+    predicted value)."""
+    try:
+        return services.ctx_factory().service.model.lifetime_model is not None
+    except (UserError, SegmentationError):
+        return False
+
+
 def open_export_form(
     client: WebClient,
     trigger_id: str,
     channel_id: str,
     persona: str | None = None,
     personas: list[Persona] | None = None,
+    with_lifetime: bool = False,
 ) -> str | None:
     """Open the form; None when it opened, else Slack's error code (e.g. expired_trigger_id)."""
     try:
-        view = export_form(channel_id, persona, personas)
+        view = export_form(channel_id, persona, personas, with_lifetime)
         client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as error:
         code = str(error.response.get("error", "error"))

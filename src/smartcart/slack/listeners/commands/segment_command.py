@@ -8,7 +8,12 @@ from slack_sdk import WebClient
 
 from smartcart.slack.blockkit import unescape_slack
 from smartcart.slack.dispatch import SLASH_COMMAND, Request, on_its_way, parse
-from smartcart.slack.listeners.export_form import live_personas, may_export, open_export_form
+from smartcart.slack.listeners.export_form import (
+    live_has_lifetime,
+    live_personas,
+    may_export,
+    open_export_form,
+)
 from smartcart.slack.listeners.replies import answer_in_slack
 from smartcart.slack.request_path import BotServices, after_ack, services_of
 
@@ -42,7 +47,11 @@ def offer_export_form(
 ) -> None:
     """`/segment export` alone: the export form; refused (and audited) like the command."""
     if not may_export(services, request) or open_export_form(
-        client, trigger_id, request.channel_id, personas=live_personas(services)
+        client,
+        trigger_id,
+        request.channel_id,
+        personas=live_personas(services),
+        with_lifetime=live_has_lifetime(services),
     ):
         answer_in_slack(services, request, respond, client)
 
