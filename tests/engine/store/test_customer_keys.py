@@ -54,7 +54,11 @@ def test_a_database_of_the_previous_release_upgrades_and_keeps_answering(
         "old",
         replace=True,
     )
-    assert store.migrate() == ["0004_customer_keys", "0005_customer_lifetime"]
+    assert store.migrate() == [
+        "0004_customer_keys",
+        "0005_customer_lifetime",
+        "0006_history_churn_risk",
+    ]
     known = int(customers["ID"].iloc[0])
     for lookup in (known, str(known)):
         row, assignment = store.customer(lookup)

@@ -25,6 +25,7 @@ REVISIONS = [
     "0003_campaigns",
     "0004_customer_keys",
     "0005_customer_lifetime",
+    "0006_history_churn_risk",
 ]
 ENGINE_TABLES = {
     "customers",
