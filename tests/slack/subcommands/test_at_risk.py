@@ -14,9 +14,13 @@ import pytest
 
 from smartcart.engine.reports import money
 from smartcart.slack.subcommands import EXPORT_AT_RISK_ACTION
+from tests.slack.listeners.test_export_form import submit, values
 from tests.slack.listeners.test_home import open_home
 from tests.slack.subcommands.test_views import all_text
 from tests.support.lifetime_bot import start_bot
+
+# Slack behaviour rather than storage: SQLite is enough for the form and the options.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -90,6 +94,7 @@ def test_the_export_button_sends_the_high_risk_customers_to_the_dm(lifetime_bot)
     assert entry["allowed"] and entry["detail"].startswith(f"{persona} format=csv churn-risk=high")
 
 
+@SQLITE_ONLY
 def test_the_export_options_filter_by_churn_risk_and_top_value(lifetime_bot):
     service = lifetime_bot.service
     stored = service.store.all_customers()
@@ -111,7 +116,7 @@ def test_the_export_options_filter_by_churn_risk_and_top_value(lifetime_bot):
         assert problem in all_text(lifetime_bot.bot.ask(f"export {persona} {words}"))
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@SQLITE_ONLY
 def test_without_a_lifetime_model_nothing_changes(
     tmp_path, settings_env, database_url, monkeypatch, slack_bot
 ):
@@ -124,3 +129,39 @@ def test_without_a_lifetime_model_nothing_changes(
     persona = persona_of(started.service).value_counts().index[0]
     assert "no lifetime value" in all_text(started.bot.ask(f"export {persona} churn-risk=high"))
     started.service.store.engine.dispose()
+
+
+@SQLITE_ONLY
+def test_the_export_form_offers_and_checks_churn_risk_and_top_value(lifetime_bot):
+    bot, service = lifetime_bot.bot, lifetime_bot.service
+    assert bot.command("export").status == 200
+    bot.standin.wait_for("views.open")
+    (form,) = bot.standin.opened_views()
+    assert {"churn_risk", "top_clv"} <= {b.get("block_id") for b in form["blocks"]}
+
+    persona = persona_of(service).value_counts().index[0]
+    wrong = form_values(persona, churn="high", top="none")
+    reply = submit(bot, wrong)
+    errors = reply.json()["errors"]
+    assert list(errors) == ["top_clv"] and "a share like 10%" in errors["top_clv"]
+
+    assert submit(bot, form_values(persona, churn="high", top="3")).status == 200
+    (complete,) = bot.standin.wait_for("files.completeUploadExternal", timeout=10)
+    upload = bot.standin.uploaded(json.loads(complete.body["files"])[0]["id"])
+    table = pd.read_csv(io.BytesIO(upload["content"]))
+    assert 0 < len(table) <= 3 and set(table["churn_risk"]) == {"high"}
+    (entry,) = service.store.audit_entries("export")
+    assert "churn-risk=high top-clv=3" in entry["detail"]
+
+
+def form_values(persona: str, churn: str | None = None, top: str = "") -> dict:
+    """The export form's state with the lifetime fields, as Slack sends it."""
+    chosen = values(persona)
+    option = None if churn is None else {"text": plain(churn), "value": churn}
+    chosen["churn_risk"] = {"churn_risk": {"type": "static_select", "selected_option": option}}
+    chosen["top_clv"] = {"top_clv": {"type": "plain_text_input", "value": top or None}}
+    return chosen
+
+
+def plain(text: str) -> dict:
+    return {"type": "plain_text", "text": text}
