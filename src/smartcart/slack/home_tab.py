@@ -80,17 +80,22 @@ def home_view(
 
 def revenue_at_risk_blocks(figures: Figures) -> list[dict]:
     """The revenue at risk in all (with a lifetime model; nothing otherwise)."""
+    line = revenue_at_risk_line(figures)
+    return [] if line is None else [section(line)]
+
+
+def revenue_at_risk_line(figures: Figures) -> str | None:
+    """The revenue at risk in all, for the summary and the Home tab (None without a lifetime
+    model)."""
     if figures.lifetime is None:
-        return []
+        return None
     totals = lifetime_totals(figures.lifetime)
-    return [
-        section(
-            f"*Revenue at risk*: {money(totals['revenue_at_risk'])} of predicted value over the "
-            f"next 12 months, from {totals['at_risk']:,} customers at high churn risk "
-            f"(of {money(totals['predicted_value'])} predicted in all) · "
-            f"`{SLASH_COMMAND} at-risk` for each persona"
-        )
-    ]
+    return (
+        f"*Revenue at risk*: {money(totals['revenue_at_risk'])} of the "
+        f"{money(totals['predicted_value'])} predicted over the next 12 months, from "
+        f"{totals['at_risk']:,} customers at high churn risk (`{SLASH_COMMAND} at-risk` for each "
+        "persona)"
+    )
 
 
 def message_view(title: str, message: str) -> dict:

@@ -47,9 +47,11 @@ def test_summary_at_risk_and_home_show_the_revenue_at_risk(lifetime_bot):
     revenue_at_risk = float(at_risk["predicted_clv_365d"].sum())
 
     summary = all_text(lifetime_bot.bot.ask("summary", timeout=15))
-    assert "Predicted value, next 12 months" in summary
-    assert f"{money(stored['predicted_clv_365d'].sum())} in all" in summary
-    assert f"revenue at risk {money(revenue_at_risk)} ({len(at_risk):,} customers" in summary
+    assert (
+        f"*Revenue at risk*: {money(revenue_at_risk)} of the "
+        f"{money(stored['predicted_clv_365d'].sum())} predicted over the next 12 months, from "
+        f"{len(at_risk):,} customers at high churn risk"
+    ) in summary
 
     answer = lifetime_bot.bot.ask("at-risk")
     text = all_text(answer)
@@ -123,7 +125,7 @@ def test_without_a_lifetime_model_nothing_changes(
     started = start_bot(120, tmp_path, database_url, monkeypatch, slack_bot)
     assert started.service.model.lifetime is None
     summary = all_text(started.bot.ask("summary", timeout=15))
-    assert "Predicted value" not in summary and "at risk" not in summary
+    assert "predicted over the next 12 months" not in summary and "at risk" not in summary
     assert "no lifetime model" in all_text(started.bot.ask("at-risk"))
     assert "Revenue at risk" not in json.dumps(open_home(started.bot))
     persona = persona_of(started.service).value_counts().index[0]

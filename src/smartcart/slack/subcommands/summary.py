@@ -6,11 +6,12 @@ import tempfile
 from pathlib import Path
 
 from smartcart.engine.model import ALL_PERSONAS_BY_ID
-from smartcart.engine.reports import Figures, lifetime_totals, money, percent, summary_chart
+from smartcart.engine.reports import Figures, money, percent, summary_chart
 from smartcart.engine.reports import times as lift
 from smartcart.slack.blockkit import actions, context_block, header, playbook_button, section
 from smartcart.slack.bot_engine import BotContext
 from smartcart.slack.dispatch import Answer, Request, Upload, UserError, handles
+from smartcart.slack.home_tab import revenue_at_risk_line
 from smartcart.slack.subcommands.at_risk import value_lines
 
 
@@ -64,18 +65,10 @@ def summary(ctx: BotContext, args: list[str], request: Request) -> Answer:
 
 def lifetime_blocks(figures: Figures) -> list[dict]:
     """Each persona's predicted value and revenue at risk (with a lifetime model only)."""
-    if figures.lifetime is None:
+    line = revenue_at_risk_line(figures)
+    if line is None:
         return []
-    totals = lifetime_totals(figures.lifetime)
-    return [
-        section(
-            "*Predicted value, next 12 months*\n"
-            f"{money(totals['predicted_value'])} in all · revenue at risk "
-            f"{money(totals['revenue_at_risk'])} ({totals['at_risk']:,} customers at high churn "
-            "risk: `/segment at-risk`)"
-        ),
-        section("\n".join(value_lines(figures))),
-    ]
+    return [section(line), section("\n".join(value_lines(figures)))]
 
 
 def segment_line(segment: dict) -> str:
