@@ -54,7 +54,7 @@ def at_risk(ctx: BotContext, args: list[str], request: Request) -> Answer:
         if can_export and row["at_risk"]:
             blocks.append(actions([export_button(persona_id)]))
     blocks.append(context_block(export_note(can_export)))
-    return Answer(text=fallback(rows, totals), blocks=blocks, shareable=True)
+    return Answer(text=fallback(rows, totals), blocks=blocks)
 
 
 def at_risk_line(row: dict) -> str:
