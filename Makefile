@@ -26,8 +26,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/smartcart demo
 
+# Tests run on every core (pytest-xdist), a test file per worker at a time so module fixtures are
+# built once; `make test TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --out BENCHMARKS.md

@@ -55,6 +55,8 @@ SLACK_ENV = (
     "SMARTCART_LEASE_SECONDS",
     "SMARTCART_ALLOWED_CHANNELS",
     "SMARTCART_ALLOWED_USERS",
+    "SMARTCART_CUSTOMER_ACCESS",
+    "SMARTCART_LOOKUP_LIMIT",
     "SMARTCART_ADMIN_USERS",
     "SMARTCART_LOG_FORMAT",
     "SMARTCART_HEALTH_FILE",
@@ -83,7 +85,9 @@ def settings_env(
     """The environment of a bot talking to the stand-in, in a fresh working directory.
 
     SLACK_* and SMARTCART_* variables from the outer environment are removed; the current
-    directory is a temporary one (so no `.env` of the developer is read). Returns the Settings.
+    directory is a temporary one (so no `.env` of the developer is read). Customer data is open
+    to everyone (`SMARTCART_CUSTOMER_ACCESS=everyone`): the tests of the default (refused until
+    an admin sets who may see it) delete it. Returns the Settings.
     """
     for name in SLACK_ENV:
         monkeypatch.delenv(name, raising=False)
@@ -91,6 +95,7 @@ def settings_env(
     monkeypatch.setenv("SLACK_BOT_TOKEN", TEST_BOT_TOKEN)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", TEST_SIGNING_SECRET)
     monkeypatch.setenv("SLACK_API_URL", slack_standin.api_url)
+    monkeypatch.setenv("SMARTCART_CUSTOMER_ACCESS", "everyone")
     return load_settings()
 
 

@@ -18,6 +18,7 @@ from smartcart.slack.blockkit import (
     split_mrkdwn_sections,
     unescape_slack,
 )
+from smartcart.slack.command import parse_command
 from smartcart.slack.dispatch import (
     Answer,
     Request,
@@ -26,7 +27,6 @@ from smartcart.slack.dispatch import (
     dispatch,
     finalize,
     handles,
-    parse,
     registry_restored,
     render_text,
     subcommands,
@@ -62,8 +62,9 @@ def test_quote_user_text_is_one_short_escaped_line() -> None:
 
 
 def test_parse_drops_a_leading_slash_command() -> None:
-    assert parse("/segment Customer 5524") == ("customer", ["5524"])
-    assert parse("  ") == ("", [])
+    command = parse_command("/segment Customer 5524")
+    assert (command.name, command.args) == ("customer", ("5524",))
+    assert parse_command("  ").name == ""
 
 
 @pytest.mark.parametrize("text", ["", "   ", "help", "HELP", "/segment", "/segment help"])

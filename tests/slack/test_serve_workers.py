@@ -1,7 +1,9 @@
-"""`smartcart serve --workers 2`: one port, two worker processes, one scheduler, clean stop."""
+"""`smartcart serve --workers 2`: one port, two worker processes, one scheduler, clean stop, and
+every worker's log lines in the configured format (JSON) with request ids."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -17,7 +19,7 @@ from smartcart.cli import main
 from smartcart.engine.store.store import Store
 from smartcart.slack.lease import Lease
 from tests.support import wait_for
-from tests.support.signing import get, post_signed, slash_command_body
+from tests.support.signing import TEST_SIGNING_SECRET, get, post_signed, slash_command_body
 
 SMARTCART = str(Path(sys.executable).parent / "smartcart")
 
@@ -50,13 +52,17 @@ def test_serve_with_two_workers_answers_through_both_and_stops_cleanly(
 ):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "SMARTCART_RETRAIN_CRON": "0 3 * * sun", "SMARTCART_DATA": "unused.csv"}
+    env = {
+        **os.environ,
+        "SMARTCART_RETRAIN_CRON": "0 3 * * sun",
+        "SMARTCART_DATA": "unused.csv",
+        "SMARTCART_LOG_FORMAT": "json",
+    }
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         server = subprocess.Popen(
             [
                 SMARTCART,
-                "-v",
                 "serve",
                 "--port",
                 str(port),
@@ -107,7 +113,22 @@ def test_serve_with_two_workers_answers_through_both_and_stops_cleanly(
             server.kill()
             server.wait()
         store.engine.dispose()
-    assert "Traceback" not in log.read_text()
+    text = log.read_text()
+    assert "Traceback" not in text
+    assert_json_logs_with_request_ids(text, workers, requests=len(ids) + 1)
+
+
+def assert_json_logs_with_request_ids(text: str, workers: set[int], requests: int) -> None:
+    """Every worker logs JSON lines at the default level; one line per Slack request, with its
+    id; no uvicorn access lines (they carry no id); no secret."""
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    assert workers <= {line["process"] for line in lines}
+    answered = [line for line in lines if line["message"].startswith("slack command /segment")]
+    assert len(answered) == requests
+    assert all(line["request_id"].startswith("slack-") for line in answered)
+    assert {line["process"] for line in answered} <= workers
+    assert "HTTP/1.1" not in text and " INFO " not in text
+    assert TEST_SIGNING_SECRET not in text
 
 
 def test_socket_mode_refuses_several_workers(settings_env, monkeypatch):

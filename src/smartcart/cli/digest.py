@@ -16,7 +16,13 @@ from smartcart.cli.main import main
     "--now",
     "now",
     is_flag=True,
-    help="Run the scheduled job once, now (posts at most once per period).",
+    help="Post this period's digest now to every channel that should have it: "
+    "SMARTCART_DIGEST_CHANNEL and the subscribed ones (each at most once per period).",
+)
+@click.option(
+    "--channel",
+    default=None,
+    help="Only this channel (with --now; in the status, only its line).",
 )
 @click.option(
     "--dry-run", is_flag=True, help="Print the digest and write its chart; post and store nothing."
@@ -34,8 +40,9 @@ from smartcart.cli.main import main
 )
 @click.pass_context
 @friendly_errors
-def digest(ctx, now, dry_run, chart, as_json, mapping) -> None:
-    """The segment digest: --now posts this period's (once), --dry-run previews it; else status."""
+def digest(ctx, now, channel, dry_run, chart, as_json, mapping) -> None:
+    """The segment digest: --now posts this period's (once per channel), --dry-run previews it;
+    else the status of every channel."""
     if ctx.invoked_subcommand is not None:
         return
     from smartcart.slack.digest import DigestRunner
@@ -43,7 +50,8 @@ def digest(ctx, now, dry_run, chart, as_json, mapping) -> None:
     if now and dry_run:
         raise click.UsageError("choose --now or --dry-run, not both")
     config = with_mapping(settings(), mapping)
-    runner = DigestRunner(config, service(config))
+    engine = service(config)
+    runner = DigestRunner(config, engine)
     if dry_run:
         preview = runner.dry_run(chart_path=chart)
         if as_json:
@@ -53,19 +61,50 @@ def digest(ctx, now, dry_run, chart, as_json, mapping) -> None:
         click.echo(preview.message.markdown)
         click.echo(f"\nChart: {preview.chart_path}")
         return
+    runners = channel_runners(config, engine, channel) or [runner]
     if now:
-        from smartcart.slack import request_scope
-
-        with request_scope("digest"):
-            result = runner.run(manual=True)
-        if as_json:
-            emit_json(result.as_dict())
-        else:
-            click.echo(result.message)
-        if result.state in ("failed", "failed_ambiguous") and not result.posted:
-            sys.exit(1)
+        post_now(runners, as_json)
         return
-    print_digest_status(runner.status(), as_json)
+    statuses = [each.status() for each in runners]
+    if as_json:
+        emit_json({**statuses[0], "channels": statuses})
+        return
+    for status in statuses:
+        print_digest_status(status)
+
+
+def channel_runners(config, engine, only: str | None) -> list:
+    """A runner per channel that should have the digest (the environment's first, then the
+    subscribed ones, each once), or for `only` (its subscription's schedule when it has one)."""
+    from smartcart.slack.digest import DigestRunner, all_subscriptions, settings_for
+
+    subscriptions = all_subscriptions(config, engine.store)
+    if only is not None:
+        chosen = [s for s in subscriptions if s.channel == only]
+        if not chosen:
+            return [
+                DigestRunner(config.model_copy(update={"SMARTCART_DIGEST_CHANNEL": only}), engine)
+            ]
+        subscriptions = chosen
+    return [DigestRunner(settings_for(config, s), engine) for s in subscriptions]
+
+
+def post_now(runners: list, as_json: bool) -> None:
+    """One run per channel, each with its own request id; exit 1 when one failed unposted."""
+    from smartcart.slack import request_scope
+
+    results = []
+    for runner in runners:
+        with request_scope("digest"):
+            results.append((runner.settings.SMARTCART_DIGEST_CHANNEL, runner.run(manual=True)))
+    if as_json:
+        runs = [{"channel": channel, **result.as_dict()} for channel, result in results]
+        emit_json({**runs[0], "runs": runs})
+    else:
+        for channel, result in results:
+            click.echo(f"{channel}: {result.message}" if len(results) > 1 else result.message)
+    if any(r.state in ("failed", "failed_ambiguous") and not r.posted for _, r in results):
+        sys.exit(1)
 
 
 @digest.command("resolve")
@@ -108,10 +147,7 @@ def with_mapping(config, mapping: Path | None):
     return config.model_copy(update={"SMARTCART_MAPPING": mapping.absolute()})
 
 
-def print_digest_status(status: dict, as_json: bool) -> None:
-    if as_json:
-        emit_json(status)
-        return
+def print_digest_status(status: dict) -> None:
     click.echo(f"Channel: {status['channel'] or '(SMARTCART_DIGEST_CHANNEL not set)'}")
     click.echo(f"Current period: {status['period']} ({status['period_label']})")
     run = status["run"]

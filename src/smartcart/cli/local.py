@@ -84,13 +84,14 @@ class LocalAnswer:
 
 
 def local_answer(text: str, user: str | None = None, channel: str = "local") -> LocalAnswer:
-    """Answer like Slack does (`smartcart.slack.request_path.answer_with`), the allow-lists not applied
-    (`smartcart.slack.access`); lookups are audited as the local user; files saved under var/."""
+    """Answer like Slack does (`smartcart.slack.request_path.answer_with`), as a request of origin
+    `cli`: not limited by `smartcart.slack.access`; lookups are audited as the local user; files
+    saved under var/."""
     from smartcart.slack import Request, answer_with, local_user, render_text
 
     config = settings()
-    request = Request(text=text, user_id=local_user(user), channel_id=channel)
-    answer = answer_with(local_context(config), config, request, apply_allow_lists=False)
+    request = Request(text=text, user_id=local_user(user), channel_id=channel, origin="cli")
+    answer = answer_with(local_context(config), request)
     saved = []
     for upload in answer.uploads:
         path = Path("var") / "answers" / upload.filename
@@ -112,14 +113,18 @@ def local_context(config, contacts=None):
 
 
 class _LocalContext:
-    """Resolves the context lazily, so 'no model yet' is answered like in Slack."""
+    """Resolves the context lazily (once), so 'no model yet' is answered like in Slack."""
 
     def __init__(self, context, factory) -> None:
         self._factory = factory
+        self._resolved = None
         self.audit = context.audit
+        self.decide = context.decide
 
     def __getattr__(self, name: str):
-        return getattr(self._factory(), name)
+        if self._resolved is None:
+            self._resolved = self._factory()
+        return getattr(self._resolved, name)
 
 
 @main.command()
@@ -211,8 +216,10 @@ def export(
         "holdout": holdout,
     }
     words = export_words(" ".join(persona), fmt, min_confidence, changes, keyed)
-    request = Request(text=f"export {words}", user_id=local_user(user), channel_id=LOCAL_CHANNEL)
-    answer = answer_with(local_context(config, known), config, request, apply_allow_lists=False)
+    request = Request(
+        text=f"export {words}", user_id=local_user(user), channel_id=LOCAL_CHANNEL, origin="cli"
+    )
+    answer = answer_with(local_context(config, known), request)
     made = answer.result
     if made is None:
         raise click.ClickException(unescape_slack(answer.text))

@@ -34,6 +34,7 @@ def serve(port, host, workers, no_scheduler) -> None:
         build_context,
         scheduler_problem,
         use_multiprocess_folder,
+        warn_when_open,
     )
     from smartcart.slack.subcommands import check_templates_at_start
 
@@ -47,6 +48,7 @@ def serve(port, host, workers, no_scheduler) -> None:
             )
     else:
         config.require_slack_http()
+    warn_when_open(config)
     # Before any metric exists here or in a worker: every worker's metrics in one folder.
     clean_up_metrics = use_multiprocess_folder() if workers > 1 else (lambda: None)
     context = build_context(config)

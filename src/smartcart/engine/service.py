@@ -7,6 +7,7 @@ the last good model while a training runs and switches as soon as a new one is p
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,27 +51,50 @@ ORDER_AUDIENCE_COLUMNS = {
 LIFETIME_AUDIENCE_COLUMNS = ("predicted_clv_365d", "churn_risk")
 
 
+@dataclass
+class LiveCache:
+    """The loaded live model and its figures, shared by a service and its pinned views."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    model: SegmentModel | None = None
+    figures: tuple[tuple, Figures] | None = None
+
+
 class SegmentService:
-    def __init__(self, model_dir: Path, store: Store) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        store: Store,
+        pinned_version: str | None = None,
+        cache: LiveCache | None = None,
+    ) -> None:
         self.model_dir = Path(model_dir)
         self.store = store
-        self._lock = threading.Lock()
-        self._model: SegmentModel | None = None
-        self._figures: tuple[tuple, Figures] | None = None
+        self._pinned = pinned_version
+        self._cache = cache or LiveCache()
+
+    def pinned(self) -> SegmentService | None:
+        """This service held to the model live now, for one request: the LIVE pointer is read
+        here once and never again through the view (None when no model is live)."""
+        version = live_version(self.model_dir)
+        if version is None:
+            return None
+        return SegmentService(self.model_dir, self.store, version, self._cache)
 
     @property
     def model(self) -> SegmentModel:
-        version = live_version(self.model_dir)
-        with self._lock:
-            if self._model is None or self._model.version != version:
-                self._model = load_live_model(self.model_dir)
-            return self._model
+        version = self.live_version()
+        with self._cache.lock:
+            cached = self._cache.model
+            if cached is None or cached.version != version:
+                cached = self._cache.model = load_live_model(self.model_dir, version)
+            return cached
 
     def has_model(self) -> bool:
-        return live_version(self.model_dir) is not None
+        return self.live_version() is not None
 
     def live_version(self) -> str | None:
-        return live_version(self.model_dir)
+        return self._pinned or live_version(self.model_dir)
 
     def train(self, source: str | Path, options: TrainingOptions, progress=None) -> TrainingResult:
         """Train, store the customers with their segments, then switch the live model."""
@@ -129,15 +153,16 @@ class SegmentService:
         """Live figures per segment from the stored customers, cached until the data changes."""
         model = self.model
         key = (model.version, self.store.revision())
-        if self._figures and self._figures[0] == key:
-            return self._figures[1]
+        cached = self._cache.figures
+        if cached and cached[0] == key:
+            return cached[1]
         customers = self.store.all_customers()
         if customers.empty:
             raise ModelError(
                 "no customers in the store; run `smartcart train` or `smartcart score`"
             )
         figures = compute_figures(model, customers)
-        self._figures = (key, figures)
+        self._cache.figures = (key, figures)
         return figures
 
     def change_since_last_digest(self, persona_id: str) -> dict | None:

@@ -1,6 +1,6 @@
 """The Slack side of SmartCart Segments: settings, answers, the Bolt app and its servers."""
 
-from smartcart.slack.access import LOCAL_CHANNEL, local_user
+from smartcart.slack.access import LOCAL_CHANNEL, local_user, warn_when_open
 from smartcart.slack.app import create_app
 from smartcart.slack.blockkit import unescape_slack
 from smartcart.slack.bot_engine import build_context, context_factory, health_report
@@ -43,4 +43,5 @@ __all__ = [
     "unescape_slack",
     "use_multiprocess_folder",
     "use_settings",
+    "warn_when_open",
 ]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from smartcart.engine import SegmentService
 from smartcart.engine.marketing import Contacts
-from smartcart.slack.access import may_see_customers, write_audit
+from smartcart.slack.access import Decision, decide, write_audit
 from smartcart.slack.dispatch import Answer, Request, UserError
 from smartcart.slack.migrations import open_store
 from smartcart.slack.settings import Settings
@@ -25,12 +25,14 @@ class BotContext:
     # Contacts given for this context instead of SMARTCART_CONTACTS (`smartcart export --contacts`).
     contacts: Contacts | None = None
 
-    def audit(self, request: Request, answer: Answer, allowed: bool | None = None) -> None:
-        """Write a request (allowed or refused) to the audit trail; `allowed` defaults to the
-        settings' allow-lists (`smartcart.slack.access`)."""
-        if allowed is None:
-            allowed = may_see_customers(self.settings, request)
-        write_audit(self.service.store, request, answer, allowed)
+    def decide(self, request: Request) -> Decision:
+        """The request's one access decision (`smartcart.slack.access.decide`, with the
+        lookup limit counted in this store)."""
+        return decide(self.settings, request, self.service.store)
+
+    def audit(self, request: Request, answer: Answer, decision: Decision) -> None:
+        """Write a request (allowed or refused, as decided) to the audit trail."""
+        write_audit(self.service.store, request, answer, decision)
 
 
 def build_context(settings: Settings) -> BotContext:
@@ -39,12 +41,14 @@ def build_context(settings: Settings) -> BotContext:
 
 
 def context_factory(context: BotContext):
-    """What `create_app` calls per request: the context, or a friendly 'no model yet'."""
+    """What `create_app` calls per request: the context held to the model live now (the LIVE
+    pointer read once per request), or a friendly 'no model yet'."""
 
     def current() -> BotContext:
-        if not context.service.has_model():
+        service = context.service.pinned()
+        if service is None:
             raise UserError(NO_MODEL)
-        return context
+        return replace(context, service=service)
 
     return current
 

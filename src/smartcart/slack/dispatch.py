@@ -46,15 +46,14 @@ from smartcart.slack.blockkit import (
     quote_user_text,
     section,
     split_mrkdwn_sections,
-    strip_control_characters,
     truncate,
     unescape_slack,
     validate_block,
 )
+from smartcart.slack.command import SLASH_COMMAND, Command, parse_command
 
 logger = logging.getLogger(__name__)
 
-SLASH_COMMAND = "/segment"
 RESPONSE_TYPES = ("ephemeral", "in_channel")
 
 
@@ -93,14 +92,26 @@ class Answer:
         return {"response_type": self.response_type, "text": self.text, "blocks": self.blocks}
 
 
-@dataclass
+ORIGINS = ("slack", "cli")
+
+
+@dataclass(frozen=True)
 class Request:
-    """One `/segment` request: its text (plain text, not Slack-escaped) and who asked where."""
+    """One `/segment` request: its text (plain text, not Slack-escaped), who asked where, and
+    from where (`slack`, or `cli`: the local command line). The text is parsed once, on
+    construction, into `command`; everything after reads that."""
 
     text: str
     user_id: str
     channel_id: str
     user_name: str = ""
+    origin: str = "slack"
+    command: Command = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.origin not in ORIGINS:
+            raise ValueError(f"origin must be one of {ORIGINS}")
+        object.__setattr__(self, "command", parse_command(self.text))
 
 
 class UserError(Exception):
@@ -146,20 +157,19 @@ def handles(
     return register
 
 
-def on_its_way(text: str) -> str | None:
+def on_its_way(command: Command) -> str | None:
     """The line a slow subcommand's ack shows while its private answer is made (None: no line).
 
     Only private answers: an answer shared in the channel cannot replace a private line."""
-    name, args = parse(text)
-    subcommand = _registry.get(name or "help")
-    if subcommand is None or "share" in (a.lower() for a in args):
+    subcommand = _registry.get(command.name or "help")
+    if subcommand is None or "share" in (a.lower() for a in command.args):
         return None
     return subcommand.on_its_way
 
 
-def metric_label(text: str) -> str:
-    """The subcommand a text asks for, as a metric label: a registered name, else `unknown`."""
-    name = subcommand_name(text) or "help"
+def metric_label(command: Command) -> str:
+    """The subcommand asked for, as a metric label: a registered name, else `unknown`."""
+    name = command.name or "help"
     return name if name in _registry else "unknown"
 
 
@@ -216,28 +226,13 @@ def render_text(answer: Answer) -> str:
 # Dispatch
 
 
-def parse(text: str) -> tuple[str, list[str]]:
-    """`"customer 5524"` -> `("customer", ["5524"])`; a leading `/segment` is dropped."""
-    words = strip_control_characters(text).split()
-    if words and words[0].lower() == SLASH_COMMAND:
-        words = words[1:]
-    if not words:
-        return "", []
-    return words[0].lower(), words[1:]
-
-
-def subcommand_name(text: str) -> str:
-    """The subcommand a text asks for (lower case; empty for an empty text)."""
-    return parse(text)[0]
-
-
 def dispatch(ctx: Any, request: Request) -> Answer:
     """Answer a request through its subcommand's handler; never raises."""
-    name, args = parse(request.text)
-    subcommand = _registry.get(name or "help")
+    command = request.command
+    subcommand = _registry.get(command.name or "help")
     if subcommand is None:
         return unknown_subcommand_answer(request.text)
-    return answer_safely(request, lambda: subcommand.handler(ctx, args, request))
+    return answer_safely(request, lambda: subcommand.handler(ctx, list(command.args), request))
 
 
 def answer_safely(request: Request, produce: Callable[[], Answer]) -> Answer:

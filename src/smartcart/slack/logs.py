@@ -6,6 +6,10 @@
 - Every Slack request (`slack-…`), digest run (`digest-…`) and retraining (`retrain-…`) gets its
   own id (`request_scope`), carried by every line logged while it runs, in any thread that
   inherits the context (`smartcart.slack.app.after_ack` hands it to the answer worker).
+- `serve` and `scheduler` (and each `serve --workers` process) log one INFO line per Slack
+  request (`smartcart.slack.app`) and per digest run (`smartcart.slack.digest.scheduler`) with
+  its id at the default level (`REQUEST_LOGGERS`); uvicorn's access lines, which carry no id,
+  are off (`smartcart.slack.server`).
 - Defence in depth: a filter on the handler redacts Slack tokens (`xoxb-…`, `xoxp-…`, `xapp-…`)
   and the values of the secret settings (the signing secret, a database password) from every
   line, exception texts included. The code never logs them in the first place.
@@ -30,6 +34,8 @@ REDACTED = "[redacted]"
 SLACK_TOKEN = re.compile(r"\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+")
 URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@/\s]+@")
 MIN_SECRET_LENGTH = 6
+# Loggers of the one line per Slack request and per digest run: INFO even without -v.
+REQUEST_LOGGERS = ("smartcart.slack.app", "smartcart.slack.digest.scheduler")
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("smartcart_request_id", default=None)
 
@@ -107,6 +113,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            "process": record.process,
         }
         if request_id := getattr(record, "request_id", None):
             entry["request_id"] = request_id
@@ -144,6 +151,8 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("uvicorn").setLevel(min(level, logging.INFO))
+    for name in REQUEST_LOGGERS:
+        logging.getLogger(name).setLevel(min(level, logging.INFO))
     # Alembic's INFO lines repeat smartcart.engine.store.migrating's own ("applied …") and call the DDL
     # non-transactional on SQLite, where the upgrade runs in one transaction: DEBUG only.
     logging.getLogger("alembic").setLevel(level if level <= logging.DEBUG else logging.WARNING)

@@ -6,7 +6,9 @@ part on a worker thread, and `answer_request` answers: access check, dispatch, a
 
 Who may look up customers, and the audit trail of each such request (allowed or refused), are
 `smartcart.slack.access`'s: this module only applies them, for Slack and the local CLI alike
-(`answer_with(..., apply_allow_lists=False)` is the CLI's path).
+(a request of origin `cli` is always allowed). One pass per request: the text was parsed once
+into `request.command`; the ctx (held to the live model of the moment) is made once, access is
+decided once, the audit written once.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from slack_bolt import BoltContext
 
-from smartcart.slack.access import REFUSAL, looks_up_customers, may_see_customers, record
+from smartcart.slack.access import Decision, reveals_customers
 from smartcart.slack.dispatch import (
     Answer,
     Request,
@@ -77,32 +79,49 @@ def run_logged(work: Callable[..., None], *args: Any) -> None:
 
 def answer_request(services: BotServices, request: Request) -> Answer:
     """The answer to a Slack request: access check, dispatch, audit (and counted). Never raises."""
-    answer = answer_with(services.ctx_factory, services.settings, request)
-    count_request(metric_label(request.text), answer.outcome)
+    answer = answer_with(services.ctx_factory, request)
+    count_request(metric_label(request.command), answer.outcome)
     return answer
 
 
-def answer_with(
-    ctx_factory: Callable[[], Any],
-    settings: Settings,
-    request: Request,
-    apply_allow_lists: bool = True,
-) -> Answer:
-    """Access check (unless `apply_allow_lists` is False: the local CLI), dispatch, audit."""
+def answer_with(ctx_factory: Callable[[], Any], request: Request) -> Answer:
+    """Make the ctx, decide access (customer-level requests), dispatch, audit: once each.
+
+    A customer-level request needs a ctx with `decide(request)` and `audit(request, answer,
+    decision)` (`BotContext`'s)."""
     ctx, failure = engine_context(ctx_factory, request)
     if failure is not None:
         return failure
-    if not looks_up_customers(request.text):
+    if not reveals_customers(request):
         return dispatch(ctx, request)
-    allowed = not apply_allow_lists or may_see_customers(settings, request)
-    if allowed:
-        answer = dispatch(ctx, request)
-    else:
-        logger.info("refused a customer lookup by %s in %s", request.user_id, request.channel_id)
-        count_refused_lookup()
-        answer = refusal_answer(REFUSAL)
-    record(ctx, request, answer, None if apply_allow_lists else True)
+    return answer_decided(ctx, request, ctx.decide(request))
+
+
+def answer_decided(ctx: Any, request: Request, decision: Decision) -> Answer:
+    """The answer (or the refusal) of a customer-level request, decided already; audited."""
+    answer = dispatch(ctx, request) if decision.allowed else refused(request, decision)
+    audit_safely(ctx, request, answer, decision)
     return answer
+
+
+def refused(request: Request, decision: Decision) -> Answer:
+    logger.info(
+        "refused %s by %s in %s (%s)",
+        request.command.name,
+        request.user_id,
+        request.channel_id,
+        decision.detail,
+    )
+    count_refused_lookup()
+    return refusal_answer(decision.refusal or "Not allowed here.")
+
+
+def audit_safely(ctx: Any, request: Request, answer: Answer, decision: Decision) -> None:
+    """The request's one audit row; a failure is logged (the answer is sent all the same)."""
+    try:
+        ctx.audit(request, answer, decision)
+    except Exception:
+        logger.exception("audit of %s by %s failed", request.command.name, request.user_id)
 
 
 def engine_context(ctx_factory: Callable[[], Any], request: Request) -> tuple[Any, Answer | None]:

@@ -29,6 +29,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
+from smartcart.slack.logs import configure_logging, use_settings
 from smartcart.slack.metrics import METRICS_CONTENT_TYPE, ModelAge, exposition, live_model_age
 from smartcart.slack.settings import Settings
 
@@ -139,6 +140,7 @@ def http_server(
         port=port,
         log_level=log_level,
         log_config=None,  # uvicorn's lines go through smartcart.slack.logs (format, request ids, redaction)
+        access_log=False,  # one line per Slack request, with its id, comes from the app instead
         lifespan="on",
         proxy_headers=True,
         server_header=False,
@@ -175,6 +177,8 @@ def serve_http_workers(
         host=host,
         port=port,
         log_level="info",
+        log_config=None,  # each worker logs through smartcart.slack.logs (worker_asgi)
+        access_log=False,
         lifespan="on",
         proxy_headers=True,
         server_header=False,
@@ -182,16 +186,18 @@ def serve_http_workers(
 
 
 def worker_asgi() -> ASGIApp:
-    """One worker process's ASGI app: settings from the environment, its own engine and app."""
+    """One worker process's ASGI app: settings from the environment, its own engine and app,
+    its logs as `serve`'s (format, request ids, secret redaction)."""
     from smartcart.slack.app import create_app
     from smartcart.slack.bot_engine import build_context, context_factory, health_report
     from smartcart.slack.settings import load_settings
 
-    logging.basicConfig(
-        level=os.environ.get(WORKER_LOG_LEVEL, "WARNING"),
-        format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
-    )
     settings = load_settings()
+    level = logging.getLevelNamesMapping().get(
+        os.environ.get(WORKER_LOG_LEVEL, ""), logging.WARNING
+    )
+    configure_logging(level, settings.SMARTCART_LOG_FORMAT)
+    use_settings(settings)
     context = build_context(settings)
     app = create_app(settings, context_factory(context))
     return create_asgi(app, health_report(context), live_model_age(context.service))

@@ -116,9 +116,13 @@ class Settings(BaseSettings):
     """Seconds the scheduler's lease lasts without renewal: the longest its jobs wait after their process died."""
 
     SMARTCART_ALLOWED_CHANNELS: CommaSeparated = Field(default_factory=list)
-    """Comma-separated channel ids where customer lookups and exports are allowed (unset: everywhere)."""
+    """Comma-separated channel ids where customer lookups and exports are allowed (`app_home`: the Home tab and export form, `workflow`: the workflow step). Where this or SMARTCART_ALLOWED_USERS is set, the lists decide."""
     SMARTCART_ALLOWED_USERS: CommaSeparated = Field(default_factory=list)
-    """Comma-separated user ids allowed to look up customers (unset: everyone)."""
+    """Comma-separated user ids allowed to look up customers and export. Where this or SMARTCART_ALLOWED_CHANNELS is set, the lists decide."""
+    SMARTCART_CUSTOMER_ACCESS: Literal["allow-list", "everyone"] = "allow-list"
+    """Who may see customer-level data in Slack when no allow-list is set: `allow-list` (nobody until one is set) or `everyone` in the workspace. The command line is never limited."""
+    SMARTCART_LOOKUP_LIMIT: int = Field(default=60, ge=1)
+    """Customer lookups a user may make per minute in Slack (counted in the database, across every worker)."""
     SMARTCART_ADMIN_USERS: CommaSeparated = Field(default_factory=list)
     """Comma-separated user ids who may subscribe channels to the digest from Slack (unset: nobody)."""
 
@@ -129,9 +133,9 @@ class Settings(BaseSettings):
     SMARTCART_METRICS_PORT: int | None = Field(default=None, ge=1, le=65535)
     """Port on which `smartcart scheduler` serves its Prometheus metrics (unset: none; `serve` has /metrics)."""
 
-    @field_validator("SMARTCART_LOG_FORMAT", mode="before")
+    @field_validator("SMARTCART_LOG_FORMAT", "SMARTCART_CUSTOMER_ACCESS", mode="before")
     @classmethod
-    def _log_format_lowercase(cls, value: Any) -> Any:
+    def _lowercase(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("SMARTCART_METRICS_PORT", mode="before")

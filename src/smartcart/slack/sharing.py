@@ -12,7 +12,8 @@ import re
 from dataclasses import replace
 
 from smartcart.slack.blockkit import MAX_BLOCKS, actions, button, context_block, truncate
-from smartcart.slack.dispatch import Answer, Request, parse
+from smartcart.slack.command import Command
+from smartcart.slack.dispatch import Answer, Request
 
 SHARE_ACTION = "share_answer"
 SHARE_WORD = "share"
@@ -21,16 +22,16 @@ MAX_BUTTON_VALUE = 2000
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 
 
-def shared_command(text: str) -> str:
+def shared_command(command: Command) -> str:
     """The command a button should answer again: `playbook premium share` -> `playbook premium`."""
-    name, args = parse(text)
+    args = list(command.args)
     if args and args[-1].lower() == SHARE_WORD:
         args = args[:-1]
-    return truncate(" ".join([name, *args]), MAX_BUTTON_VALUE)
+    return truncate(" ".join([command.name, *args]), MAX_BUTTON_VALUE)
 
 
-def can_be_shared(command: str) -> bool:
-    return parse(command)[0] in SHAREABLE
+def can_be_shared(command: Command) -> bool:
+    return command.name in SHAREABLE
 
 
 def for_slack(answer: Answer, request: Request) -> Answer:
@@ -39,7 +40,7 @@ def for_slack(answer: Answer, request: Request) -> Answer:
         return answer
     if answer.response_type == "in_channel":
         return with_sharer(answer, request.user_id)
-    return with_share_button(answer, shared_command(request.text))
+    return with_share_button(answer, shared_command(request.command))
 
 
 def with_share_button(answer: Answer, command: str) -> Answer:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from smartcart.slack.access import Decision, decide
 from smartcart.slack.blockkit import section
 from smartcart.slack.dispatch import Answer, Request, Upload, UserError, handles
 from smartcart.slack.settings import Settings
@@ -24,17 +25,27 @@ StartBot = Callable[..., SlackBot]
 
 @dataclass
 class AuditedContext:
-    """What the engine side would pass as ctx: here only its audit trail matters."""
+    """What the engine side would pass as ctx: here only its access decision and audit trail
+    matter (the decision as `BotContext` makes it, without a store: no lookup limit)."""
 
+    settings: Settings
     lookups: list[tuple[Request, Answer]] = field(default_factory=list)
 
-    def audit(self, request: Request, answer: Answer) -> None:
+    def decide(self, request: Request) -> Decision:
+        return decide(self.settings, request)
+
+    def audit(self, request: Request, answer: Answer, decision: Decision) -> None:
         self.lookups.append((request, answer))
 
 
+def bot_with_context(slack_bot: StartBot, settings: Settings) -> SlackBot:
+    ctx = AuditedContext(settings)
+    return slack_bot(lambda: ctx, settings=settings)
+
+
 @pytest.fixture
-def bot(slack_bot: StartBot) -> SlackBot:
-    return slack_bot()
+def bot(slack_bot: StartBot, settings_env: Settings) -> SlackBot:
+    return bot_with_context(slack_bot, settings_env)
 
 
 def texts_of(message: dict[str, Any]) -> list[str]:
@@ -85,8 +96,10 @@ def test_unknown_subcommand_gets_a_usage_error(bot: SlackBot) -> None:
     assert "`help`" in message["text"]
 
 
-def test_a_registered_subcommand_is_answered_with_ctx_and_args(slack_bot: StartBot) -> None:
-    ctx = AuditedContext()
+def test_a_registered_subcommand_is_answered_with_ctx_and_args(
+    slack_bot: StartBot, settings_env: Settings
+) -> None:
+    ctx = AuditedContext(settings_env)
 
     @handles("personas", "personas", "The persona list")
     def personas(context: object, args: list[str], request: Request) -> Answer:
@@ -250,8 +263,9 @@ def test_customer_lookups_outside_allowed_channels_are_refused_and_audited(
     slack_bot: StartBot, settings_env: Settings
 ) -> None:
     register_customer()
-    ctx = AuditedContext()
-    bot = slack_bot(lambda: ctx, settings=restricted(settings_env, ["C0ALLOWED"], []))
+    settings = restricted(settings_env, ["C0ALLOWED"], [])
+    ctx = AuditedContext(settings)
+    bot = slack_bot(lambda: ctx, settings=settings)
     refused = bot.ask("customer 5524", channel_id="C0RANDOM")
     assert "aren't enabled here" in refused["text"]
     allowed = bot.ask("customer 5524", channel_id="C0ALLOWED")
@@ -267,7 +281,7 @@ def test_customer_lookups_by_other_users_are_refused(
 ) -> None:
     register_customer()
     register_export("ephemeral")
-    bot = slack_bot(settings=restricted(settings_env, [], ["U0ANALYST"]))
+    bot = bot_with_context(slack_bot, restricted(settings_env, [], ["U0ANALYST"]))
     assert "aren't enabled here" in bot.ask("export premium", user_id="U0INTERN")["text"]
     assert bot.standin.calls("files.getUploadURLExternal") == []
     assert bot.ask("customer 1", user_id="U0ANALYST")["text"] == "Customer 1: premium"

@@ -224,12 +224,23 @@ def test_a_meta_export_from_slack_is_hashed_consented_and_contacts_stay_in_the_f
     assert entry["detail"].startswith("premium format=meta min-confidence=0.5; left out: ")
 
 
-def test_a_csv_export_from_slack_adds_the_configured_contacts(segment_bot, trained, contacts_file):
+def test_a_csv_export_from_slack_carries_no_contact_details(segment_bot, trained, contacts_file):
     segment_bot.ask("export premium")
     _, rows = uploaded_csv(segment_bot)
-    assert list(rows[0]) == [*HEADER, "email", "phone"]
-    ids = expected_ids(trained, "premium") - opted_out(contacts_file)
-    assert {int(r["customer_id"]) for r in rows} == ids
+    assert list(rows[0]) == HEADER  # SMARTCART_CONTACTS is set, and still no email or phone
+    assert {int(r["customer_id"]) for r in rows} == expected_ids(trained, "premium")
+
+
+def test_a_klaviyo_export_from_slack_is_refused_and_audited(
+    segment_bot, bot_context, contacts_file
+):
+    body = all_text(segment_bot.ask("export premium format=klaviyo"))
+    assert "never posted in Slack" in body
+    assert "smartcart export --format klaviyo" in body
+    assert segment_bot.standin.calls("files.getUploadURLExternal") == []
+    entry = bot_context.service.store.audit_entries("export")[-1]
+    assert (entry["target"], entry["allowed"]) == ("premium format=klaviyo", False)
+    assert entry["detail"] == "plain contacts format"
 
 
 def test_a_platform_format_without_configured_contacts_says_what_is_missing(segment_bot):
@@ -270,8 +281,8 @@ def test_export_changes_from_slack_lists_who_joined_and_left_since_the_digest(
     others = service.store.members("digital_active")["customer_id"].astype(int).tolist()
     move = {i: "digital_active" for i in premium[:4]} | {i: "premium" for i in others[:2]}
     save_digest_snapshot(service, move)
-    body = all_text(segment_bot.ask("export premium changes format=klaviyo"))
-    assert "needs contact details" in body  # klaviyo needs contacts; csv does not
+    body = all_text(segment_bot.ask("export premium changes format=meta"))
+    assert "needs contact details" in body  # meta needs contacts; csv does not
     message = segment_bot.ask("export premium changes")
     assert "6 changes since the digest of 2020-W01, as `smartcart-premium-changes-" in all_text(
         message

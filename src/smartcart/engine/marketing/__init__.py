@@ -3,6 +3,7 @@
 from smartcart.engine.marketing.audiences import (
     FORMAT_TITLES,
     FORMATS,
+    HASHED_FORMATS,
     PLATFORM_FORMATS,
     ExportOptions,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "FORMATS",
     "FORMAT_TITLES",
     "LifetimeFilter",
+    "HASHED_FORMATS",
     "PLATFORM_FORMATS",
     "PersonaExport",
     "Readout",

@@ -39,6 +39,8 @@ from smartcart.engine.marketing.lifetime_filters import LifetimeFilter
 
 FORMATS = ("csv", "meta", "google", "klaviyo")
 PLATFORM_FORMATS = ("meta", "google", "klaviyo")
+# Formats whose contacts are hashed (SHA-256): the only ones whose files may leave the command line with contacts in them.
+HASHED_FORMATS = ("meta", "google")
 FORMAT_TITLES = {
     "csv": "CSV",
     "meta": "Meta custom audience, hashed",

@@ -184,8 +184,9 @@ def live_version(model_dir: Path) -> str | None:
     return pointer.read_text().strip() if pointer.exists() else None
 
 
-def load_live_model(model_dir: Path) -> SegmentModel:
-    version = live_version(model_dir)
+def load_live_model(model_dir: Path, version: str | None = None) -> SegmentModel:
+    """The live model, or `version` (the LIVE pointer as the caller read it: not read again)."""
+    version = version or live_version(model_dir)
     if not version:
         raise ModelError(f"no trained model in {model_dir}; run `smartcart train` first")
     path = model_path(model_dir, version)

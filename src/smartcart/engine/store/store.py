@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -166,6 +166,18 @@ class Store:
                     detail=None if detail is None else detail[:500],
                 )
             )
+
+    def count_audit(self, user_id: str, action: str, since: timedelta) -> int:
+        """How many allowed `action` requests `user_id` made within `since` (a rate limit's
+        count, shared by every process on this store)."""
+        query = sa.select(sa.func.count()).where(
+            audit_log.c.user_id == user_id,
+            audit_log.c.action == action,
+            audit_log.c.allowed.is_(True),
+            audit_log.c.at >= now() - since,
+        )
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
 
     def audit_entries(self, action: str | None = None) -> list[dict]:
         query = sa.select(audit_log).order_by(audit_log.c.id)

@@ -14,6 +14,7 @@ from smartcart.slack.digest.subscriptions import (
     DigestSchedule,
     all_subscriptions,
     digest_schedules,
+    settings_for,
     subscribe,
     unsubscribe,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "digest_samples",
     "digest_schedules",
     "resolve_run",
+    "settings_for",
     "start_leased_scheduler",
     "start_standalone",
     "subscribe",

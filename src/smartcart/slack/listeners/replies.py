@@ -42,7 +42,7 @@ def answer_in_slack(
         client,
         replace_original,
     )
-    observe_answer(metric_label(request.text), time.perf_counter() - started)
+    observe_answer(metric_label(request.command), time.perf_counter() - started)
 
 
 def send_in_slack(

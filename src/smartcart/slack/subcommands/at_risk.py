@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from smartcart.engine.model import ALL_PERSONAS_BY_ID
 from smartcart.engine.reports import Figures, empty_lifetime, lifetime_totals, money, percent
-from smartcart.slack.access import may_see_customers
+from smartcart.slack.access import decide
 from smartcart.slack.blockkit import actions, button, context_block, header, section
 from smartcart.slack.bot_engine import BotContext
 from smartcart.slack.dispatch import Answer, Request, UserError, handles
@@ -48,7 +48,7 @@ def at_risk(ctx: BotContext, args: list[str], request: Request) -> Answer:
             f"model {figures.model_version}"
         ),
     ]
-    can_export = may_see_customers(ctx.settings, request)
+    can_export = decide(ctx.settings, request).allowed  # as an export of theirs would be
     for persona_id, row in rows.items():
         blocks.append(section(at_risk_line(row)))
         if can_export and row["at_risk"]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from smartcart.slack.access import audit, is_admin
+from smartcart.slack.access import ALLOWED, Decision, is_admin
 from smartcart.slack.blockkit import context_block, escape, header, section
 from smartcart.slack.bot_engine import BotContext
 from smartcart.slack.digest import (
@@ -70,14 +70,14 @@ def digest(ctx: BotContext, args: list[str], request: Request) -> Answer:
         raise UserError(f"`digest` takes {USAGE}.")
     if not is_admin(ctx.settings, request.user_id):
         answer = Answer(text=NOT_ADMIN, blocks=[section(NOT_ADMIN)], audit={"detail": "not admin"})
-        audit(ctx, request, answer, allowed=False)
+        ctx.audit(request, answer, Decision(False))
         return answer
     check_channel(ctx, request)
     if action == "subscribe":
         answer = subscribe_answer(ctx, request, args[1:])
     else:
         answer = unsubscribe_answer(ctx, request)
-    audit(ctx, request, answer, allowed=True)
+    ctx.audit(request, answer, ALLOWED)
     return answer
 
 

@@ -15,6 +15,7 @@ from smartcart.engine import DataError, ModelError, SegmentService
 from smartcart.engine.marketing import (
     FORMAT_TITLES,
     FORMATS,
+    HASHED_FORMATS,
     PLATFORM_FORMATS,
     Campaign,
     CampaignError,
@@ -29,6 +30,7 @@ from smartcart.engine.marketing import (
 from smartcart.engine.model import Persona
 from smartcart.slack.blockkit import context_block, section, truncate
 from smartcart.slack.bot_engine import BotContext
+from smartcart.slack.command import Command
 from smartcart.slack.dispatch import Answer, Request, Upload, UserError, handles
 from smartcart.slack.subcommands.export_options import parse_confidence
 from smartcart.slack.subcommands.playbook import find_persona
@@ -51,11 +53,9 @@ LIFETIME_OPTIONS = {"churn-risk": "churn_risk", "top-clv": "top_clv"}
     "The persona's customers as a file for a campaign tool (CSV, Meta, Google, Klaviyo)",
 )
 def export(ctx: BotContext, args: list[str], request: Request) -> Answer:
-    words, options = parse_export_args(args, ctx.settings.SMARTCART_DEFAULT_COUNTRY)
+    words, options = parse_export_args(request.command, ctx.settings.SMARTCART_DEFAULT_COUNTRY)
     persona = find_persona(words, "export", ctx.service.model.personas)
-    contacts = ctx.contacts
-    if contacts is None:
-        contacts = configured_contacts(ctx.settings.SMARTCART_CONTACTS, options)
+    contacts = export_contacts(ctx, request, options)
     requested_by = (request.user_id, request.channel_id)
     try:
         made = persona_export(ctx.service, persona, options, contacts, requested_by)
@@ -70,30 +70,27 @@ def export(ctx: BotContext, args: list[str], request: Request) -> Answer:
 
 
 def parse_export_args(
-    args: list[str], default_country: str | None
+    command: Command, default_country: str | None
 ) -> tuple[list[str], ExportOptions]:
-    """The persona's words and the options (`format=meta`, `min-confidence=0.5`, `changes`)."""
-    words: list[str] = []
-    chosen: dict = {"default_country": default_country}
+    """The persona's words and the options (`format=meta`, `min-confidence=0.5`, `changes`),
+    read from the request's parsed command (`--top 30%` and `--top=30%` are `top=30%` there)."""
+    if command.missing_values:
+        raise UserError(f"`{shown(command.missing_values[0])}` needs a value. {EXAMPLE}")
+    words = [word for word in command.words if word.lower() != "changes"]
+    chosen: dict = {"default_country": default_country, "changes": command.has_word("changes")}
     targeting: dict[str, str] = {}
     lifetime: dict[str, str] = {}
-    for arg in as_key_values(args):
-        key, sep, value = arg.partition("=")
-        key = key.lower().replace("_", "-")
-        if sep and key in TARGETING_OPTIONS:
+    for key, value in command.options:
+        if key in TARGETING_OPTIONS:
             targeting[key] = value
-        elif sep and key in LIFETIME_OPTIONS:
+        elif key in LIFETIME_OPTIONS:
             lifetime[LIFETIME_OPTIONS[key]] = value
-        elif not sep and key == "changes":
-            chosen["changes"] = True
-        elif sep and key == "format":
+        elif key == "format":
             chosen["format"] = known_format(value)
-        elif sep and key in ("min-confidence", "confidence"):
+        elif key in ("min-confidence", "confidence"):
             chosen["min_confidence"] = confidence_value(value)
-        elif sep:
-            raise UserError(f"Unknown option `{shown(arg)}`. {OPTIONS_HELP}")
         else:
-            words.append(arg)
+            raise UserError(f"Unknown option `{shown(f'{key}={value}')}`. {OPTIONS_HELP}")
     try:
         chosen["targeting"] = Targeting.parse(**targeting)
     except ValueError as error:
@@ -103,24 +100,6 @@ def parse_export_args(
     except DataError as error:
         raise UserError(str(error)) from None
     return words, ExportOptions(**chosen)
-
-
-def as_key_values(args: list[str]) -> list[str]:
-    """`--top 30%` and `--top=30%` read as `top=30%` (the command line's spelling works too)."""
-    out: list[str] = []
-    position = 0
-    while position < len(args):
-        word = args[position]
-        name = word[2:].lower()
-        if word.startswith("--") and "=" not in word and name != "changes":
-            if position + 1 >= len(args) or args[position + 1].startswith("--"):
-                raise UserError(f"`{shown(word)}` needs a value. {EXAMPLE}")
-            out.append(f"{name}={args[position + 1]}")
-            position += 2
-            continue
-        out.append(word[2:] if word.startswith("--") else word)
-        position += 1
-    return out
 
 
 def known_format(value: str) -> str:
@@ -144,6 +123,16 @@ def confidence_value(value: str) -> float:
 def shown(text: str, limit: int = 40) -> str:
     """A user's word echoed inside backticks: cut short, backticks removed (escaped later)."""
     return truncate(text.replace("`", "'"), limit)
+
+
+def export_contacts(ctx: BotContext, request: Request, options: ExportOptions) -> Contacts | None:
+    """The contacts a file may hold: none in a csv asked from Slack (plain contact details
+    never go into Slack; `smartcart.slack.access` refuses the other plain formats there)."""
+    if request.origin == "slack" and options.format not in HASHED_FORMATS:
+        return None
+    if ctx.contacts is not None:
+        return ctx.contacts
+    return configured_contacts(ctx.settings.SMARTCART_CONTACTS, options)
 
 
 def configured_contacts(source: str | None, options: ExportOptions) -> Contacts | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from slack_sdk.models.views import View
 
 from smartcart.engine import DataError
-from smartcart.engine.marketing import FORMATS, LifetimeFilter
+from smartcart.engine.marketing import FORMATS, HASHED_FORMATS, LifetimeFilter
 from smartcart.engine.model import ALL_PERSONAS_BY_ID, PERSONAS, Persona
 from smartcart.slack.blockkit import context_block, validate_block
 from smartcart.slack.subcommands.export_options import (
@@ -34,6 +34,8 @@ CHURN_CHOICES = (
     ("medium", "Medium churn risk"),
     ("low", "Low churn risk"),
 )
+# What a file posted in Slack may be: hashed contacts, or a csv without contacts.
+FORM_FORMATS = tuple(f for f in FORMATS if f == "csv" or f in HASHED_FORMATS)
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def export_form(
             {
                 "type": "radio_buttons",
                 "action_id": FORMAT_ACTION,
-                "options": [option(format_label(f), f) for f in FORMATS],
+                "options": [option(format_label(f), f) for f in FORM_FORMATS],
                 "initial_option": option(format_label("csv"), "csv"),
             },
         ),

@@ -17,12 +17,7 @@ from slack_sdk.errors import SlackApiError
 from smartcart.slack.access import HOME_CHANNEL
 from smartcart.slack.dispatch import Request
 from smartcart.slack.home_tab import HOME_EXPORT_ACTION, HOME_PLAYBOOK_ACTION
-from smartcart.slack.listeners.export_form import (
-    live_has_lifetime,
-    live_personas,
-    may_export,
-    open_export_form,
-)
+from smartcart.slack.listeners.export_form import form_or_answer, open_export_form
 from smartcart.slack.request_path import BotServices, after_ack, answer_request, services_of
 from smartcart.slack.subcommands import answer_modal
 
@@ -72,12 +67,15 @@ def show_playbook(
 def offer_export(
     services: BotServices, request: Request, persona: str, trigger_id: str, client: WebClient
 ) -> None:
-    if may_export(services, request):
-        personas, lifetime = live_personas(services), live_has_lifetime(services)
-        open_export_form(client, trigger_id, HOME_CHANNEL, persona, personas, lifetime)
-        return
-    refusal = answer_request(services, request)  # refused and audited like the command
-    open_modal(client, trigger_id, answer_modal("Export", refusal))
+    answer = form_or_answer(
+        services,
+        request,
+        lambda personas, lifetime: open_export_form(
+            client, trigger_id, HOME_CHANNEL, persona, personas, lifetime
+        ),
+    )
+    if answer is not None:  # refused and audited like the command
+        open_modal(client, trigger_id, answer_modal("Export", answer))
 
 
 def open_modal(client: WebClient, trigger_id: str, view: dict) -> None:

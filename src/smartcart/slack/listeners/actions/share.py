@@ -35,7 +35,7 @@ def share_in_channel(
     services: BotServices, request: Request, respond: Respond, client: WebClient
 ) -> None:
     """Post the command's answer in the channel; a failure stays private to the clicker."""
-    if not can_be_shared(request.text):
+    if not can_be_shared(request.command):
         answer = private_notice(NOT_SHAREABLE)
     else:
         answer = answer_request(services, request)

@@ -7,15 +7,11 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from smartcart.slack.blockkit import unescape_slack
-from smartcart.slack.dispatch import SLASH_COMMAND, Request, on_its_way, parse
-from smartcart.slack.listeners.export_form import (
-    live_has_lifetime,
-    live_personas,
-    may_export,
-    open_export_form,
-)
-from smartcart.slack.listeners.replies import answer_in_slack
+from smartcart.slack.dispatch import SLASH_COMMAND, Request, on_its_way
+from smartcart.slack.listeners.export_form import form_or_answer, open_export_form
+from smartcart.slack.listeners.replies import answer_in_slack, send_in_slack
 from smartcart.slack.request_path import BotServices, after_ack, services_of
+from smartcart.slack.sharing import for_slack
 
 
 def register(app: App) -> None:
@@ -28,13 +24,13 @@ def handle_segment_command(
     """Acknowledge at once (a slow answer's ack says it is on its way); then answer at the
     response_url, replacing that line, and upload any files."""
     request = request_from_command(command)
-    waiting = on_its_way(request.text)
+    waiting = on_its_way(request.command)
     if waiting:
         ack(text=waiting, response_type="ephemeral")
     else:
         ack()
     services = services_of(context)
-    if parse(request.text) == ("export", []):
+    if request.command.name == "export" and not request.command.args:
         trigger_id = command.get("trigger_id", "")
         after_ack(context, offer_export_form, services, request, trigger_id, respond, client)
         return
@@ -46,14 +42,15 @@ def offer_export_form(
     services: BotServices, request: Request, trigger_id: str, respond: Respond, client: WebClient
 ) -> None:
     """`/segment export` alone: the export form; refused (and audited) like the command."""
-    if not may_export(services, request) or open_export_form(
-        client,
-        trigger_id,
-        request.channel_id,
-        personas=live_personas(services),
-        with_lifetime=live_has_lifetime(services),
-    ):
-        answer_in_slack(services, request, respond, client)
+    answer = form_or_answer(
+        services,
+        request,
+        lambda personas, lifetime: open_export_form(
+            client, trigger_id, request.channel_id, personas=personas, with_lifetime=lifetime
+        ),
+    )
+    if answer is not None:
+        send_in_slack(for_slack(answer, request), request, respond, client)
 
 
 def request_from_command(command: dict) -> Request:

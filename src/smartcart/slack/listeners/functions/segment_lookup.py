@@ -2,8 +2,10 @@
 
 Bolt acknowledges the `function_executed` event; the lookup runs after the ack and ends the step
 with `complete(outputs=...)`, or `fail(error)` with a message a workflow builder can act on
-(malformed or unknown id, no model yet). Each run is audited like a `/segment customer` lookup,
-with the workflow as the caller (`workflow:<workflow execution id>`).
+(malformed or unknown id, no model yet, customer access not allowed). Each run is decided and
+audited like a `/segment customer` lookup, with the workflow as the caller (`workflow:<workflow
+execution id>`, channel `workflow`): allowed when SMARTCART_CUSTOMER_ACCESS=everyone and no
+allow-list is set, or when `workflow` is in SMARTCART_ALLOWED_CHANNELS and no user list is set.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from slack_bolt.context.fail import Fail
 from slack_sdk.errors import SlackApiError
 
 from smartcart.engine.model import ALL_PERSONAS_BY_ID
-from smartcart.slack.access import record
+from smartcart.slack.access import ALLOWED
 from smartcart.slack.dispatch import Answer, Request, UserError
-from smartcart.slack.request_path import BotServices, after_ack, services_of
+from smartcart.slack.request_path import BotServices, after_ack, audit_safely, services_of
 from smartcart.slack.subcommands import parse_customer_id
 
 logger = logging.getLogger(__name__)
@@ -67,25 +69,33 @@ def run_lookup(
 
 def lookup(services: BotServices, request: Request, raw: str) -> dict[str, Any]:
     ctx = services.ctx_factory()  # UserError when there is no model yet
+    decision = ctx.decide(request)
+    if not decision.allowed:
+        audit_safely(ctx, request, Answer(text="refused", audit={"rows": 0}), decision)
+        raise UserError(decision.refusal or "Customer lookups are not allowed here.")
     try:
         if not raw:
             raise UserError("customer_id is empty: pass a customer id such as 5524.")
         orders = ctx.service.model.contract == "orders"
         customer_id = parse_customer_id(raw.split(), text_ids=orders)
     except UserError as error:
-        record(
-            ctx, request, Answer(text=error.message, audit={"rows": 0, "detail": "bad id"}), True
+        audit_safely(
+            ctx, request, Answer(text=error.message, audit={"rows": 0, "detail": "bad id"}), ALLOWED
         )
         raise
     explanation = ctx.service.explain(customer_id)
     if explanation is None:
-        record(
-            ctx, request, Answer(text="not found", audit={"rows": 0, "detail": "not found"}), True
+        audit_safely(
+            ctx,
+            request,
+            Answer(text="not found", audit={"rows": 0, "detail": "not found"}),
+            ALLOWED,
         )
         version = ctx.service.live_version()
         raise UserError(f"No customer {customer_id} in the current data (model {version}).")
     persona = ALL_PERSONAS_BY_ID[explanation.persona]
-    record(ctx, request, Answer(text="found", audit={"rows": 1, "detail": persona.id}), True)
+    found = Answer(text="found", audit={"rows": 1, "detail": persona.id})
+    audit_safely(ctx, request, found, ALLOWED)
     return {
         "persona": persona.id,
         "persona_name": persona.name,
