@@ -167,3 +167,28 @@ def form_values(persona: str, churn: str | None = None, top: str = "") -> dict:
 
 def plain(text: str) -> dict:
     return {"type": "plain_text", "text": text}
+
+
+@SQLITE_ONLY
+def test_without_export_access_no_button_and_a_click_is_refused_and_audited(
+    tmp_path, settings_env, database_url, monkeypatch, slack_bot
+):
+    monkeypatch.setenv("SMARTCART_ALLOWED_USERS", "U0ANALYST")
+    started = start_bot(600, tmp_path, database_url, monkeypatch, slack_bot)
+    answer = started.bot.ask("at-risk", user_id="U0INTERN")
+    assert "customers at high risk" in all_text(answer)  # counts are for everyone
+    assert not [b for b in answer["blocks"] if b["type"] == "actions"]
+    assert "not enabled here" in all_text(answer)
+
+    persona = persona_of(started.service).value_counts().index[0]
+    response_url = started.bot.new_response_url()
+    click = started.bot.click(
+        f"{EXPORT_AT_RISK_ACTION}:{persona}", persona, response_url, user_id="U0INTERN"
+    )
+    assert click.status == 200
+    refusal = started.bot.standin.wait_for_response(response_url)
+    assert "aren't enabled here" in all_text(refusal)
+    assert started.bot.standin.calls("files.completeUploadExternal") == []
+    (entry,) = started.service.store.audit_entries("export")
+    assert (entry["user_id"], entry["allowed"]) == ("U0INTERN", False)
+    started.service.store.engine.dispose()
