@@ -303,8 +303,9 @@ def csv_table(table: pd.DataFrame, segment_label: str = "") -> pd.DataFrame:
     out = table[columns].rename(columns=CSV_COLUMNS)
     if "confidence" in out:
         out["confidence"] = pd.to_numeric(out["confidence"]).astype(float).round(3)
-    if "total_spending_2y" in out:
-        out["total_spending_2y"] = pd.to_numeric(out["total_spending_2y"]).round(2)
+    for money_column in ("total_spending_2y", "predicted_clv_365d"):
+        if money_column in out:
+            out[money_column] = pd.to_numeric(out[money_column]).round(2)
     if "income" in out:
         out["income"] = pd.to_numeric(out["income"]).round().astype("Int64")
     out = with_change(out, table, position=1)

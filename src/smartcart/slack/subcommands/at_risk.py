@@ -71,7 +71,9 @@ def export_button(persona_id: str) -> dict:
     churn-risk=high`); the action id carries the persona so buttons stay distinct."""
     found = ALL_PERSONAS_BY_ID.get(persona_id)
     short = found.short if found else persona_id
-    return button(f"Export {short} at risk", f"{EXPORT_AT_RISK_ACTION}:{persona_id}", persona_id)
+    return button(
+        f"Export {short} (high risk)", f"{EXPORT_AT_RISK_ACTION}:{persona_id}", persona_id
+    )
 
 
 def export_note(can_export: bool) -> str:
