@@ -158,8 +158,9 @@ def orders(folder: Path, args: argparse.Namespace) -> str:
 
 def lifetime(folder: Path, args: argparse.Namespace) -> str:
     from benchmarks.lifetime_bench import lifetime_section
+    from benchmarks.lifetime_training_bench import training_section
 
-    return lifetime_section(runs=args.runs)
+    return lifetime_section(runs=args.runs) + "\n\n" + training_section()
 
 
 # Each section of BENCHMARKS.md, in order: its heading's start and what measures and writes it.

@@ -214,6 +214,7 @@ def test_the_installed_cli_upgrades_a_database_with_the_packaged_revisions(
         ["engine:", "applied", "0004_customer_keys"],
         ["engine:", "applied", "0005_customer_lifetime"],
         ["engine:", "applied", "0006_forgotten_customers"],
+        ["engine:", "applied", "0007_history_churn_risk"],
         ["bot:", "applied", "0001_digest_runs"],
         ["bot:", "applied", "0002_digest_subscriptions"],
         ["bot:", "applied", "0003_leases"],

@@ -17,13 +17,14 @@ engine: applied 0003_campaigns (campaigns: holdout groups and responses)
 engine: applied 0004_customer_keys (customer keys: text ids and the figures of customers from orders)
 engine: applied 0005_customer_lifetime (customer lifetime: each customer's lifetime value and churn risk)
 engine: applied 0006_forgotten_customers (forgotten customers: erasures on request, recorded by a keyed hash)
+engine: applied 0007_history_churn_risk (history churn risk: each digest member's churn risk band and predicted value)
 bot: applied 0001_digest_runs (digest runs and their events)
 bot: applied 0002_digest_subscriptions (digest subscriptions of channels)
 bot: applied 0003_leases (leases: the one scheduler across workers and replicas)
-Schema up to date: engine at 0006_forgotten_customers, bot at 0003_leases.
+Schema up to date: engine at 0007_history_churn_risk, bot at 0003_leases.
 """
 UP_TO_DATE = """\
-engine: 0006_forgotten_customers (head), up to date
+engine: 0007_history_churn_risk (head), up to date
 bot: 0003_leases (head), up to date
 """
 
@@ -46,7 +47,7 @@ def test_db_upgrade_creates_every_table_once_and_current_reports_it(
     before = db("current")
     assert before.exit_code == 1
     assert body(before.output) == (
-        "engine: no tables yet, out of date (head: 0006_forgotten_customers)\n"
+        "engine: no tables yet, out of date (head: 0007_history_churn_risk)\n"
         "bot: no tables yet, out of date (head: 0003_leases)\n"
         "Out of date: run `smartcart db upgrade`.\n"
     )
@@ -55,7 +56,7 @@ def test_db_upgrade_creates_every_table_once_and_current_reports_it(
     assert body(upgraded.output) == APPLIED_ON_A_NEW_DATABASE
     again = db("upgrade")
     assert body(again.output) == (
-        "Nothing to apply. Schema up to date: engine at 0006_forgotten_customers, bot at 0003_leases.\n"
+        "Nothing to apply. Schema up to date: engine at 0007_history_churn_risk, bot at 0003_leases.\n"
     )
     after = db("current")
     assert after.exit_code == 0 and body(after.output) == UP_TO_DATE
@@ -71,7 +72,7 @@ def test_db_upgrade_adopts_a_database_made_before_alembic(settings_env, database
     assert before.exit_code == 1
     assert body(before.output).splitlines()[:2] == [
         "engine: made before Alembic (smartcart_schema version 3), out of date "
-        "(head: 0006_forgotten_customers)",
+        "(head: 0007_history_churn_risk)",
         "bot: made before Alembic (smartcart_schema version 3), out of date (head: 0003_leases)",
     ]
     upgraded = db("upgrade")
@@ -86,10 +87,12 @@ def test_db_upgrade_adopts_a_database_made_before_alembic(settings_env, database
         "value and churn risk)\n"
         "engine: applied 0006_forgotten_customers (forgotten customers: erasures on request, "
         "recorded by a keyed hash)\n"
+        "engine: applied 0007_history_churn_risk (history churn risk: each digest member's "
+        "churn risk band and predicted value)\n"
         "bot: adopted the database made before Alembic (smartcart_schema version 3) "
         "as 0002_digest_subscriptions\n"
         "bot: applied 0003_leases (leases: the one scheduler across workers and replicas)\n"
-        "Schema up to date: engine at 0006_forgotten_customers, bot at 0003_leases.\n"
+        "Schema up to date: engine at 0007_history_churn_risk, bot at 0003_leases.\n"
     )
     assert body(db("current").output) == UP_TO_DATE
 
@@ -123,14 +126,13 @@ def test_a_schema_newer_than_the_code_is_reported_and_refused_in_one_line(
     current = db("current")
     assert current.exit_code == 1
     assert body(current.output) == (
-        "engine: 0099_future, newer than this version of smartcart "
-        "(its head: 0006_forgotten_customers): upgrade smartcart\n"
-        + UP_TO_DATE.splitlines(keepends=True)[1]
+        "engine: 0099_future, newer than this version of smartcart (its head: 0007_history_churn_risk): "
+        "upgrade smartcart\n" + UP_TO_DATE.splitlines(keepends=True)[1]
     )
     upgraded = db("upgrade")
     assert upgraded.exit_code == 1
     assert body(upgraded.output) == (
         "Error: the database's engine tables are at revision 0099_future, newer than this "
-        "version of smartcart knows (up to 0006_forgotten_customers): upgrade smartcart\n"
+        "version of smartcart knows (up to 0007_history_churn_risk): upgrade smartcart\n"
     )
     engine.dispose()

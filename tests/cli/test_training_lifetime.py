@@ -1,7 +1,8 @@
 """Training and scoring on order data with the lifetime model beside the segments
 (smartcart/engine/training.py, scoring/streaming.py, cli/training.py): `train --json`'s
 `lifetime_model` and `lifetime_note`, the lifetime columns in `score --out` and the store, and a
-fit that fails failing the training with the live model kept."""
+fit that fails (a parameter at a bound, or no convergence) failing the training with the live
+model and the stored customers kept."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from smartcart.cli import main
-from smartcart.engine.lifetime import LIFETIME_COLUMNS
+from smartcart.engine.lifetime import BG_NBD_PARAMS, LIFETIME_COLUMNS
+from smartcart.engine.lifetime import model as lifetime_model
+from smartcart.engine.lifetime.optimise import maximise
 from smartcart.engine.model import live_version, load_live_model
 from smartcart.engine.store import Store
 
@@ -71,6 +74,29 @@ def test_order_training_fits_the_lifetime_model_and_scores_carry_its_columns(env
     high = scores[scores["churn_risk"] == "high"]["probability_alive"]
     assert (high < 0.3).all() and len(high) > 0
     assert (pd.to_datetime(scores["expected_next_order_at"]) > pd.Timestamp("2020-01-01")).all()
+    exports_filter_by_churn_risk_and_top_value(env, stored, scores)
+
+
+def exports_filter_by_churn_risk_and_top_value(env, stored, scores) -> None:
+    """`smartcart export --churn-risk` and `--top-clv` (with a campaign's holdout as before)."""
+    persona = scores["persona"].value_counts().index[0]
+    members = scores[scores["persona"] == persona]
+    high = env / "high.csv"
+    made = run("export", persona, "--out", str(high), "--churn-risk", "high")
+    wanted = set(members.loc[members["churn_risk"] == "high", "customer_id"])
+    if wanted:
+        assert made.exit_code == 0, made.output
+        assert set(pd.read_csv(high)["customer_id"]) == wanted
+    top = env / "top.csv"
+    args = ["--top-clv", "10%", "--campaign", "vip", "--holdout", "20%"]
+    made = run("export", persona, "--out", str(top), *args)
+    assert made.exit_code == 0, made.output
+    table = pd.read_csv(top)
+    assert len(table) == -(-len(members) // 10) and set(table["group"]) <= {"target", "control"}
+    assert table["predicted_clv_365d"].min() >= members["predicted_clv_365d"].median()
+    for option, value in (("--churn-risk", "later"), ("--top-clv", "ten")):
+        bad = run("export", persona, "--out", str(env / "bad.csv"), option, value)
+        assert bad.exit_code == 1 and len(bad.output.strip().splitlines()) == 1, bad.output
 
 
 def test_a_thin_history_trains_without_a_lifetime_model_and_says_why(env):
@@ -107,3 +133,31 @@ def test_a_lifetime_fit_that_fails_fails_the_training_and_the_live_model_stays(e
     (line,) = [x for x in failed.output.splitlines() if x.startswith("Error")]
     assert "edge of the allowed range" in line or "did not converge" in line
     assert live_version(env / "models") == version
+
+
+def test_a_fit_that_does_not_converge_is_reported_and_never_published(env, monkeypatch):
+    train_json(generated(env / "lines", 150))
+    version = live_version(env / "models")
+    stored = Store(f"sqlite:///{env / 'store.db'}")
+    before = stored.count_customers()
+
+    def not_converging(frequency, recency, T, weights=None):
+        # The optimiser's own report of a likelihood it cannot evaluate (no iteration made).
+        return maximise(
+            "BG/NBD",
+            BG_NBD_PARAMS,
+            np.zeros(len(BG_NBD_PARAMS)),
+            lambda theta: (float("nan"), np.zeros_like(theta)),
+            1.0,
+            len(np.asarray(frequency)),
+            "a hint",
+        )
+
+    monkeypatch.setattr(lifetime_model, "fit_bg_nbd", not_converging)
+    failed = run("train", "--data", str(generated(env / "rich", 700)), "--refits", "2", "--json")
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
+    (line,) = [x for x in failed.output.splitlines() if x.startswith("Error")]
+    assert "BG/NBD: the likelihood maximisation did not converge" in line
+    assert live_version(env / "models") == version
+    assert stored.count_customers() == before
+    stored.engine.dispose()

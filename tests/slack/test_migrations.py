@@ -34,6 +34,7 @@ ENGINE_REVISIONS = [
     "0004_customer_keys",
     "0005_customer_lifetime",
     "0006_forgotten_customers",
+    "0007_history_churn_risk",
 ]
 BOT_REVISIONS = ["0001_digest_runs", "0002_digest_subscriptions", "0003_leases"]
 # What each `smartcart_schema` version held (README of that time): engine and bot revisions.
@@ -58,7 +59,9 @@ NEW_COLUMNS = {
         "expected_next_order_at": None,
         "average_days_between_orders": None,
         "average_order_value": None,
-    }
+    },
+    # 0007_history_churn_risk: the snapshots kept read as before, without churn bands.
+    "history_members": {"churn_risk": None, "predicted_clv_365d": None},
 }
 
 
@@ -138,7 +141,7 @@ def test_a_database_made_before_alembic_upgrades_in_place_with_its_rows(
     ]
     assert all(s.up_to_date for s in status(store))
     kept = contents(store.engine)
-    # smartcart_schema's rows included; columns added since (0004_customer_keys) are empty
+    # smartcart_schema's rows included; columns added since (0004 to 0006) are empty
     assert {name: [dict(r) for r in kept[name]] for name in rows} == {
         name: [{**r, **NEW_COLUMNS.get(name, {})} for r in table] for name, table in rows.items()
     }

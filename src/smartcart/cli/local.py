@@ -167,6 +167,16 @@ class _LocalContext:
 )
 @click.option("--user", default=None, help="User id for the audit trail (default: cli:<login>).")
 @click.option("--top", default=None, help="Keep the most likely to respond: a share (30%) or 500.")
+@click.option(
+    "--churn-risk",
+    default=None,
+    help="Keep the customers at this churn risk: high, medium or low (a lifetime model).",
+)
+@click.option(
+    "--top-clv",
+    default=None,
+    help="Keep the highest predicted 12-month values: a share (10%) or a number (500).",
+)
 @click.option("--campaign", default=None, help="Record a campaign of this name (with --holdout).")
 @click.option("--holdout", default=None, help="Control group share with --campaign (default 10%).")
 @friendly_errors
@@ -181,6 +191,8 @@ def export(
     changes,
     user,
     top,
+    churn_risk,
+    top_clv,
     campaign,
     holdout,
 ) -> None:
@@ -197,8 +209,14 @@ def export(
     country = default_country or config.SMARTCART_DEFAULT_COUNTRY
     config = config.model_copy(update={"SMARTCART_DEFAULT_COUNTRY": country})
     known = load_contacts(source, contacts_table) if source else None
-    targeting = {"top": top, "campaign": campaign, "holdout": holdout}
-    words = export_words(" ".join(persona), fmt, min_confidence, changes, targeting)
+    keyed = {
+        "top": top,
+        "churn-risk": churn_risk,
+        "top-clv": top_clv,
+        "campaign": campaign,
+        "holdout": holdout,
+    }
+    words = export_words(" ".join(persona), fmt, min_confidence, changes, keyed)
     request = Request(
         text=f"export {words}", user_id=local_user(user), channel_id=LOCAL_CHANNEL, origin="cli"
     )
@@ -232,9 +250,10 @@ def export_words(
     fmt: str,
     min_confidence: float | None,
     changes: bool,
-    targeting: dict[str, str | None],
+    keyed: dict[str, str | None],
 ) -> str:
-    """`smartcart export`'s options as `/segment export`'s words (defaults left out)."""
+    """`smartcart export`'s options as `/segment export`'s words (defaults left out; `keyed`:
+    the options written `key=value`, such as `top`, `churn-risk`, `campaign`)."""
     words = [persona]
     if fmt != "csv":
         words.append(f"format={fmt}")
@@ -242,5 +261,5 @@ def export_words(
         words.append(f"min-confidence={min_confidence!r}")
     if changes:
         words.append("changes")
-    words += [f"{key}={value}" for key, value in targeting.items() if value is not None]
+    words += [f"{key}={value}" for key, value in keyed.items() if value is not None]
     return " ".join(words)

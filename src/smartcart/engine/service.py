@@ -49,6 +49,8 @@ ORDER_AUDIENCE_COLUMNS = {
     "orders": "orders",
     "revenue": "revenue",
 }
+# With a lifetime model: what the export's --churn-risk and --top-clv filter on.
+LIFETIME_AUDIENCE_COLUMNS = ("predicted_clv_365d", "churn_risk")
 
 
 @dataclass
@@ -229,11 +231,15 @@ class SegmentService:
         return add_propensity(out, self.model.response, customer_frame(members))
 
     def _order_audience(self, members: pd.DataFrame) -> pd.DataFrame:
-        """Customers from orders: id, key, persona, confidence, recency, orders, revenue."""
+        """Customers from orders: id, key, persona, confidence, recency, orders, revenue, and
+        their predicted value and churn risk when stored."""
         figures = customer_frame(members)
         out = members[["customer_id", "persona", "confidence"]].copy()
         for stored, column in ORDER_AUDIENCE_COLUMNS.items():
             out[column] = figures[stored].to_numpy()
+        for column in LIFETIME_AUDIENCE_COLUMNS:
+            if column in figures:
+                out[column] = figures[column].to_numpy()
         out["segment"] = members["cluster"].map(
             {s["cluster"]: s["name"] for s in self.model.segments}
         )

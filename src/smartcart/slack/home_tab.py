@@ -1,5 +1,8 @@
 """The App Home tab: the live model, each persona at a glance, the digest, a short help.
 
+With a lifetime model, the revenue at risk (predicted value of customers at high churn risk)
+in all and per persona.
+
 `home_view(...)` returns the view Slack's `views.publish` takes (type `home`, at most 100 blocks),
 validated with slack_sdk's view and block models like every message. Buttons: each persona's
 playbook (opened in a modal) and, only for users allowed customer-level data, its export form.
@@ -14,7 +17,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.views import View
 
 from smartcart.engine.model import Persona, personas_of
-from smartcart.engine.reports import Figures, percent
+from smartcart.engine.reports import Figures, lifetime_totals, money, percent
 from smartcart.slack.blockkit import (
     actions,
     button,
@@ -37,6 +40,7 @@ MAX_HOME_BLOCKS = 100
 HELP_LINES = (
     f"`{SLASH_COMMAND} customer <id>` — one customer's persona, reasons and next action",
     f"`{SLASH_COMMAND} summary` — every segment with a chart",
+    f"`{SLASH_COMMAND} at-risk` — customers at high churn risk per persona (order history)",
     f"`{SLASH_COMMAND} playbook <persona>` — a persona's campaign playbook",
     f"`{SLASH_COMMAND} export` — the export form (persona, minimum confidence, format)",
     f"`{SLASH_COMMAND} digest status` — where and when the weekly digest is posted",
@@ -65,12 +69,33 @@ def home_view(
             f"*Live model {escape(model.version)}*, trained {escape(model.trained_at)} · "
             f"{model.customers:,} customers scored"
         ),
+        *revenue_at_risk_blocks(figures),
         divider(),
     ]
     for persona in figures.personas or personas_of(figures.persona_set):
         blocks += persona_blocks(persona, figures, changes.get(persona.id), can_export)
     blocks += [divider(), *digest_blocks(schedules), divider(), *help_blocks(can_export)]
     return validated_home(blocks)
+
+
+def revenue_at_risk_blocks(figures: Figures) -> list[dict]:
+    """The revenue at risk in all (with a lifetime model; nothing otherwise)."""
+    line = revenue_at_risk_line(figures)
+    return [] if line is None else [section(line)]
+
+
+def revenue_at_risk_line(figures: Figures) -> str | None:
+    """The revenue at risk in all, for the summary and the Home tab (None without a lifetime
+    model)."""
+    if figures.lifetime is None:
+        return None
+    totals = lifetime_totals(figures.lifetime)
+    return (
+        f"*Revenue at risk*: {money(totals['revenue_at_risk'])} of the "
+        f"{money(totals['predicted_value'])} predicted over the next 12 months, from "
+        f"{totals['at_risk']:,} customers at high churn risk (`{SLASH_COMMAND} at-risk` for each "
+        "persona)"
+    )
 
 
 def message_view(title: str, message: str) -> dict:
@@ -89,14 +114,18 @@ def persona_blocks(
     size = sum(s["size"] for s in segments)
     share = sum(s["share"] for s in segments)
     revenue = sum(s["revenue_share"] for s in segments)
-    facts = fields_section(
-        [
-            f"*Customers*\n{size:,} ({percent(share)})",
-            f"*Share of revenue*\n{percent(revenue)}",
-            f"*Since the last digest*\n{describe_change(change)}",
-            f"*Next best action*\n{escape(persona.next_action)}",
-        ]
-    )
+    fields = [
+        f"*Customers*\n{size:,} ({percent(share)})",
+        f"*Share of revenue*\n{percent(revenue)}",
+        f"*Since the last digest*\n{describe_change(change)}",
+        f"*Next best action*\n{escape(persona.next_action)}",
+    ]
+    if figures.lifetime is not None and persona.id in figures.lifetime:
+        row = figures.lifetime[persona.id]
+        fields.append(
+            f"*Revenue at risk*\n{money(row['revenue_at_risk'])} ({row['at_risk']:,} customers)"
+        )
+    facts = fields_section(fields)
     buttons = [button("Playbook", f"{HOME_PLAYBOOK_ACTION}:{persona.id}", persona.id)]
     if can_export:
         buttons.append(button("Export…", f"{HOME_EXPORT_ACTION}:{persona.id}", persona.id))

@@ -14,6 +14,7 @@ from smartcart.engine.lifetime import (
     fit_gamma_gamma,
     fit_lifetime_model,
     gamma_gamma_log_likelihood,
+    optimise,
     simulate_orders,
     summarise_orders,
 )
@@ -154,3 +155,21 @@ def test_fit_gradients_match_finite_differences():
         )
 
     assert check_grad(ll, numeric_grad, theta) < 1e-4
+
+
+def test_a_warm_start_from_a_sample_reaches_the_same_fit(simulated, monkeypatch):
+    """Above WARM_START_CUSTOMERS the search starts at a sample's optimum (the speed of 1M
+    customers); only where it starts changes, not where it ends (here the Gamma-Gamma search
+    from the sample's optimum stops short and is run again from the usual start)."""
+    x, t_x, T = (simulated[c] for c in ("frequency", "recency", "T"))
+    m = simulated["monetary_value"]
+    cold_bg, cold_gg = fit_bg_nbd(x, t_x, T), fit_gamma_gamma(x, m)
+    monkeypatch.setattr(optimise, "WARM_START_CUSTOMERS", 5_000)
+    monkeypatch.setattr(optimise, "SAMPLE_CUSTOMERS", 2_000)
+    warm_bg, warm_gg = fit_bg_nbd(x, t_x, T), fit_gamma_gamma(x, m)
+    assert warm_bg.usable and warm_gg.usable
+    for cold, warm in ((cold_bg, warm_bg), (cold_gg, warm_gg)):
+        for name, value in cold.params.items():
+            assert warm.params[name] == pytest.approx(value, rel=1e-4)
+        assert warm.log_likelihood == pytest.approx(cold.log_likelihood, rel=1e-10)
+    assert warm_bg.iterations < cold_bg.iterations

@@ -58,6 +58,7 @@ def test_a_database_of_the_previous_release_upgrades_and_keeps_answering(
         "0004_customer_keys",
         "0005_customer_lifetime",
         "0006_forgotten_customers",
+        "0007_history_churn_risk",
     ]
     known = int(customers["ID"].iloc[0])
     for lookup in (known, str(known)):

@@ -85,7 +85,11 @@ def test_a_database_at_0004_with_order_customers_upgrades_and_keeps_their_figure
             customers["customer_key"], customers["ID"], profiles, strict=True
         ):
             connection.exec_driver_sql(insert, (int(number), key, profile))
-    assert store.migrate() == ["0005_customer_lifetime", "0006_forgotten_customers"]
+    assert store.migrate() == [
+        "0005_customer_lifetime",
+        "0006_forgotten_customers",
+        "0007_history_churn_risk",
+    ]
     stored = store.all_customers().sort_values("ID").reset_index(drop=True)
     expected = customers.sort_values("ID").reset_index(drop=True)
     np.testing.assert_allclose(stored["average_order_value"], expected["average_order_value"])

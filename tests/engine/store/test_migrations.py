@@ -26,6 +26,7 @@ REVISIONS = [
     "0004_customer_keys",
     "0005_customer_lifetime",
     "0006_forgotten_customers",
+    "0007_history_churn_risk",
 ]
 ENGINE_TABLES = {
     "customers",

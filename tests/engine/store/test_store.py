@@ -31,6 +31,7 @@ def test_a_new_store_makes_its_tables_once(database_url):
         "0004_customer_keys",
         "0005_customer_lifetime",
         "0006_forgotten_customers",
+        "0007_history_churn_risk",
     ]
     assert store.migrate() == []
     assert store.schema_status().up_to_date

@@ -6,37 +6,11 @@ lifetime model (a thin history) answers without them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
-from smartcart.engine import SegmentService, TrainingOptions
-from smartcart.engine.orders import write_orders
 from smartcart.engine.reports import money
-from smartcart.engine.store import Store
-from smartcart.slack.bot_engine import build_context, context_factory, health_report
-from smartcart.slack.settings import load_settings
 from tests.slack.subcommands.test_views import all_text
-
-
-@dataclass
-class LifetimeBot:
-    bot: object
-    service: SegmentService
-
-
-def start_bot(customers, tmp_path, database_url, monkeypatch, slack_bot) -> LifetimeBot:
-    data = write_orders(tmp_path / "lines", customers, seed=11)
-    models = tmp_path / "models"
-    store = Store(database_url)
-    store.migrate()
-    service = SegmentService(models, store)
-    service.train(str(data), TrainingOptions(algorithm="kmeans", refits=2))
-    store.engine.dispose()
-    monkeypatch.setenv("SMARTCART_MODEL_DIR", str(models))
-    monkeypatch.setenv("SMARTCART_DATABASE_URL", database_url)
-    context = build_context(load_settings())
-    return LifetimeBot(slack_bot(context_factory(context), health_report(context)), context.service)
+from tests.support.lifetime_bot import start_bot
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """What a digest reports: the period's snapshot against the previous one.
 
 Per persona its figures now and the change in size and share points; the migration table of
-customers from each persona to each other (new and gone included); drift warnings.
+customers from each persona to each other (new and gone included); drift warnings; with a
+lifetime model, who moved into high churn risk and what they were worth (`churn.py`).
 `prepare_digest` (what `SegmentService.digest` runs) takes or reuses the period's snapshot and
 compares it with the previous period's.
 """
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from smartcart.engine.data import DataSource
+from smartcart.engine.history.churn import churn_movement
 from smartcart.engine.history.periods import Period
 from smartcart.engine.history.snapshots import (
     Snapshot,
@@ -50,6 +52,9 @@ class Comparison:
     warnings: list[str]
     history: tuple[list[str], dict[str, list[int]]] = field(default_factory=lambda: ([], {}))
     personas: tuple[Persona, ...] = ()  # the live model's, for names (a user's file too)
+    # Churn risk: at risk now, moved into high risk since the previous digest (churn.py); None
+    # without a lifetime model.
+    churn: dict | None = None
 
     @property
     def first(self) -> bool:
@@ -86,6 +91,7 @@ def compare(
         warnings=drift_warnings(rows, current.psi),
         history=history or single_period(current),
         personas=personas,
+        churn=churn_movement(previous, current),
     )
 
 

@@ -3,7 +3,8 @@
 A snapshot scores the current customers (`SMARTCART_DATA`, else the store) with the live model
 and keeps, per persona, its figures (`smartcart.engine.reports.figures.persona_figures`: size, share,
 revenue, average spend, response rate); each customer's persona (for the movements between
-personas); and every feature's population stability index (PSI) against the model's training
+personas) and, with a lifetime model, their churn risk band and predicted value (for who moved
+into high risk; revision 0007_history_churn_risk, empty in older snapshots); and every feature's population stability index (PSI) against the model's training
 data. Periods come from `smartcart.engine.history.periods`; comparing two snapshots is
 `smartcart.engine.history.comparison`.
 """
@@ -23,7 +24,8 @@ from smartcart.engine.data import DataSource, iter_customer_chunks, source_label
 from smartcart.engine.errors import ModelError
 from smartcart.engine.history.periods import Period
 from smartcart.engine.model import SegmentModel, feature_bin_counts, psi_of_feature_counts
-from smartcart.engine.reports import ordered_personas, persona_figures
+from smartcart.engine.reports import has_lifetime_columns, ordered_personas, persona_figures
+from smartcart.engine.scoring import LifetimeColumns
 from smartcart.engine.store import (
     Forgotten,
     Store,
@@ -33,6 +35,7 @@ from smartcart.engine.store import (
     insert_rows,
 )
 
+CHURN_COLUMNS = ("churn_risk", "predicted_clv_365d")
 CHART_PERIODS = 8  # periods on the history chart, the current one included
 # Snapshots whose customer-level rows are kept; figures are kept until retention deletes them
 # (`delete_old_snapshots`, run daily by the bot's scheduler when asked to).
@@ -50,7 +53,9 @@ class Snapshot:
     source: str
     segments: list[dict]  # persona, customers, share, revenue, avg_spend, response_rate
     psi: dict[str, float]
-    members: pd.DataFrame | None = None  # customer_id, persona (None when not loaded)
+    # customer_id, persona, churn_risk, predicted_clv_365d (None when not loaded; the last two
+    # empty without a lifetime model)
+    members: pd.DataFrame | None = None
     id: int | None = None
 
     @property
@@ -68,7 +73,10 @@ def current_chunks(
     the `forgotten` customers), else the store."""
     if data:
         forgotten = forgotten or Forgotten()
-        chunks = (forgotten.split(c.customers)[0] for c in iter_customer_chunks(data, model.as_of))
+        lifetime = LifetimeColumns(model, data)
+        chunks = (
+            forgotten.split(lifetime.add(c))[0] for c in iter_customer_chunks(data, model.as_of)
+        )
         return chunks, source_label(data)
     customers = store.all_customers()
     if customers.empty:
@@ -87,8 +95,9 @@ def snapshot_of_chunks(
     model: SegmentModel, chunks: Iterable[pd.DataFrame], period: Period, source: str
 ) -> Snapshot:
     """`take_snapshot` over customers that come in chunks: per customer only its ID, persona,
-    spend and response are kept; the PSI adds up bin counts chunk by chunk."""
-    ids, personas, spend, response = [], [], [], []
+    spend, response and churn band with predicted value are kept; the PSI adds up bin counts
+    chunk by chunk."""
+    ids, personas, spend, response, lifetime = [], [], [], [], []
     counts: dict[str, np.ndarray] = {}
     for customers in chunks:
         if customers.empty:
@@ -99,6 +108,8 @@ def snapshot_of_chunks(
         spend.append(assignment.features["TotalSpending"].to_numpy(dtype=float))
         if "Response" in customers:
             response.append(customers["Response"].to_numpy(dtype=float))
+        if has_lifetime_columns(customers):
+            lifetime.append(customers[list(CHURN_COLUMNS)])
         for name, found in feature_bin_counts(model.reference, assignment.features).items():
             counts[name] = counts.get(name, 0) + found
     if not ids:
@@ -106,6 +117,10 @@ def snapshot_of_chunks(
     members = pd.DataFrame(
         {"customer_id": np.concatenate(ids), "persona": np.concatenate(personas)}
     )
+    if len(lifetime) == len(ids):
+        churn = pd.concat(lifetime, ignore_index=True)
+        members["churn_risk"] = churn["churn_risk"].astype(object).to_numpy()
+        members["predicted_clv_365d"] = pd.to_numeric(churn["predicted_clv_365d"]).to_numpy(float)
     responses = pd.Series(np.concatenate(response)) if len(response) == len(ids) else None
     return Snapshot(
         period=period.key,
@@ -178,6 +193,9 @@ def _insert_snapshot(connection: sa.Connection, snapshot: Snapshot) -> int:
             "customer_id": snapshot.members["customer_id"].to_numpy(dtype="int64"),
             "persona": snapshot.members["persona"].to_numpy(dtype=object),
         }
+        for name in CHURN_COLUMNS:
+            if name in snapshot.members:
+                values[name] = snapshot.members[name].to_numpy()
         insert_rows(connection, history_members, list(values), values)
     return int(snapshot_id)
 
@@ -272,16 +290,23 @@ def _segment_fields(row: dict) -> dict:
 
 
 def _read_members(connection: sa.Connection, snapshot_id: int) -> pd.DataFrame:
-    query = sa.select(history_members.c.customer_id, history_members.c.persona).where(
-        history_members.c.snapshot_id == snapshot_id
-    )
+    """customer_id and persona; churn_risk and predicted_clv_365d when any member has them."""
+    columns = [history_members.c[name] for name in ("customer_id", "persona", *CHURN_COLUMNS)]
+    query = sa.select(*columns).where(history_members.c.snapshot_id == snapshot_id)
     rows = connection.execute(query).all()
-    return pd.DataFrame(
+    members = pd.DataFrame(
         {
             "customer_id": np.fromiter((r[0] for r in rows), dtype="int64", count=len(rows)),
             "persona": np.array([r[1] for r in rows], dtype=object),
         }
     )
+    risks = np.array([r[2] for r in rows], dtype=object)
+    if any(risk is not None for risk in risks):
+        members["churn_risk"] = risks
+        members["predicted_clv_365d"] = np.array(
+            [np.nan if r[3] is None else r[3] for r in rows], dtype=float
+        )
+    return members
 
 
 def recent_history(

@@ -17,7 +17,12 @@ from numpy.typing import ArrayLike
 from scipy.special import betaln, expit, gammaln, hyp2f1, psi
 
 from smartcart.engine.errors import DataError
-from smartcart.engine.lifetime.optimise import ParamFit, maximise, weighted_rows, weighted_sum
+from smartcart.engine.lifetime.optimise import (
+    ParamFit,
+    maximise_weighted,
+    weighted_rows,
+    weighted_sum,
+)
 
 BG_NBD_PARAMS = ("r", "alpha", "a", "b")
 
@@ -88,47 +93,53 @@ def bg_nbd_log_likelihood(
 def _negative_ll(x: np.ndarray, t_x: np.ndarray, age: np.ndarray, weight: np.ndarray):
     """-LL and its gradient in log parameters, for distinct rows with weights.
 
-    Special functions are evaluated once per distinct x, and logs once per distinct T and t_x.
+    Customers without a repeat purchase contribute r log(alpha) - r log(alpha + T): they are
+    summed per distinct T. For the others, special functions are evaluated once per distinct x
+    and logs once per distinct T and t_x.
     """
-    ux, ix = np.unique(x, return_inverse=True)
-    uT, iT = np.unique(age, return_inverse=True)
-    ut, it = np.unique(t_x, return_inverse=True)
-    repeat = x > 0
-    xr = x[repeat]
+    once = x == 0
+    uT0, iT0 = np.unique(age[once], return_inverse=True)
+    w_T0 = np.bincount(iT0, weights=weight[once], minlength=uT0.size)
+    repeat = ~once
+    xr, wr = x[repeat], weight[repeat]
+    ux, ix = np.unique(xr, return_inverse=True)
+    w_x = np.bincount(ix, weights=wr, minlength=ux.size)
+    uT, iT = np.unique(age[repeat], return_inverse=True)
+    ut, it = np.unique(t_x[repeat], return_inverse=True)
+    total = float(weight.sum())
 
     def evaluate(theta: np.ndarray) -> tuple[float, np.ndarray]:
         r, alpha, a, b = np.exp(theta)
-        # Per distinct x.
-        base_u = (
-            gammaln(r + ux)
-            - gammaln(r)
-            + r * np.log(alpha)
-            + gammaln(b + ux)
-            - gammaln(a + b + ux)
-            + gammaln(a + b)
-            - gammaln(b)
+        log_alpha = np.log(alpha)
+        # r log(alpha), every customer; the one-time buyers' - r log(alpha + T).
+        log_T0 = np.log(alpha + uT0)
+        ll = total * r * log_alpha - r * float(w_T0 @ log_T0)
+        g_r = total * log_alpha - float(w_T0 @ log_T0)
+        g_alpha = total * r / alpha - r * float(w_T0 @ (1.0 / (alpha + uT0)))
+        # Per distinct x of the repeat buyers.
+        ab = a + b
+        ll += float(
+            w_x @ (gammaln(r + ux) - gammaln(r) + gammaln(b + ux) - gammaln(ab + ux))
+            + w_x.sum() * (gammaln(ab) - gammaln(b))
         )
-        dr_u = psi(r + ux) - psi(r) + np.log(alpha)
-        da_u = psi(a + b) - psi(a + b + ux)
-        db_u = psi(b + ux) - psi(a + b + ux) + psi(a + b) - psi(b)
+        g_r += float(w_x @ (psi(r + ux) - psi(r)))
+        g_a = float(w_x @ (psi(ab) - psi(ab + ux)))
+        g_b = float(w_x @ (psi(b + ux) - psi(ab + ux) + psi(ab) - psi(b)))
+        # Per repeat buyer: still alive at T, or dropped out after the last purchase at t_x.
         log_aT = np.log(alpha + uT)[iT]
         log_at = np.log(alpha + ut)[it]
-        still = -(r + x) * log_aT
-        dropped = np.full_like(x, -np.inf)
-        dropped[repeat] = np.log(a) - np.log(b + xr - 1) - (r + xr) * log_at[repeat]
-        mix = np.logaddexp(still, dropped)
-        w_drop = np.zeros_like(x)
-        w_drop[repeat] = expit(dropped[repeat] - still[repeat])
+        rx = r + xr
+        still = -rx * log_aT
+        gap = np.log(a) - np.log(b + xr - 1) - rx * (log_at - log_aT)  # dropped - still
+        w_drop = expit(gap)
         w_still = 1.0 - w_drop
-        ll = weighted_sum(weight, base_u[ix] + mix)
-        g_r = weighted_sum(weight, dr_u[ix] - w_still * log_aT - w_drop * log_at)
-        g_alpha = weighted_sum(
-            weight, r / alpha - (r + x) * (w_still / (alpha + uT[iT]) + w_drop / (alpha + ut[it]))
+        ll += weighted_sum(wr, still + np.logaddexp(0.0, gap))
+        g_r -= weighted_sum(wr, w_still * log_aT + w_drop * log_at)
+        g_alpha -= weighted_sum(
+            wr, rx * (w_still * (1.0 / (alpha + uT))[iT] + w_drop * (1.0 / (alpha + ut))[it])
         )
-        g_a = weighted_sum(weight, da_u[ix] + w_drop / a)
-        inv_b = np.zeros_like(x)
-        inv_b[repeat] = w_drop[repeat] / (b + xr - 1)
-        g_b = weighted_sum(weight, db_u[ix] - inv_b)
+        g_a += weighted_sum(wr, w_drop) / a
+        g_b -= weighted_sum(wr, w_drop / (b + xr - 1))
         gradient = np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b])
         return -float(ll), -gradient
 
@@ -163,14 +174,16 @@ def fit_bg_nbd(
     mean_T = float(np.dot(counts, unique["T"]) / total)
     mean_x = float(np.dot(counts, unique["x"]) / total)
     start = np.log([1.0, max(mean_T, 1e-3) / max(mean_x, 0.1), 1.0, 1.0])
-    evaluate = _negative_ll(unique["x"], unique["t_x"], unique["T"], counts)
-    return maximise(
+
+    def objective_of(rows: np.ndarray, weights: np.ndarray):
+        return _negative_ll(unique["x"][rows], unique["t_x"][rows], unique["T"][rows], weights)
+
+    return maximise_weighted(
         "BG/NBD",
         BG_NBD_PARAMS,
         start,
-        evaluate,
-        total,
-        int(round(total)),
+        counts,
+        objective_of,
         "too few repeat purchases, or no sign that customers stop buying",
     )
 

@@ -16,7 +16,12 @@ from scipy.special import gammaln, psi
 
 from smartcart.engine.errors import DataError, ModelError
 from smartcart.engine.lifetime.bgnbd import check_params
-from smartcart.engine.lifetime.optimise import ParamFit, maximise, weighted_rows, weighted_sum
+from smartcart.engine.lifetime.optimise import (
+    ParamFit,
+    maximise_weighted,
+    weighted_rows,
+    weighted_sum,
+)
 
 GAMMA_GAMMA_PARAMS = ("p", "q", "gamma")
 
@@ -127,14 +132,16 @@ def fit_gamma_gamma(
     mean_m = float(np.dot(counts, unique["m"]) / total)
     # Start at p = 1, q = 2: a mean spend p * gamma / (q - 1) equal to the observed mean.
     start = np.log([1.0, 2.0, max(mean_m, 1e-6)])
-    evaluate = _negative_ll(unique["x"], unique["m"], counts)
-    fit = maximise(
+
+    def objective_of(rows: np.ndarray, weights: np.ndarray):
+        return _negative_ll(unique["x"][rows], unique["m"][rows], weights)
+
+    fit = maximise_weighted(
         "Gamma-Gamma",
         GAMMA_GAMMA_PARAMS,
         start,
-        evaluate,
-        total,
-        int(round(total)),
+        counts,
+        objective_of,
         "too few repeat buyers, or spend per order that barely varies within or between customers",
     )
     if fit.usable and fit.params["q"] <= 1.0:

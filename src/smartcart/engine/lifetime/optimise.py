@@ -8,12 +8,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
+from threadpoolctl import threadpool_limits
 
 # Every parameter lives in [1e-6, 1e6]: on the log scale that is about [-13.8, 13.8].
 LOG_LOWER = float(np.log(1e-6))
 LOG_UPPER = float(np.log(1e6))
 # A parameter whose log is this close to a bound is reported as at the bound.
 BOUND_TOLERANCE = 1e-3
+# Above this many customers the fit on all of them starts where a random sample's fit ended:
+# near the optimum it needs a few likelihood evaluations instead of tens (BENCHMARKS.md).
+WARM_START_CUSTOMERS = 100_000
+SAMPLE_CUSTOMERS = 50_000
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,40 @@ def distinct_rows(columns: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray]
     return unique, codes
 
 
+def maximise_weighted(
+    model: str,
+    names: Sequence[str],
+    start: np.ndarray,
+    counts: np.ndarray,
+    objective_of: Callable[[np.ndarray, np.ndarray], Callable],
+    hint: str,
+) -> ParamFit:
+    """``maximise`` over weighted rows, started near the optimum when there are many customers.
+
+    ``objective_of(rows, weights)`` is the objective of those rows (a boolean mask) with those
+    weights. Above WARM_START_CUSTOMERS the search starts at the maximum likelihood of a random
+    sample of about SAMPLE_CUSTOMERS customers (Poisson thinning of the row weights, seeded: the
+    same data gives the same fit); should the search from there not converge (a line search
+    that cannot improve on a start already at the optimum), it runs again from ``start``. Only
+    where the search starts changes: it runs to the same tolerances either way.
+    """
+    total = float(counts.sum())
+    everyone = np.ones(counts.shape, dtype=bool)
+    evaluate = objective_of(everyone, counts)
+    if total > WARM_START_CUSTOMERS:
+        sample = np.random.default_rng(0).poisson(counts * (SAMPLE_CUSTOMERS / total))
+        rows = sample > 0
+        taken = float(sample.sum())
+        weights = sample[rows].astype(float)
+        first = maximise(model, names, start, objective_of(rows, weights), taken, int(taken), hint)
+        if first.usable:
+            warm = np.log([first.params[name] for name in names])
+            fit = maximise(model, names, warm, evaluate, total, int(round(total)), hint)
+            if fit.converged:
+                return fit
+    return maximise(model, names, start, evaluate, total, int(round(total)), hint)
+
+
 def maximise(
     model: str,
     names: Sequence[str],
@@ -89,14 +128,17 @@ def maximise(
         return value / total_weight, gradient / total_weight
 
     bounds = [(LOG_LOWER, LOG_UPPER)] * len(names)
-    result = minimize(
-        objective,
-        np.clip(start, LOG_LOWER + 1.0, LOG_UPPER - 1.0),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-8, "maxcor": 20},
-    )
+    # One BLAS thread: L-BFGS-B's steps on a handful of parameters are tiny BLAS calls, and
+    # OpenBLAS threads handing them around cost a second at 1M customers on two busy cores.
+    with threadpool_limits(limits=1, user_api="blas"):
+        result = minimize(
+            objective,
+            np.clip(start, LOG_LOWER + 1.0, LOG_UPPER - 1.0),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-8, "maxcor": 20},
+        )
     theta = np.asarray(result.x, dtype=float)
     params = {name: float(np.exp(value)) for name, value in zip(names, theta, strict=True)}
     at_bounds = tuple(

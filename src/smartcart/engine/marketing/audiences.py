@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -36,10 +35,8 @@ from smartcart.engine.marketing.contacts import (
     texts,
     trimmed_lower_email,
 )
+from smartcart.engine.marketing.lifetime_filters import LifetimeFilter
 from smartcart.engine.marketing.progress import tell_rows
-
-if TYPE_CHECKING:
-    pass
 
 FORMATS = ("csv", "meta", "google", "klaviyo")
 PLATFORM_FORMATS = ("meta", "google", "klaviyo")
@@ -62,6 +59,8 @@ CSV_COLUMNS = {
     "Recency": "days_since_last_purchase",
     "orders": "orders",
     "revenue": "revenue",
+    "predicted_clv_365d": "predicted_clv_365d",
+    "churn_risk": "churn_risk",
     "total_spending": "total_spending_2y",
     "Income": "income",
     "Kidhome": "kids_at_home",
@@ -93,6 +92,8 @@ class ExportOptions:
     default_country: str | None = None
     # The most likely to respond, and a campaign's control group (`smartcart.engine.marketing.campaigns`).
     targeting: Targeting = field(default_factory=Targeting)
+    # A churn band and/or the highest predicted values (`lifetime_filters.py`).
+    lifetime: LifetimeFilter = field(default_factory=LifetimeFilter)
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -111,6 +112,12 @@ class ExportOptions:
             words.append(f"min-confidence={self.min_confidence:g}")
         if self.changes:
             words.append("changes")
+        if self.lifetime.churn_risk is not None:
+            words.append(f"churn-risk={self.lifetime.churn_risk}")
+        if self.lifetime.top_share is not None:
+            words.append(f"top-clv={self.lifetime.top_share:g}%")
+        if self.lifetime.top_count is not None:
+            words.append(f"top-clv={self.lifetime.top_count}")
         if self.targeting.top is not None:
             words.append(f"top={self.targeting.top}")
         if self.targeting.campaign is not None:
@@ -190,7 +197,8 @@ def export_audience(
     """The export file of an audience (see the module's docstring for the formats).
 
     `audience` has the columns of `SegmentService.audience` (and `change` for changes).
-    Raises ValueError when a platform format is asked for without contacts.
+    Raises ValueError when a platform format is asked for without contacts, DataError when a
+    lifetime filter is asked of customers without lifetime columns.
     """
     if options.format in PLATFORM_FORMATS and contacts is None:
         raise ValueError(
@@ -198,6 +206,7 @@ def export_audience(
         )
     left_out: dict[str, int] = {}
     table = keep_confident(audience, options.min_confidence, left_out)
+    table = options.lifetime.apply(table, left_out)
     table = targeted(table, options, left_out)
     dropped: dict[str, int] = {}
     if contacts is not None:
@@ -302,8 +311,9 @@ def csv_table(table: pd.DataFrame, segment_label: str = "") -> pd.DataFrame:
     out = table[columns].rename(columns=CSV_COLUMNS)
     if "confidence" in out:
         out["confidence"] = pd.to_numeric(out["confidence"]).astype(float).round(3)
-    if "total_spending_2y" in out:
-        out["total_spending_2y"] = pd.to_numeric(out["total_spending_2y"]).round(2)
+    for money_column in ("total_spending_2y", "predicted_clv_365d"):
+        if money_column in out:
+            out[money_column] = pd.to_numeric(out[money_column]).round(2)
     if "income" in out:
         out["income"] = pd.to_numeric(out["income"]).round().astype("Int64")
     out = with_change(out, table, position=1)

@@ -56,7 +56,7 @@ def persona_export(
         confident = audience
         if options.min_confidence is not None:
             confident = audience[audience["confidence"] >= options.min_confidence]
-        chosen = select_audience(confident, options.targeting)
+        chosen = select_audience(options.lifetime.apply(confident, {}), options.targeting)
         user_id, channel_id = requested_by
         version = service.live_version() or ""
         campaign = record_campaign(
@@ -67,10 +67,15 @@ def persona_export(
 
 
 def export_filename(persona: Persona, options: ExportOptions, day: date | None = None) -> str:
-    """`smartcart-premium-2024-04-01.csv`, `smartcart-premium-meta-changes-2024-04-01.csv`."""
+    """`smartcart-premium-2024-04-01.csv`, `smartcart-premium-meta-changes-2024-04-01.csv`,
+    `smartcart-premium-high-risk-top-clv-2024-04-01.csv`."""
     parts = [persona.id]
     if options.targeting.campaign:
         parts.append(options.targeting.campaign)
+    if options.lifetime.churn_risk:
+        parts.append(f"{options.lifetime.churn_risk}-risk")
+    if options.lifetime.top_share is not None or options.lifetime.top_count is not None:
+        parts.append("top-clv")
     if options.format != "csv":
         parts.append(options.format)
     if options.changes:

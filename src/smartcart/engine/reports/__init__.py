@@ -18,6 +18,13 @@ from smartcart.engine.reports.figures import (
     segment_figures,
     top_categories,
 )
+from smartcart.engine.reports.lifetime_figures import (
+    HIGH_RISK,
+    empty_lifetime,
+    has_lifetime_columns,
+    lifetime_totals,
+    persona_lifetime,
+)
 from smartcart.engine.reports.model_report import write_model_report
 from smartcart.engine.reports.playbooks import (
     Playbook,
@@ -34,6 +41,7 @@ from smartcart.engine.reports.templating import TemplateProblem, Templates, mone
 __all__ = [
     "CHANNELS",
     "Figures",
+    "HIGH_RISK",
     "Playbook",
     "TemplateProblem",
     "Templates",
@@ -41,13 +49,17 @@ __all__ = [
     "charts",
     "check_templates",
     "compute_figures",
+    "empty_lifetime",
+    "has_lifetime_columns",
     "history_chart",
+    "lifetime_totals",
     "lift_chart",
     "missing_playbook",
     "money",
     "ordered_personas",
     "percent",
     "persona_figures",
+    "persona_lifetime",
     "preferred_channel",
     "prepare_templates",
     "profile_chart",

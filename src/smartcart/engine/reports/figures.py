@@ -30,6 +30,7 @@ from smartcart.engine.model import (
     is_unmatched,
     segment_expectations,
 )
+from smartcart.engine.reports.lifetime_figures import has_lifetime_columns, persona_lifetime
 
 if TYPE_CHECKING:
     from smartcart.engine.model import SegmentModel
@@ -138,6 +139,9 @@ class Figures:
     personas: tuple[Persona, ...] = ()  # the model's own set (carried in the model)
     # persona id -> the figures of its segment behind its description ("income 78,519 (all ...)")
     backing: dict[str, list[str]] = field(default_factory=dict)
+    # Per persona: predicted value and revenue at risk (`lifetime_figures.py`); None when the
+    # customers carry no lifetime predictions (no lifetime model).
+    lifetime: dict[str, dict] | None = None
 
     def persona(self, persona_id: str) -> list[dict]:
         return [s for s in self.segments if s["persona"] == persona_id]
@@ -174,6 +178,10 @@ def compute_figures(model: SegmentModel, customers: pd.DataFrame) -> Figures:
             )
         )
     present = {s["persona"] for s in segments}
+    lifetime = None
+    if has_lifetime_columns(customers):
+        expected = dict.fromkeys(s["persona"] for s in model.segments)
+        lifetime = persona_lifetime(assignment.persona, customers, expected)
     return Figures(
         model.version,
         len(customers),
@@ -183,6 +191,7 @@ def compute_figures(model: SegmentModel, customers: pd.DataFrame) -> Figures:
         model.card.persona_set,
         tuple(model.personas),
         {p.id: distinguishing_figures(model, p.id) for p in model.personas},
+        lifetime,
     )
 
 

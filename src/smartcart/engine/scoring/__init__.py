@@ -15,10 +15,16 @@ from smartcart.engine.scoring.dask_engine import (
     validated_partition,
 )
 from smartcart.engine.scoring.scoring import Explanation, explain, score
-from smartcart.engine.scoring.streaming import ScoringRun, output_format, score_source
+from smartcart.engine.scoring.streaming import (
+    LifetimeColumns,
+    ScoringRun,
+    output_format,
+    score_source,
+)
 
 __all__ = [
     "Explanation",
+    "LifetimeColumns",
     "Partition",
     "ScoreSummary",
     "ScoringRun",

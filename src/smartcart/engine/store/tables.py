@@ -118,6 +118,10 @@ history_members = sa.Table(
     ),
     sa.Column("customer_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("persona", sa.String(40), nullable=False),
+    # Revision 0007_history_churn_risk: the member's churn band and predicted value when the
+    # snapshot was taken (empty without a lifetime model, and in older snapshots).
+    sa.Column("churn_risk", sa.String(8), nullable=True),
+    sa.Column("predicted_clv_365d", sa.Float, nullable=True),
 )
 
 

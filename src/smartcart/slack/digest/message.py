@@ -94,6 +94,7 @@ def template_context(comparison: Comparison, period: Period) -> dict[str, Any]:
         ],
         "migration_table": migration_text(comparison.migrations, comparison.personas),
         "warnings": comparison.warnings,
+        "churn": comparison.churn,
     }
 
 
@@ -153,6 +154,13 @@ def digest_samples() -> dict[str, dict[str, dict]]:
         "warnings": [
             "The customers' income shifted since the model was trained: the segments may need retraining"
         ],
+        "churn": {
+            "at_risk": 120,
+            "revenue_at_risk": 8400.0,
+            "moved_into_high": 31,
+            "moved_worth": 4100.0,
+            "moved_worth_now": 900.0,
+        },
     }
     first = {
         **later,
@@ -162,5 +170,13 @@ def digest_samples() -> dict[str, dict[str, dict]]:
         "model_changed": False,
         "personas": [{**row, "size_change": None, "share_change": None}],
         "warnings": [],
+        "churn": {**later["churn"], "moved_into_high": None},
     }
-    return {TEMPLATE: {"first digest": first, "with changes and warnings": later}}
+    without_lifetime = {**later, "churn": None}
+    return {
+        TEMPLATE: {
+            "first digest": first,
+            "with changes and warnings": later,
+            "without a lifetime model": without_lifetime,
+        }
+    }

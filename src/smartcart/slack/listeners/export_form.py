@@ -22,16 +22,18 @@ from smartcart.slack.subcommands import export_form
 
 logger = logging.getLogger(__name__)
 
-OpenForm = Callable[[list[Persona] | None], str | None]
+# Opens the form with the live model's personas and whether it has a lifetime model.
+OpenForm = Callable[[list[Persona] | None, bool], str | None]
 
 
 def form_or_answer(services: BotServices, request: Request, open_form: OpenForm) -> Answer | None:
     """An export request without its options: the form when allowed (None once it opened),
     else the refusal (audited), or the command's answer when the form could not open. Access
-    is decided once; the live model is read once (the form offers its personas)."""
+    is decided once; the live model is read once (the form offers its personas, and churn risk
+    and top value fields with a lifetime model)."""
     decision = decide(services.settings, request)
     ctx, failure = engine_context(services.ctx_factory, request)
-    if decision.allowed and open_form(personas_of(ctx)) is None:
+    if decision.allowed and open_form(personas_of(ctx), has_lifetime(ctx)) is None:
         return None
     answer = failure or answer_decided(ctx, request, decision)
     count_request(metric_label(request.command), answer.outcome)
@@ -54,16 +56,25 @@ def personas_of(ctx: Any) -> list[Persona] | None:
         return None
 
 
+def has_lifetime(ctx: Any) -> bool:
+    """Whether the live model has a lifetime model (False without a model)."""
+    try:
+        return ctx is not None and ctx.service.model.lifetime_model is not None
+    except SegmentationError:
+        return False
+
+
 def open_export_form(
     client: WebClient,
     trigger_id: str,
     channel_id: str,
     persona: str | None = None,
     personas: list[Persona] | None = None,
+    with_lifetime: bool = False,
 ) -> str | None:
     """Open the form; None when it opened, else Slack's error code (e.g. expired_trigger_id)."""
     try:
-        view = export_form(channel_id, persona, personas)
+        view = export_form(channel_id, persona, personas, with_lifetime)
         client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as error:
         code = str(error.response.get("error", "error"))

@@ -1,6 +1,7 @@
 """Block Kit views of the engine's answers, registered as `/segment` subcommands on import."""
 
 from smartcart.slack.subcommands import (  # noqa: F401 (each registers its subcommand on import)
+    at_risk,
     campaign,
     customer,
     digest_subscriptions,
@@ -10,6 +11,7 @@ from smartcart.slack.subcommands import (  # noqa: F401 (each registers its subc
     playbook,
     summary,
 )
+from smartcart.slack.subcommands.at_risk import EXPORT_AT_RISK_ACTION
 from smartcart.slack.subcommands.customer import parse_customer_id
 from smartcart.slack.subcommands.export_modal import (
     EXPORT_FORM_CALLBACK_ID,
@@ -20,6 +22,7 @@ from smartcart.slack.subcommands.modals import answer_modal
 from smartcart.slack.subcommands.playbook import check_templates_at_start
 
 __all__ = [
+    "EXPORT_AT_RISK_ACTION",
     "EXPORT_FORM_CALLBACK_ID",
     "answer_modal",
     "check_templates_at_start",

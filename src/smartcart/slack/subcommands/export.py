@@ -1,4 +1,5 @@
-"""`/segment export <persona> [format=...] [min-confidence=...] [changes]`: an audience file.
+"""`/segment export <persona> [format=...] [min-confidence=...] [churn-risk=high] [top-clv=10%]
+[changes]`: an audience file.
 
 The file goes to the person who asked (a DM, since the answer is ephemeral); the app checks
 access and records every export (who, where, which persona, format, how many rows) in the audit
@@ -20,6 +21,7 @@ from smartcart.engine.marketing import (
     CampaignError,
     Contacts,
     ExportOptions,
+    LifetimeFilter,
     PersonaExport,
     Targeting,
     load_contacts,
@@ -36,16 +38,18 @@ from smartcart.slack.subcommands.playbook import find_persona
 EXAMPLE = "Try `/segment export premium format=meta min-confidence=0.5`."
 OPTIONS_HELP = (
     f"Options: `format={'|'.join(FORMATS)}`, `min-confidence=0.5` (or `50%`), `top=30%` (or "
-    "`top=500`, the most likely to respond), `campaign=NAME` with `holdout=10%` (a control "
+    "`top=500`, the most likely to respond), `churn-risk=high|medium|low`, `top-clv=10%` (or "
+    "`top-clv=500`, the highest predicted value), `campaign=NAME` with `holdout=10%` (a control "
     "group), and `changes` for who joined and who left since the last digest."
 )
 TARGETING_OPTIONS = ("top", "campaign", "holdout")
+LIFETIME_OPTIONS = {"churn-risk": "churn_risk", "top-clv": "top_clv"}
 
 
 @handles(
     "export",
     f"export <persona> [format={'|'.join(FORMATS)}] [min-confidence=0.5] [top=30%] "
-    "[campaign=NAME holdout=10%] [changes]",
+    "[churn-risk=high|medium|low] [top-clv=10%|500] [campaign=NAME holdout=10%] [changes]",
     "The persona's customers as a file for a campaign tool (CSV, Meta, Google, Klaviyo)",
 )
 def export(ctx: BotContext, args: list[str], request: Request) -> Answer:
@@ -57,7 +61,7 @@ def export(ctx: BotContext, args: list[str], request: Request) -> Answer:
         made = persona_export(ctx.service, persona, options, contacts, requested_by)
     except ModelError as error:
         raise UserError(f"Cannot export changes: {error}.") from None
-    except CampaignError as error:
+    except (CampaignError, DataError) as error:
         raise UserError(str(error)) from None
     if made.result.rows == 0:
         message = empty_message(ctx.service, made)
@@ -75,9 +79,12 @@ def parse_export_args(
     words = [word for word in command.words if word.lower() != "changes"]
     chosen: dict = {"default_country": default_country, "changes": command.has_word("changes")}
     targeting: dict[str, str] = {}
+    lifetime: dict[str, str] = {}
     for key, value in command.options:
         if key in TARGETING_OPTIONS:
             targeting[key] = value
+        elif key in LIFETIME_OPTIONS:
+            lifetime[LIFETIME_OPTIONS[key]] = value
         elif key == "format":
             chosen["format"] = known_format(value)
         elif key in ("min-confidence", "confidence"):
@@ -88,6 +95,10 @@ def parse_export_args(
         chosen["targeting"] = Targeting.parse(**targeting)
     except ValueError as error:
         raise UserError(f"{error}. {EXAMPLE}") from None
+    try:
+        chosen["lifetime"] = LifetimeFilter.parse(**lifetime)
+    except DataError as error:
+        raise UserError(str(error)) from None
     return words, ExportOptions(**chosen)
 
 

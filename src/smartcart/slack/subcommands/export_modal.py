@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from slack_sdk.models.views import View
 
-from smartcart.engine.marketing import FORMATS, HASHED_FORMATS
+from smartcart.engine import DataError
+from smartcart.engine.marketing import FORMATS, HASHED_FORMATS, LifetimeFilter
 from smartcart.engine.model import PERSONA_SETS, PERSONAS, Persona
 from smartcart.slack.blockkit import context_block, validate_block
 from smartcart.slack.subcommands.export_options import (
@@ -26,6 +27,13 @@ EXPORT_FORM_CALLBACK_ID = "smartcart_export"
 PERSONA_BLOCK, PERSONA_ACTION = "persona", "persona"
 CONFIDENCE_BLOCK, CONFIDENCE_ACTION = "min_confidence", "min_confidence"
 FORMAT_BLOCK, FORMAT_ACTION = "format", "format"
+CHURN_BLOCK, CHURN_ACTION = "churn_risk", "churn_risk"
+TOP_CLV_BLOCK, TOP_CLV_ACTION = "top_clv", "top_clv"
+CHURN_CHOICES = (
+    ("high", "High churn risk"),
+    ("medium", "Medium churn risk"),
+    ("low", "Low churn risk"),
+)
 # What a file posted in Slack may be: hashed contacts, or a csv without contacts.
 FORM_FORMATS = tuple(f for f in FORMATS if f == "csv" or f in HASHED_FORMATS)
 
@@ -44,10 +52,14 @@ class ExportChoice:
 
 
 def export_form(
-    channel_id: str, persona: str | None = None, personas: list[Persona] | None = None
+    channel_id: str,
+    persona: str | None = None,
+    personas: list[Persona] | None = None,
+    with_lifetime: bool = False,
 ) -> dict:
     """The modal; `channel_id` (where it was opened) rides along in `private_metadata`;
-    `personas` are the live model's (the study's by default)."""
+    `personas` are the live model's (the study's by default); `with_lifetime` (a live model
+    with a lifetime model) adds the churn risk and top predicted value fields."""
     personas = personas or PERSONAS
     persona_select: dict = {
         "type": "static_select",
@@ -81,6 +93,7 @@ def export_form(
                 "initial_option": option(format_label("csv"), "csv"),
             },
         ),
+        *(lifetime_inputs() if with_lifetime else []),
         context_block(
             "The file arrives in your direct messages with me. Every export is recorded."
         ),
@@ -95,6 +108,47 @@ def export_form(
         "blocks": blocks,
     }
     return validated_modal(view)
+
+
+def lifetime_inputs() -> list[dict]:
+    """Churn risk (a band) and the highest predicted values (a share or a number)."""
+    return [
+        input_block(
+            CHURN_BLOCK,
+            "Churn risk",
+            {
+                "type": "static_select",
+                "action_id": CHURN_ACTION,
+                "placeholder": plain("Any churn risk"),
+                "options": [option(text, value) for value, text in CHURN_CHOICES],
+            },
+            optional=True,
+            hint="Keep only customers in this churn risk band (empty: every band).",
+        ),
+        input_block(
+            TOP_CLV_BLOCK,
+            "Highest predicted value",
+            {
+                "type": "plain_text_input",
+                "action_id": TOP_CLV_ACTION,
+                "placeholder": plain("e.g. 10% or 500 (empty: everyone)"),
+            },
+            optional=True,
+            hint="Keep the customers with the highest predicted value over the next 12 months.",
+        ),
+    ]
+
+
+def read_lifetime(values: dict, errors: dict[str, str]) -> tuple[str | None, str | None]:
+    """The churn band and top-CLV text chosen (None when left empty); errors per field."""
+    churn = selected(values, CHURN_BLOCK, CHURN_ACTION)
+    top = typed_value(values, TOP_CLV_BLOCK, TOP_CLV_ACTION) or None
+    for block, given in ((CHURN_BLOCK, {"churn_risk": churn}), (TOP_CLV_BLOCK, {"top_clv": top})):
+        try:
+            LifetimeFilter.parse(**given)
+        except DataError as error:
+            errors[block] = f"{str(error).split(': ', 1)[-1].capitalize()}."
+    return churn, top
 
 
 def read_submission(
@@ -120,9 +174,10 @@ def read_submission(
     except ValueError as error:
         errors[FORMAT_BLOCK] = f"{str(error)[0].upper()}{str(error)[1:]}."
         file_format = "csv"
+    churn, top = read_lifetime(values, errors)
     if errors:
         return errors
-    options = FormOptions(min_confidence=min_confidence, format=file_format)
+    options = FormOptions(min_confidence, file_format, churn, top)
     return ExportChoice(str(persona), options, opened_in(view))
 
 

@@ -1,4 +1,5 @@
-"""The export form's options, as `/segment export <persona> [format=...] [min-confidence=...]`.
+"""The export form's options, as `/segment export <persona> [format=...] [min-confidence=...]
+[churn-risk=...] [top-clv=...]`.
 
 The form's submission becomes this command's text, so both take one path (access check, audit,
 file to the user's DM). Formats and their titles are the engine's (`smartcart.engine.marketing.audiences`).
@@ -16,13 +17,20 @@ from smartcart.engine.marketing import FORMAT_TITLES, FORMATS
 class FormOptions:
     min_confidence: float | None = None
     format: str = "csv"
+    churn_risk: str | None = None  # high, medium or low
+    top_clv: str | None = None  # `10%` or `500`, as typed (checked by LifetimeFilter.parse)
 
     def words(self) -> list[str]:
         """The options as command words (what the export form's submission becomes)."""
         confidence = (
             [] if self.min_confidence is None else [f"min-confidence={self.min_confidence:g}"]
         )
-        return [f"format={self.format}", *confidence]
+        lifetime = [
+            f"{key}={value}"
+            for key, value in (("churn-risk", self.churn_risk), ("top-clv", self.top_clv))
+            if value is not None
+        ]
+        return [f"format={self.format}", *confidence, *lifetime]
 
 
 def parse_confidence(text: str, bare_percent: bool = True) -> float:

@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 from smartcart.engine.model import is_unmatched
-from smartcart.engine.reports import money, percent, summary_chart
+from smartcart.engine.reports import Figures, money, percent, summary_chart
 from smartcart.engine.reports import times as lift
 from smartcart.slack.blockkit import (
     actions,
@@ -19,6 +19,8 @@ from smartcart.slack.blockkit import (
 )
 from smartcart.slack.bot_engine import BotContext
 from smartcart.slack.dispatch import Answer, Request, Upload, UserError, handles
+from smartcart.slack.home_tab import revenue_at_risk_line
+from smartcart.slack.subcommands.at_risk import value_lines
 
 
 @handles(
@@ -53,6 +55,7 @@ def summary(ctx: BotContext, args: list[str], request: Request) -> Answer:
         blocks.append(
             context_block(f"No persona's rule matched: {names} (named from their profile)")
         )
+    blocks += lifetime_blocks(figures)
     if figures.missing_personas:
         missing = ", ".join(escape(persona_name(figures, p)) for p in figures.missing_personas)
         blocks.append(context_block(f"No segment in this model for: {missing}"))
@@ -84,6 +87,14 @@ def segment_name(segment: dict) -> str:
     """The segment's name, flagged when no persona's rule matched it."""
     name = escape(segment["name"])
     return f"{name} (no persona matched)" if is_unmatched(segment["persona"]) else name
+
+
+def lifetime_blocks(figures: Figures) -> list[dict]:
+    """Each persona's predicted value and revenue at risk (with a lifetime model only)."""
+    line = revenue_at_risk_line(figures)
+    if line is None:
+        return []
+    return [section(line), section("\n".join(value_lines(figures)))]
 
 
 def segment_line(segment: dict) -> str:

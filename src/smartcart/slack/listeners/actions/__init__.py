@@ -2,10 +2,11 @@
 
 from slack_bolt import App
 
-from smartcart.slack.listeners.actions import home_buttons, playbook_button, share
+from smartcart.slack.listeners.actions import export_button, home_buttons, playbook_button, share
 
 
 def register(app: App) -> None:
     share.register(app)
     home_buttons.register(app)
+    export_button.register(app)
     playbook_button.register(app)

@@ -70,7 +70,9 @@ def offer_export(
     answer = form_or_answer(
         services,
         request,
-        lambda personas: open_export_form(client, trigger_id, HOME_CHANNEL, persona, personas),
+        lambda personas, lifetime: open_export_form(
+            client, trigger_id, HOME_CHANNEL, persona, personas, lifetime
+        ),
     )
     if answer is not None:  # refused and audited like the command
         open_modal(client, trigger_id, answer_modal("Export", answer))

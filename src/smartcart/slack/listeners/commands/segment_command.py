@@ -45,8 +45,8 @@ def offer_export_form(
     answer = form_or_answer(
         services,
         request,
-        lambda personas: open_export_form(
-            client, trigger_id, request.channel_id, personas=personas
+        lambda personas, lifetime: open_export_form(
+            client, trigger_id, request.channel_id, personas=personas, with_lifetime=lifetime
         ),
     )
     if answer is not None:
