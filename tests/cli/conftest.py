@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from smartcart.engine.data.synthetic.generate import generate_customers, write_customers
+from smartcart.engine.data.synthetic import generate_customers, write_customers
 from smartcart.engine.scoring.scoring import score
 from smartcart.engine.store.store import Store
 from tests.engine.conftest import generated_file  # noqa: F401
