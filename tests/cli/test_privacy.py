@@ -73,3 +73,14 @@ def test_train_leaves_forgotten_customers_out_and_counts_them(live):
     assert live["store"].customer(in_file) is None
     card = json.loads(smartcart(live, "model", "--json").output)
     assert "1 forgotten customers left out (erased on request: smartcart forget)" in card["notes"]
+
+
+def test_the_dask_engine_refuses_once_customers_are_forgotten(live, tmp_path):
+    """--engine dask cannot leave forgotten customers out yet, so it refuses to run."""
+    assert smartcart(live, "forget", two_customers(live)[1]).exit_code == 0
+    dask = ["--data", str(tmp_path), "--engine", "dask"]
+    for command, extra in (("score", ["--out", str(tmp_path / "scores")]), ("train", [])):
+        refused = smartcart(live, command, *dask, *extra)
+        assert refused.exit_code == 2, refused.output
+        line = refused.output.strip().splitlines()[-1]
+        assert f"1 customers are forgotten (smartcart forget) and {command} --engine dask" in line

@@ -106,6 +106,7 @@ def train(
     if engine == "dask" and is_order_source(source):
         result = train_orders_on_dask(dask_location(source), options, scheduler, config, steps)
     elif engine == "dask":
+        refuse_dask_with_erasures("train", config)
         result = train_on_dask(dask_location(source), options, scheduler, config, steps)
     else:
         with step_progress(None, quiet=as_json) as advance:
@@ -122,6 +123,17 @@ def train(
         emit_json(summary)
         return
     print_training(result)
+
+
+def refuse_dask_with_erasures(command: str, config) -> None:
+    """The Dask engine reads customer tables on the cluster and cannot leave forgotten customers
+    out yet: with erasures recorded it refuses rather than bring them back."""
+    forgotten = service(config).store.count_forgotten()
+    if forgotten:
+        raise click.UsageError(
+            f"{forgotten} customers are forgotten (smartcart forget) and {command} --engine dask "
+            f"cannot leave them out yet: {command} with the local engine (drop --engine dask)"
+        )
 
 
 def train_on_dask(source: str, options, scheduler: str | None, config, steps=progress):
@@ -279,6 +291,7 @@ def score(
             "aggregates order lines streamed, in bounded memory: drop --engine dask"
         )
     if engine == "dask":
+        refuse_dask_with_erasures("score", config)
         summary = score_on_dask(dask_location(source), out, replace, scheduler, config)
     else:
         with row_progress("Scoring", rows_in(source), quiet=as_json) as advance:
