@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import hypothesis
 import pytest
 import uvicorn
 from slack_bolt import App
@@ -35,6 +36,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError(
             f"SMARTCART_REQUIRE_REAL_DATA=1 but the real data is missing: {', '.join(missing)}"
         )
+
+
+# Hypothesis explores new inputs on every local run; CI (HYPOTHESIS_PROFILE=ci, set by .ci/run)
+# runs the same examples each time, so a submission never lands or fails on the draw.
+hypothesis.settings.register_profile("ci", derandomize=True)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 SLACK_ENV = (

@@ -3,8 +3,6 @@ is one line, and nothing that passes is changed on the way."""
 
 from __future__ import annotations
 
-import string
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +16,8 @@ EXAMPLES = settings(max_examples=300, deadline=None)
 WORD = st.text(
     st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp")), min_size=1, max_size=20
 ).filter(lambda w: w == "".join(w.split()) and w.isprintable())
-KEY = st.text(string.ascii_lowercase + string.digits + "-", min_size=1, max_size=12)
+# An option's key starts with a letter or digit: "--" is what marks an option, never its key.
+KEY = st.from_regex(r"[a-z0-9][a-z0-9-]{0,11}", fullmatch=True)
 VALUE = WORD.filter(lambda v: not v.startswith("--"))
 PLAIN = WORD.filter(lambda w: "=" not in w and not w.startswith("--"))
 
