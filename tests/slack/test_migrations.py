@@ -25,17 +25,14 @@ from smartcart.slack.digest.tables import metadata as digest_metadata
 from smartcart.slack.lease import metadata as lease_metadata
 from smartcart.slack.migrations import open_store, status, upgrade
 from tests.support import REPO, legacy_schema
-from tests.support.schemas import contents, differences, drop_everything, schema_of
+from tests.support.schemas import (
+    ENGINE_REVISIONS,
+    contents,
+    differences,
+    drop_everything,
+    schema_of,
+)
 
-ENGINE_REVISIONS = [
-    "0001_customers",
-    "0002_history",
-    "0003_campaigns",
-    "0004_customer_keys",
-    "0005_customer_lifetime",
-    "0006_forgotten_customers",
-    "0007_history_churn_risk",
-]
 BOT_REVISIONS = ["0001_digest_runs", "0002_digest_subscriptions", "0003_leases"]
 # What each `smartcart_schema` version held (README of that time): engine and bot revisions.
 LEGACY = {

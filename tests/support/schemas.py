@@ -10,6 +10,24 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
+# The engine's revisions, oldest first (smartcart/engine/store/migrations/versions/): the one
+# list the migration tests expect, so a new revision is added here once.
+ENGINE_REVISIONS = [
+    "0001_customers",
+    "0002_history",
+    "0003_campaigns",
+    "0004_customer_keys",
+    "0005_customer_lifetime",
+    "0006_forgotten_customers",
+    "0007_history_churn_risk",
+]
+
+
+def engine_revisions_from(first: str) -> list[str]:
+    """The engine's revisions from `first` to the head: what upgrading a store at the one
+    before `first` applies."""
+    return ENGINE_REVISIONS[ENGINE_REVISIONS.index(first) :]
+
 
 def contents(engine: Engine) -> dict[str, list[dict]]:
     """Every row of every table but the version tables, read by reflection, in key order."""

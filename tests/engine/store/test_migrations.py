@@ -16,18 +16,8 @@ from smartcart.engine.store.migrating import Migrations
 from smartcart.engine.store.migrations import ENGINE
 from smartcart.engine.store.store import Store
 from smartcart.engine.store.tables import metadata
-from tests.support.schemas import differences
+from tests.support.schemas import ENGINE_REVISIONS, differences
 
-# The engine's revisions, oldest first (smartcart/engine/store/migrations/versions/).
-REVISIONS = [
-    "0001_customers",
-    "0002_history",
-    "0003_campaigns",
-    "0004_customer_keys",
-    "0005_customer_lifetime",
-    "0006_forgotten_customers",
-    "0007_history_churn_risk",
-]
 ENGINE_TABLES = {
     "customers",
     "assignments",
@@ -49,11 +39,11 @@ def table_names(store: Store) -> set[str]:
 def test_a_new_database_gets_every_revision_once(database_url):
     store = Store(database_url)
     assert not store.schema_status().up_to_date
-    assert store.migrate() == REVISIONS
+    assert store.migrate() == ENGINE_REVISIONS
     assert store.migrate() == []
     assert Store(database_url).migrate() == []
     status = store.schema_status()
-    assert status.current == status.heads == (REVISIONS[-1],) and status.up_to_date
+    assert status.current == status.heads == (ENGINE_REVISIONS[-1],) and status.up_to_date
     # the engine's tables and its version table: no delivery ledger, no numbered migrations
     assert table_names(store) == ENGINE_TABLES | {"alembic_version"}
     store.engine.dispose()
@@ -85,7 +75,7 @@ def test_downgrade_to_base_and_back(store):
     with store.engine.begin() as connection:
         command.downgrade(ENGINE.config(connection), "base")
     assert table_names(store) == {"alembic_version"}
-    assert store.migrate() == REVISIONS
+    assert store.migrate() == ENGINE_REVISIONS
     assert differences(store.engine, [metadata]) == []
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from smartcart.engine.data.loading import load_customers
 from smartcart.engine.data.validation import validate
 from smartcart.engine.store.store import Store
+from tests.support.schemas import ENGINE_REVISIONS
 
 
 @pytest.fixture
@@ -24,15 +25,7 @@ def scores_for(customers: pd.DataFrame, persona: str = "premium") -> pd.DataFram
 
 def test_a_new_store_makes_its_tables_once(database_url):
     store = Store(database_url)
-    assert store.migrate() == [
-        "0001_customers",
-        "0002_history",
-        "0003_campaigns",
-        "0004_customer_keys",
-        "0005_customer_lifetime",
-        "0006_forgotten_customers",
-        "0007_history_churn_risk",
-    ]
+    assert store.migrate() == ENGINE_REVISIONS
     assert store.migrate() == []
     assert store.schema_status().up_to_date
     tables = set(sa.inspect(store.engine).get_table_names())
