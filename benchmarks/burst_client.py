@@ -55,7 +55,13 @@ async def run(job: dict, secret: str) -> list[dict]:
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     commands = job["commands"]
     requests = [
-        build_request(job["url"], slash_command_body(c["text"], c["response_url"]), secret)
+        build_request(
+            job["url"],
+            slash_command_body(
+                c["text"], c["response_url"], user_id=c.get("user_id", "U0MARKETER")
+            ),
+            secret,
+        )
         for c in commands
     ]
     if job.get("concurrent", True):

@@ -45,6 +45,9 @@ def start_bot(
         "SMARTCART_MODEL_DIR": str(folder / "bot-models"),
         "SMARTCART_DATABASE_URL": f"sqlite:///{folder / 'bot.db'}",
         "SMARTCART_DIGEST_CHANNEL": "",
+        # Customer lookups are refused until an admin opens them; each command below comes from
+        # a marketer of its own, so the default per-user lookup limit (60 a minute) stays on.
+        "SMARTCART_CUSTOMER_ACCESS": "everyone",
     }
     smartcart = str(Path(PYTHON).parent / "smartcart")
     if not (folder / "bot-models").exists():
@@ -93,7 +96,9 @@ def one_at_a_time(base: str, standin, ids: list[int], round_name: str) -> dict:
     acks, answers = [], []
     for i, customer_id in enumerate(ids):
         response_url = standin.response_url(f"{round_name}-{i}")
-        body = slash_command_body(f"customer {customer_id}", response_url)
+        body = slash_command_body(
+            f"customer {customer_id}", response_url, user_id=marketer(round_name, i)
+        )
         started = time.perf_counter()
         reply = post_signed(f"{base}/slack/events", body)
         acks.append((time.perf_counter() - started) * 1000)
@@ -104,12 +109,21 @@ def one_at_a_time(base: str, standin, ids: list[int], round_name: str) -> dict:
     return summary(acks, answers)
 
 
+def marketer(round_name: str, i: int) -> str:
+    """A Slack user id of its own per command (a burst of 100 marketers, not one user's 100)."""
+    return f"U0{round_name.upper().replace('-', '')}{i:03d}"
+
+
 def burst(base: str, standin, ids: list[int], round_name: str) -> dict:
     """All commands at once from a load-generator process; answers timed at the Slack stand-in."""
     from tests.support.slack_standin import RESPONSE_URL
 
     commands = [
-        {"text": f"customer {c}", "response_url": standin.response_url(f"{round_name}-{i}")}
+        {
+            "text": f"customer {c}",
+            "response_url": standin.response_url(f"{round_name}-{i}"),
+            "user_id": marketer(round_name, i),
+        }
         for i, c in enumerate(ids)
     ]
     job = {"url": f"{base}/slack/events", "commands": commands, "concurrent": True}
