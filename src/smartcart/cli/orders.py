@@ -22,9 +22,9 @@ def write_order_customers(
     on_progress=None,
 ) -> None:
     """Derive the customers of `data` and write them to `out` (.parquet or .csv), whole or
-    not at all; the quarantined lines go beside it (`<out>.quarantine.csv`) when there are any.
+    not at all, streamed from DuckDB (memory does not grow with the customers); the quarantined lines go beside it (`<out>.quarantine.csv`) when there are any.
     `dask_scheduler` other than "": on a Dask cluster (None: one in this process)."""
-    from smartcart.engine.orders import customers_from_orders
+    from smartcart.engine.orders import write_customers_from_orders
 
     if out.suffix.lower() not in OUT_SUFFIXES:
         raise click.BadParameter("name it .parquet or .csv", param_hint="--out")
@@ -34,11 +34,13 @@ def write_order_customers(
         _write(frame, out)
         click.echo(f"{len(frame):,} customers (Dask engine); wrote {out}")
         return
-    derived = customers_from_orders(data, as_of=as_of, mapping=mapping, on_progress=on_progress)
-    _write(derived.frame, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    derived = write_customers_from_orders(
+        data, out, as_of=as_of, mapping=mapping, on_progress=on_progress
+    )
     click.echo(
         f"{derived.layout.label}: {derived.lines:,} order lines, {derived.quarantined:,} "
-        f"quarantined; {len(derived.frame):,} customers as of {derived.as_of.isoformat()}"
+        f"quarantined; {derived.customers:,} customers as of {derived.as_of.isoformat()}"
         + (f" (amounts in {derived.currency})" if derived.currency else "")
     )
     if derived.quarantined:

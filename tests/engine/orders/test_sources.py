@@ -11,6 +11,7 @@ from smartcart.engine.orders import (
     generate_orders,
     read_order_lines,
     recognise,
+    write_customers_from_orders,
     write_orders,
 )
 
@@ -51,6 +52,20 @@ def test_parquet_folder_streams_to_the_same_customers_as_a_frame(tmp_path):
     assert streamed.frame.shape[0] > 500 and streamed.lines == len(frame)
     pd.testing.assert_frame_equal(streamed.frame, whole.frame)
     pd.testing.assert_frame_equal(streamed.frame, globbed.frame)
+
+
+def test_customers_written_from_duckdb_equal_the_frame(tmp_path):
+    folder = write_orders(tmp_path / "orders", 400, seed=3, customers_per_part=150)
+    whole = customers_from_orders(folder)
+    as_parquet, as_csv = tmp_path / "customers.parquet", tmp_path / "customers.csv"
+    written = write_customers_from_orders(folder, as_parquet, memory_limit="64MB", threads=1)
+    assert written.customers == len(whole.frame) and written.lines == whole.lines
+    assert written.as_of == whole.as_of and not (tmp_path / ".customers.parquet.partial").exists()
+    read = pd.read_parquet(as_parquet)
+    pd.testing.assert_frame_equal(read, whole.frame, check_dtype=False)
+    write_customers_from_orders(folder, as_csv)
+    text = pd.read_csv(as_csv, parse_dates=["first_order_at", "last_order_at"])
+    pd.testing.assert_frame_equal(text, whole.frame, check_dtype=False)
 
 
 def test_figures_agree_with_pandas(tmp_path):

@@ -102,7 +102,16 @@ def load_order_customers_on_dask(
     day = as_of or _latest_day(frame)
     lines = sum(pq.ParquetFile(f).metadata.num_rows for f in dataset_files(location))
     empty = pd.DataFrame({"line": [], "order_id": [], "reason": []})
-    derived = OrderCustomers(frame, day, empty, 0, lines, layout, location)
+    derived = OrderCustomers(
+        frame=frame,
+        as_of=day,
+        quarantine=empty,
+        quarantined=0,
+        lines=lines,
+        layout=layout,
+        source=str(location),
+        customers=len(frame),
+    )
     data = _validated(derived, location)
     data.notes.append("derived on a Dask cluster: quarantined lines are left out, not counted")
     return data

@@ -9,9 +9,11 @@ query. `generate_orders` makes realistic order histories for tests and benchmark
 
 from smartcart.engine.orders.customers import (
     OrderCustomers,
+    OrderDerivation,
     customers_from_orders,
     customers_sql,
     orders_sql,
+    write_customers_from_orders,
 )
 from smartcart.engine.orders.distributed import customers_from_orders_dask
 from smartcart.engine.orders.generate import generate_orders, write_orders
@@ -48,6 +50,7 @@ __all__ = [
     "CategoryRule",
     "OpenedOrders",
     "OrderCustomers",
+    "OrderDerivation",
     "OrderLayout",
     "OrderLines",
     "OrderMapping",
@@ -66,5 +69,6 @@ __all__ = [
     "read_order_lines",
     "read_order_mapping",
     "recognise",
+    "write_customers_from_orders",
     "write_orders",
 ]

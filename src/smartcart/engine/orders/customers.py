@@ -16,7 +16,10 @@ ones too). A customer without any order that counts is left out.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,11 +38,10 @@ WINDOWS = (90, 365)
 AGGREGATING = "Customers from order lines"
 
 
-@dataclass
-class OrderCustomers:
-    """Customers derived from orders, with what was left out and why."""
+@dataclass(kw_only=True)
+class OrderDerivation:
+    """What deriving customers from orders read, left out and made."""
 
-    frame: pd.DataFrame
     as_of: dt.date
     quarantine: pd.DataFrame
     quarantined: int
@@ -47,6 +49,14 @@ class OrderCustomers:
     layout: OrderLayout
     source: str
     currency: str | None = None
+    customers: int = 0
+
+
+@dataclass(kw_only=True)
+class OrderCustomers(OrderDerivation):
+    """Customers derived from orders (`frame`), with what was left out and why."""
+
+    frame: pd.DataFrame
 
 
 def customers_from_orders(
@@ -60,26 +70,65 @@ def customers_from_orders(
 ) -> OrderCustomers:
     """One row per customer from an order file, a Parquet folder or glob, or a DataFrame.
     `on_progress(step, fraction)` hears how far each pass over the lines is (a bar)."""
+    with _opened(source, mapping, memory_limit, threads, on_progress) as orders:
+        day = as_of_day(as_of, orders)
+        with watched(orders.con, AGGREGATING, on_progress):
+            frame = by_customer(orders.con.execute(customers_sql(orders, day)).df())
+        return OrderCustomers(frame=frame, **_derivation(orders, day, len(frame)))
+
+
+def write_customers_from_orders(
+    source: str | Path | pd.DataFrame | SqlOrders,
+    out: str | Path,
+    *,
+    as_of: dt.date | str | None = None,
+    mapping: str | Path | OrderMapping | None = None,
+    memory_limit: str = "1GB",
+    threads: int | None = None,
+    on_progress: OnProgress | None = None,
+) -> OrderDerivation:
+    """Write the customers of `customers_from_orders` to `out` (.csv, else Parquet) straight
+    from DuckDB, sorted by customer, so memory stays within `memory_limit` however many
+    customers there are (the sort spills to disk). `out` is written whole or not at all."""
+    out = Path(out)
+    form = "FORMAT csv, HEADER" if out.suffix.lower() == ".csv" else "FORMAT parquet"
+    partial = out.with_name(f".{out.name}.partial")
+    with _opened(source, mapping, memory_limit, threads, on_progress) as orders:
+        day = as_of_day(as_of, orders)
+        query = f"{customers_sql(orders, day)}\n    ORDER BY customer_id"
+        try:
+            with watched(orders.con, AGGREGATING, on_progress):
+                written = orders.con.execute(
+                    f"COPY ({query}) TO {sql_text(str(partial))} ({form})"
+                ).fetchone()
+            os.replace(partial, out)
+        finally:
+            partial.unlink(missing_ok=True)
+        return OrderDerivation(**_derivation(orders, day, int(written[0])))
+
+
+@contextlib.contextmanager
+def _opened(source, mapping, memory_limit, threads, on_progress) -> Iterator[OpenedOrders]:
     orders = open_orders(
         source, mapping, memory_limit=memory_limit, threads=threads, on_progress=on_progress
     )
     try:
-        day = as_of_day(as_of, orders)
-        with watched(orders.con, AGGREGATING, on_progress):
-            frame = orders.con.execute(customers_sql(orders, day)).df()
-        frame = by_customer(frame)
-        return OrderCustomers(
-            frame,
-            day,
-            orders.quarantine(),
-            orders.quarantined,
-            orders.lines,
-            orders.layout,
-            orders.source.location,
-            orders.currency,
-        )
+        yield orders
     finally:
         orders.con.close()
+
+
+def _derivation(orders: OpenedOrders, day: dt.date, customers: int) -> dict:
+    return {
+        "as_of": day,
+        "quarantine": orders.quarantine(),
+        "quarantined": orders.quarantined,
+        "lines": orders.lines,
+        "layout": orders.layout,
+        "source": orders.source.location,
+        "currency": orders.currency,
+        "customers": customers,
+    }
 
 
 def by_customer(frame: pd.DataFrame) -> pd.DataFrame:
