@@ -14,6 +14,7 @@ from smartcart.engine.data import (
     load_order_customers,
     load_validated,
 )
+from smartcart.engine.data.order_input import iter_order_customers
 from smartcart.engine.errors import DataError
 from smartcart.engine.orders import write_orders
 from tests.support.orders import ORDERS, write_shopify
@@ -82,3 +83,22 @@ def test_order_lines_from_sql_give_the_customers_the_file_gives(tmp_path):
     pd.testing.assert_frame_equal(from_sql.customers, from_file.customers)
     with pytest.raises(DataError, match="cannot be read"):
         load_order_customers(DataSource(url, query="SELECT * FROM no_such_table"))
+
+
+def test_chunks_stream_the_customers_the_whole_load_gives(tmp_path):
+    shopify = write_shopify(tmp_path / "orders_export.csv", ORDERS)
+    whole = load_order_customers(shopify)
+    chunks = list(iter_order_customers(shopify, chunk_rows=1))
+    assert [len(c.customers) for c in chunks] == [1] * len(whole.customers)
+    joined = pd.concat([c.customers for c in chunks], ignore_index=True)
+    pd.testing.assert_frame_equal(joined, whole.customers)
+    assert chunks[0].rows_read == whole.rows_read and chunks[0].sha256 == whole.sha256
+    assert sum(len(c.quarantine) for c in chunks) == len(whole.quarantine)
+    assert "order lines as of" in chunks[0].notes[0] and not chunks[1].notes
+
+
+def test_two_keys_sharing_a_number_across_chunks_stop_the_run(tmp_path, monkeypatch):
+    shopify = write_shopify(tmp_path / "orders_export.csv", ORDERS)
+    monkeypatch.setattr("smartcart.engine.data.order_input.customer_number", lambda key: 7)
+    with pytest.raises(DataError, match="share one number"):
+        list(iter_order_customers(shopify, chunk_rows=1))

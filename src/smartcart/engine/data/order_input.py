@@ -33,9 +33,11 @@ from smartcart.engine.data.validation import ValidatedData
 from smartcart.engine.errors import DataError
 from smartcart.engine.orders import (
     OrderCustomers,
+    OrderDerivation,
     SqlOrders,
     customers_from_orders,
     customers_from_orders_dask,
+    iter_customers_from_orders,
     order_layout,
     order_totals,
     read_order_mapping,
@@ -131,23 +133,28 @@ def load_order_totals(source: str | Path | DataSource, as_of: date | None = None
 def iter_order_customers(
     source: str | Path | DataSource, chunk_rows: int = DEFAULT_CHUNK_ROWS
 ) -> Iterator[ValidatedData]:
-    """The customers of an order source (as of its latest order) in chunks of `chunk_rows`;
-    the order lines are aggregated once, streamed, and the first chunk carries the quarantine."""
-    whole = load_order_customers(source)
-    customers = whole.customers
-    for start in range(0, max(len(customers), 1), chunk_rows):
-        first = start == 0
-        yield ValidatedData(
-            customers.iloc[start : start + chunk_rows],
-            whole.quarantine if first else whole.quarantine.iloc[0:0],
-            whole.as_of,
-            whole.source,
-            whole.sha256,
-            whole.dialect,
-            whole.rows_read if first else 0,
-            whole.notes if first else [],
-            contract=ORDERS,
-        )
+    """The customers of an order source (as of its latest order) in chunks of `chunk_rows`,
+    streamed from DuckDB (memory grows with the chunk, not the customers); the order lines
+    are aggregated once, and the first chunk carries the quarantine and the notes."""
+    location, mapping = _location(source)
+    sha256 = _sha256(location)
+    numbers = []  # every chunk's IDs, to find two keys sharing one across chunks
+    chunks = iter_customers_from_orders(location, chunk_rows=chunk_rows, mapping=mapping)
+    for index, derived in enumerate(chunks):
+        data = _validated(derived, location, sha256)
+        numbers.append(data.customers[schema.ID].to_numpy())
+        if index:
+            data.quarantine, data.rows_read, data.notes = data.quarantine.iloc[0:0], 0, []
+        else:
+            data.notes = [_note(derived, None)]
+        yield data
+    _unique_numbers(np.concatenate(numbers), location)
+
+
+def _unique_numbers(numbers: np.ndarray, location: str | SqlOrders) -> None:
+    ordered = np.sort(numbers)
+    if (ordered[1:] == ordered[:-1]).any():
+        raise DataError(f"{_named(location)}: two customer keys share one number; rename one")
 
 
 def order_customer_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -159,27 +166,35 @@ def order_customer_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _validated(derived: OrderCustomers, location: str | SqlOrders) -> ValidatedData:
+def _validated(
+    derived: OrderCustomers, location: str | SqlOrders, sha256: str | None = None
+) -> ValidatedData:
     customers = order_customer_frame(derived.frame)
     repeated = customers[schema.ID].duplicated(keep=False)
     if repeated.any():  # two keys with one hash: never silently merge two customers
         keys = ", ".join(customers.loc[repeated, ORDER_KEY].astype(str).head(2))
         raise DataError(f"{_named(location)}: customer keys {keys} share one number; rename one")
-    notes = [
-        f"{derived.layout.label}: {derived.lines} order lines, {len(customers)} customers "
-        f"as of {derived.as_of.isoformat()}"
-        + (f" (amounts in {derived.currency})" if derived.currency else "")
-    ]
+    notes = [_note(derived, len(customers))]
     return ValidatedData(
         customers=customers,
         quarantine=derived.quarantine,
         as_of=derived.as_of,
         source=_named(location),
-        sha256=_sha256(location),
+        sha256=sha256 or _sha256(location),
         dialect=derived.layout.kind,
         rows_read=derived.lines,
         notes=notes,
         contract=ORDERS,
+    )
+
+
+def _note(derived: OrderDerivation, customers: int | None) -> str:
+    """What was read; `customers` None when the data comes in chunks (not counted yet)."""
+    counted = f", {customers} customers" if customers is not None else ""
+    return (
+        f"{derived.layout.label}: {derived.lines} order lines{counted} as of "
+        f"{derived.as_of.isoformat()}"
+        + (f" (amounts in {derived.currency})" if derived.currency else "")
     )
 
 

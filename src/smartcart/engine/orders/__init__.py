@@ -12,6 +12,7 @@ from smartcart.engine.orders.customers import (
     OrderDerivation,
     customers_from_orders,
     customers_sql,
+    iter_customers_from_orders,
     orders_sql,
     write_customers_from_orders,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "customers_from_orders_dask",
     "customers_sql",
     "generate_orders",
+    "iter_customers_from_orders",
     "open_orders",
     "order_layout",
     "order_totals",

@@ -107,6 +107,32 @@ def write_customers_from_orders(
         return OrderDerivation(**_derivation(orders, day, int(written[0])))
 
 
+def iter_customers_from_orders(
+    source: str | Path | pd.DataFrame | SqlOrders,
+    *,
+    chunk_rows: int,
+    as_of: dt.date | str | None = None,
+    mapping: str | Path | OrderMapping | None = None,
+    memory_limit: str = "1GB",
+    threads: int | None = None,
+) -> Iterator[OrderCustomers]:
+    """The customers of `customers_from_orders`, sorted by customer, `chunk_rows` at a time,
+    streamed from DuckDB: memory grows with the chunk, not the customers. Each chunk carries
+    the whole derivation's figures (`customers` is the chunk's); at least one, maybe empty."""
+    with _opened(source, mapping, memory_limit, threads, None) as orders:
+        day = as_of_day(as_of, orders)
+        query = f"{customers_sql(orders, day)}\n    ORDER BY customer_id"
+        reader = orders.con.sql(query).to_arrow_reader(chunk_rows)
+        figures = _derivation(orders, day, 0)
+        empty = True
+        for batch in reader:
+            frame = batch.to_pandas()
+            empty = False
+            yield OrderCustomers(frame=frame, **{**figures, "customers": len(frame)})
+        if empty:
+            yield OrderCustomers(frame=reader.schema.empty_table().to_pandas(), **figures)
+
+
 @contextlib.contextmanager
 def _opened(source, mapping, memory_limit, threads, on_progress) -> Iterator[OpenedOrders]:
     orders = open_orders(
