@@ -153,7 +153,7 @@ def scoring(folder: Path, args: argparse.Namespace) -> str:
 def orders(folder: Path, args: argparse.Namespace) -> str:
     from benchmarks.orders_bench import orders_section
 
-    return orders_section(runs=args.runs)
+    return orders_section(runs=args.runs, with_100m=args.with_100m)
 
 
 def lifetime(folder: Path, args: argparse.Namespace) -> str:
@@ -182,6 +182,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--with-100m", action="store_true", help="orders: also 100M order lines (slow)"
+    )
     parser.add_argument(
         "--study-runs", type=int, help="runs of the study's approach (default: --runs)"
     )

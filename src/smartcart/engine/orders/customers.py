@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,9 +96,8 @@ def write_customers_from_orders(
     partial = out.with_name(f".{out.name}.partial")
     with _opened(source, mapping, memory_limit, threads, on_progress) as orders:
         day = as_of_day(as_of, orders)
-        query = f"{customers_sql(orders, day)}\n    ORDER BY customer_id"
         try:
-            with watched(orders.con, AGGREGATING, on_progress):
+            with watched(orders.con, AGGREGATING, on_progress), _staged(orders, day) as query:
                 written = orders.con.execute(
                     f"COPY ({query}) TO {sql_text(str(partial))} ({form})"
                 ).fetchone()
@@ -121,16 +121,29 @@ def iter_customers_from_orders(
     the whole derivation's figures (`customers` is the chunk's); at least one, maybe empty."""
     with _opened(source, mapping, memory_limit, threads, None) as orders:
         day = as_of_day(as_of, orders)
-        query = f"{customers_sql(orders, day)}\n    ORDER BY customer_id"
-        reader = orders.con.sql(query).to_arrow_reader(chunk_rows)
-        figures = _derivation(orders, day, 0)
-        empty = True
-        for batch in reader:
-            frame = batch.to_pandas()
-            empty = False
-            yield OrderCustomers(frame=frame, **{**figures, "customers": len(frame)})
-        if empty:
-            yield OrderCustomers(frame=reader.schema.empty_table().to_pandas(), **figures)
+        with _staged(orders, day) as query:
+            reader = orders.con.sql(query).to_arrow_reader(chunk_rows)
+            figures = _derivation(orders, day, 0)
+            empty = True
+            for batch in reader:
+                frame = batch.to_pandas()
+                empty = False
+                yield OrderCustomers(frame=frame, **{**figures, "customers": len(frame)})
+            if empty:
+                yield OrderCustomers(frame=reader.schema.empty_table().to_pandas(), **figures)
+
+
+@contextlib.contextmanager
+def _staged(orders: OpenedOrders, as_of: dt.date) -> Iterator[str]:
+    """The customers query, sorted by customer, over the orders written first to a temporary
+    Parquet file: two passes, each one group-by (and the sort), stay within DuckDB's memory
+    limit where one query holding both aggregations and the sort ran out (100M lines)."""
+    with tempfile.TemporaryDirectory(prefix="smartcart-orders-") as folder:
+        staged = str(Path(folder) / "orders.parquet")
+        orders.con.execute("SET preserve_insertion_order = false")  # the sort gives the order
+        query = orders_sql(orders, as_of)
+        orders.con.execute(f"COPY ({query}) TO {sql_text(staged)} (FORMAT parquet)")
+        yield f"{customers_sql(orders, as_of, staged)}\n    ORDER BY customer_id"
 
 
 @contextlib.contextmanager
@@ -196,8 +209,9 @@ def orders_sql(orders: OpenedOrders, as_of: dt.date) -> str:
     GROUP BY customer_id, order_id"""
 
 
-def customers_sql(orders: OpenedOrders, as_of: dt.date) -> str:
-    """Orders to customers: the figures of `OrderCustomers.frame`."""
+def customers_sql(orders: OpenedOrders, as_of: dt.date, staged: str | None = None) -> str:
+    """Orders to customers: the figures of `OrderCustomers.frame`; from the orders of
+    `orders_sql` in the same query, or from those written before to the Parquet `staged`."""
     day = f"CAST({sql_text(as_of.isoformat())} AS DATE)"
     counted = "FILTER (counted)"
     figures = [
@@ -231,8 +245,11 @@ def customers_sql(orders: OpenedOrders, as_of: dt.date) -> str:
         " AS refund_share"
     )
     body = ",\n        ".join(figures)
+    source = orders_sql(orders, as_of)
+    if staged:
+        source = f"SELECT * FROM read_parquet({sql_text(staged)})"
     return f"""
-    WITH orders AS ({orders_sql(orders, as_of)}),
+    WITH orders AS ({source}),
     marked AS (SELECT *, merchandise - refunded AS revenue,
         merchandise > 0 AND refunded < merchandise AS counted FROM orders)
     SELECT customer_id, {body}
