@@ -1,14 +1,17 @@
 """The order path on the command line: `generate --orders`, `mapping suggest` of an order file,
 `customers` (smartcart/cli/orders.py, smartcart/cli/data.py), and `train` / `score` taking
-order lines, with a bad file failing in one line and changing nothing stored."""
+order lines, with a bad file failing in one line and changing nothing stored; `customers` of
+order lines in a database (SQLite, and PostgreSQL when it is reachable)."""
 
 from __future__ import annotations
 
 import pandas as pd
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from smartcart.cli import main
 from smartcart.engine.model import live_version
+from tests.support import run_cli
 from tests.support.orders import ORDERS, write_shopify
 
 
@@ -76,3 +79,57 @@ def test_train_and_score_take_order_lines_and_a_bad_file_changes_nothing(
     scores = pd.read_csv(out)
     assert list(scores.columns[:2]) == ["customer_id", "customer_key"]
     assert scores["customer_key"].str.startswith("C").all() and len(scores) > 150
+
+
+def test_customers_from_order_lines_in_a_database(database_url, tmp_path, monkeypatch):
+    """`customers --data URL --table/--query`, on SQLite and PostgreSQL, in the database's own
+    types. Worked by hand: as of 2024-06-10 (B's cancelled order of the 12th does not count),
+    A has orders 1 (20 + 10) and 2 (15): 2 orders, revenue 45, last on 06-01 (9 days), first
+    on 05-01 (40 days); B has 1 order of 40 that day."""
+    engine = sa.create_engine(database_url)
+    pd.DataFrame(
+        {
+            "customer_id": ["A", "A", "A", "B", "B"],
+            "order_id": ["1", "1", "2", "3", "4"],
+            "ordered_at": pd.to_datetime(
+                ["2024-05-01 10:00", "2024-05-01 10:00", "2024-06-01 09:30", "2024-06-10 18:00"]
+                + ["2024-06-12 08:00"]
+            ),
+            "amount": [20.0, 10.0, 15.0, 40.0, 100.0],
+            "status": ["paid", "paid", "paid", "paid", "cancelled"],
+        }
+    ).to_sql("order_lines", engine, index=False)
+    pd.DataFrame({"ID": [1, 2], "Income": [50_000, 60_000]}).to_sql("people", engine, index=False)
+    engine.dispose()
+    out = tmp_path / "customers.parquet"
+    args = ("customers", "--data", database_url, "--out", str(out))
+    derived = run_cli(tmp_path / "run", monkeypatch, *args, "--table", "order_lines")
+    assert derived.exit_code == 0, derived.output
+    table = pd.read_parquet(out).set_index("customer_id")
+    assert list(table.index) == ["A", "B"] and "as of 2024-06-10" in derived.output
+    assert list(table["orders"]) == [2, 1] and list(table["revenue"]) == [45.0, 40.0]
+    assert list(table["recency_days"]) == [9, 0] and table.loc["A", "tenure_days"] == 40
+    only_a = run_cli(tmp_path / "run", monkeypatch, *args, "--query", QUERY_A)
+    assert only_a.exit_code == 0, only_a.output
+    assert pd.read_parquet(out)["recency_days"].tolist() == [0]  # as of A's latest order
+    out.unlink()
+    people = run_cli(tmp_path / "run", monkeypatch, *args, "--table", "people")
+    assert_one_error(people, "#people: its rows are not order lines")
+    assert "its columns: ID, Income" in people.output and not out.exists()
+
+
+QUERY_A = "SELECT * FROM order_lines WHERE customer_id = 'A'"
+
+
+def test_customers_from_a_database_that_cannot_be_reached(tmp_path, monkeypatch):
+    out = tmp_path / "customers.parquet"
+    for url in (f"sqlite:///{tmp_path / 'nowhere.db'}", "postgresql+psycopg://x@127.0.0.1:1/x"):
+        failed = run_cli(tmp_path, monkeypatch, "customers", "--data", url, "--out", str(out))
+        assert_one_error(failed, "#customers: cannot be read (")
+    assert not out.exists() and not (tmp_path / "nowhere.db").exists()  # SQLite made none
+
+
+def assert_one_error(result, text: str) -> None:
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    (line,) = [x for x in result.output.splitlines() if x.startswith("Error")]
+    assert text in line, result.output

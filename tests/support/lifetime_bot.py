@@ -18,21 +18,24 @@ class LifetimeBot:
     service: SegmentService
 
 
-def train_on_orders(customers, tmp_path, database_url, monkeypatch) -> None:
-    """Train on the order lines of `customers` customers, store them, and point the settings'
-    environment (SMARTCART_MODEL_DIR, SMARTCART_DATABASE_URL) at the model and the store."""
+def train_on_orders(customers, tmp_path, database_url, monkeypatch, personas=None) -> None:
+    """Train on the order lines of `customers` customers (named with the `personas` file, else
+    the built-in order personas), store them, and point the settings' environment
+    (SMARTCART_MODEL_DIR, SMARTCART_DATABASE_URL) at the model and the store."""
     data = write_orders(tmp_path / "lines", customers, seed=11)
     models = tmp_path / "models"
     store = Store(database_url)
     store.migrate()
     service = SegmentService(models, store)
-    service.train(str(data), TrainingOptions(algorithm="kmeans", refits=2))
+    service.train(str(data), TrainingOptions(algorithm="kmeans", refits=2, personas=personas))
     store.engine.dispose()
     monkeypatch.setenv("SMARTCART_MODEL_DIR", str(models))
     monkeypatch.setenv("SMARTCART_DATABASE_URL", database_url)
 
 
-def start_bot(customers, tmp_path, database_url, monkeypatch, slack_bot) -> LifetimeBot:
-    train_on_orders(customers, tmp_path, database_url, monkeypatch)
+def start_bot(
+    customers, tmp_path, database_url, monkeypatch, slack_bot, personas=None
+) -> LifetimeBot:
+    train_on_orders(customers, tmp_path, database_url, monkeypatch, personas)
     context = build_context(load_settings())
     return LifetimeBot(slack_bot(context_factory(context), health_report(context)), context.service)

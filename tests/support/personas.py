@@ -1,8 +1,11 @@
 """A retailer's own personas file (five personas, none of the built-in ids) and its playbook
-templates in a templates folder, as docs/data/personas.md describes them."""
+templates in a templates folder, as docs/data/personas.md describes them; and the built-in order
+personas renamed as a retailer's own (for a model trained on order lines)."""
 
 from __future__ import annotations
 
+import re
+from importlib.resources import files
 from pathlib import Path
 
 FIVE_PERSONAS = """
@@ -73,3 +76,15 @@ def write_personas(folder: Path, text: str = FIVE_PERSONAS) -> tuple[Path, Path]
     for persona_id in IDS:
         (templates / "playbooks" / "boutique" / f"{persona_id}.md.j2").write_text(PLAYBOOK)
     return path, templates
+
+
+def renamed_order_personas(folder: Path) -> Path:
+    """The built-in order personas as a retailer's file: the same rules (so they name the same
+    segments) and playbooks, ids `shop_<id>` and names `Shop <name>`, none of them built in."""
+    text = (files("smartcart.engine.model") / "persona_rules_orders.toml").read_text()
+    text = re.sub(r'^id = "', 'id = "shop_', text, flags=re.MULTILINE)
+    text = re.sub(r'^(name|short) = "', r'\1 = "Shop ', text, flags=re.MULTILINE)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "shop_personas.toml"
+    path.write_text('name = "shop"\n' + text)
+    return path

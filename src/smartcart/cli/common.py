@@ -177,6 +177,11 @@ def read_options(command: Callable) -> Callable:
     command = click.option("--sheet", help="Sheet of an Excel workbook. Default: the first.")(
         command
     )
+    return query_option(command)
+
+
+def query_option(command: Callable) -> Callable:
+    """--query alone, for a command that reads no workbook (`customers`: order lines)."""
     return click.option(
         "--query", help='SQL query when --data is a SQL URL, e.g. "SELECT * FROM crm_export".'
     )(command)

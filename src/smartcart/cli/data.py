@@ -10,9 +10,11 @@ import click
 from smartcart.cli.common import (
     DEMO_ROWS,
     check_engine,
+    data_source,
     engine_options,
     friendly_errors,
     live_personas,
+    query_option,
     row_progress,
     rows_in,
     service,
@@ -69,7 +71,16 @@ def generate(rows, seed, out, orders, layout, customers) -> None:
 
 
 @main.command()
-@click.option("--data", "data", required=True, help="Order file, Parquet folder or glob.")
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    help="Order file, Parquet folder or glob, or SQLAlchemy URL (with --query or --table).",
+)
+@click.option(
+    "--table", default=DEFAULT_TABLE, show_default=True, help="Table, when --data is a SQL URL."
+)
+@query_option
 @click.option(
     "--out",
     required=True,
@@ -89,16 +100,27 @@ def generate(rows, seed, out, orders, layout, customers) -> None:
 )
 @engine_options
 @friendly_errors
-def customers(data, out, as_of, mapping, engine, scheduler) -> None:
-    """Write the customers derived from order lines (what train and score derive themselves).
+def customers(data, table, query, out, as_of, mapping, engine, scheduler) -> None:
+    """Write the customers derived from order lines (what train and score derive themselves),
+    from a file, a Parquet folder or glob, or a database query or table.
     With --engine dask, a folder of Parquet order lines is aggregated on a Dask cluster."""
     from smartcart.cli.orders import write_order_customers
+    from smartcart.engine.data import is_sql_url, order_location
 
     check_engine(engine, scheduler)
+    config = settings()
+    source = data_source(data, config, table, query, mapping=mapping)
+    if engine == "dask" and is_sql_url(data):
+        raise click.UsageError(
+            "--engine dask reads a folder of Parquet order lines, not a database: "
+            "drop --engine dask"
+        )
     day = as_of.date() if as_of else None
     dask_scheduler = scheduler if engine == "dask" else ""
     with step_progress(rows_in(data) if engine == "local" else None) as advance:
-        write_order_customers(data, out, day, mapping, settings(), dask_scheduler, advance)
+        write_order_customers(
+            order_location(source), out, day, mapping, config, dask_scheduler, advance
+        )
 
 
 @main.command()

@@ -2,7 +2,8 @@
 customers' order lines (with a lifetime model) shows each persona's predicted value and the
 revenue at risk in the summary and the Home tab, counts the customers at high churn risk with
 `/segment at-risk [persona]`, and its export button sends those customers' file to the DM,
-checked and audited as an export. A model without a lifetime model answers as before."""
+checked and audited as an export; a retailer's own personas are named as the model names them.
+A model without a lifetime model answers as before."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tests.slack.listeners.test_export_form import submit, values
 from tests.slack.listeners.test_home import open_home
 from tests.slack.subcommands.test_views import all_text
 from tests.support.lifetime_bot import start_bot
+from tests.support.personas import renamed_order_personas
 
 # Slack behaviour rather than storage: SQLite is enough for the form and the options.
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -191,4 +193,32 @@ def test_without_export_access_no_button_and_a_click_is_refused_and_audited(
     assert started.bot.standin.calls("files.completeUploadExternal") == []
     (entry,) = started.service.store.audit_entries("export")
     assert (entry["user_id"], entry["allowed"]) == ("U0INTERN", False)
+    started.service.store.engine.dispose()
+
+
+@SQLITE_ONLY
+def test_at_risk_names_a_retailers_own_personas(
+    tmp_path, settings_env, database_url, monkeypatch, slack_bot
+):
+    """Trained with a personas file of its own, the answer, its buttons and the summary's value
+    lines name the personas as the model does, never by their ids."""
+    personas = renamed_order_personas(tmp_path / "mine")
+    started = start_bot(600, tmp_path, database_url, monkeypatch, slack_bot, personas)
+    model = started.service.model
+    rows = started.service.figures().lifetime
+    shown = [p for p in model.personas if rows.get(p.id, {}).get("customers")]
+    assert shown and all(p.id.startswith("shop_") for p in shown)
+    answer = started.bot.ask("at-risk")
+    text = all_text(answer)
+    actions = [b for b in answer["blocks"] if b["type"] == "actions"]
+    labels = [e["text"]["text"] for b in actions for e in b["elements"]]
+    for persona in shown:
+        assert f"*{persona.name}*: " in text and persona.id not in text
+    assert labels and all(label.startswith("Export Shop ") for label in labels)
+    assert all(p.name in answer["text"] for p in shown)
+    summary = all_text(started.bot.ask("summary", timeout=15))
+    for persona in shown:
+        assert (
+            f"*{persona.name}*: {money(rows[persona.id]['predicted_value'])} predicted" in summary
+        )
     started.service.store.engine.dispose()

@@ -1,16 +1,20 @@
 """A retailer's own five personas end to end in Slack: trained with `--personas`, the model
-answers `/segment personas`, `customer`, `playbook` and `summary` through the real server with
-signed requests, with the playbooks from the deployment's templates folder, and without the
-personas file (the model carries its set)."""
+answers `/segment personas`, `customer`, `playbook`, `summary` and `campaign` through the real
+server with signed requests, with the playbooks from the deployment's templates folder, and
+without the personas file (the model carries its set)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
 import pytest
 
 from smartcart.engine import SegmentService, TrainingOptions
 from smartcart.engine.data.synthetic import generate_customers, write_customers
+from smartcart.engine.marketing import Targeting, campaign_groups, get_campaign, save_responses
+from smartcart.engine.marketing.campaigns import record_campaign
+from smartcart.engine.model import ALL_PERSONAS_BY_ID
 from smartcart.engine.store import Store
 from smartcart.slack.bot_engine import build_context, context_factory, health_report
 from smartcart.slack.settings import load_settings
@@ -99,3 +103,33 @@ def test_a_segment_no_rule_matched_is_flagged_in_the_summary():
     }
     line = segment_line(segment)
     assert line.startswith("*High catalog purchases, low website visits (no persona matched)*")
+
+
+def test_campaigns_are_named_from_the_live_models_personas(own_bot: OwnBot):
+    """`/segment campaign` names a campaign's persona from the live model's own set; one from
+    before the retailer's file by the built-in name; one whose persona is gone by its id."""
+    service = own_bot.service
+    model = service.model
+    persona = next(p for p in model.personas if p.id in {s["persona"] for s in model.segments})
+    exported = own_bot.bot.ask(f"export {persona.id} --campaign spring --holdout 20%")
+    assert "Campaign `spring`" in all_text(exported)
+    waiting = all_text(own_bot.bot.ask("campaign spring"))
+    assert f"*Campaign spring*: {persona.name}: " in waiting and persona.id not in waiting
+
+    someone = pd.DataFrame({"customer_id": [own_bot.customer], "group": ["target"]})
+    for name, old in (("autumn", "premium"), ("winter", "gone_persona")):
+        record_campaign(
+            service.store, Targeting.parse(campaign=name), old, someone, "U1", "C1", "v"
+        )
+    listed = all_text(own_bot.bot.ask("campaign"))
+    assert f"*spring*: {persona.name}: " in listed and persona.id not in listed
+    assert f"*autumn*: {ALL_PERSONAS_BY_ID['premium'].name}: " in listed
+    assert "*winter*: gone_persona: " in listed
+
+    spring = get_campaign(service.store, "spring")
+    target = campaign_groups(service.store, spring).query("group == 'target'")["customer_id"]
+    responses = pd.DataFrame({"customer_id": target.head(5), "revenue": float("nan")})
+    save_responses(service.store, spring, responses, "responses.csv")
+    readout = all_text(own_bot.bot.ask("campaign spring"))
+    assert "Campaign spring: readout" in readout and f"{persona.name}: " in readout
+    assert persona.id not in readout

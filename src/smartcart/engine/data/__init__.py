@@ -13,6 +13,7 @@ from smartcart.engine.data.order_input import (
     load_order_customers,
     load_order_customers_on_dask,
     load_order_totals,
+    order_location,
 )
 from smartcart.engine.data.sources import (
     DEFAULT_CHUNK_ROWS,
@@ -43,6 +44,7 @@ __all__ = [
     "load_order_customers_on_dask",
     "load_order_totals",
     "load_validated",
+    "order_location",
     "read_mapping",
     "schema",
     "source_label",

@@ -53,10 +53,7 @@ def is_order_source(source: str | Path | DataSource) -> bool:
     """Whether the source's header (a query's columns) is an order file's (Excel is a
     customer table)."""
     location, mapping = _location(source)
-    if isinstance(location, SqlOrders):
-        if _missing_sqlite_file(location.url):
-            return False  # opening it would make an empty database
-    elif (
+    if not isinstance(location, SqlOrders) and (
         Path(location).suffix.lower() in (".xlsx", ".xlsm", ".xls")
         or not is_dataset(location)
         and not Path(location).is_file()
@@ -80,6 +77,12 @@ def customer_number(key: str) -> int:
     if text.isascii() and text.isdigit() and int(text) < LARGEST_PLAIN_ID:
         return int(text)
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1
+
+
+def order_location(source: str | Path | DataSource) -> str | SqlOrders:
+    """Where an order source's lines are, as the order engine reads them: the path, or for a
+    SQL URL its query (`--query`, else every row of `--table`) as `SqlOrders`."""
+    return _location(source)[0]
 
 
 def load_order_customers(
@@ -213,14 +216,6 @@ def _sql_or_path(location: str, query: str | None, table: str) -> str | SqlOrder
     what = "query" if query else table
     statement = query or f'SELECT * FROM "{table.replace(chr(34), chr(34) * 2)}"'
     return SqlOrders(location, statement, f"{safe_url(location)}#{what}")
-
-
-def _missing_sqlite_file(url: str) -> bool:
-    import sqlalchemy as sa
-
-    parsed = sa.engine.make_url(url)
-    named = parsed.database not in (None, "", ":memory:")
-    return parsed.get_backend_name() == "sqlite" and named and not Path(parsed.database).exists()
 
 
 def _named(location: str | SqlOrders) -> str:

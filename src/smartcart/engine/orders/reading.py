@@ -139,8 +139,9 @@ def _layout(opened: OrderSource, mapping: OrderMapping | None) -> OrderLayout:
     layout = recognise(contract)
     if layout is None:
         shown = ", ".join(opened.columns[:8]) + (", ..." if len(opened.columns) > 8 else "")
+        what = "its rows are not order lines" if opened.dialect == "sql" else "not an order file"
         raise DataError(
-            f"{opened.location}: not an order file: expected Shopify's orders export, "
+            f"{opened.location}: {what}: expected Shopify's orders export, "
             f"WooCommerce's export (one row per item) or order lines with "
             f"{', '.join(GENERIC_REQUIRED)} and customer_id (its columns: {shown})"
         )

@@ -124,6 +124,8 @@ def _frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> OrderSource:
 def _sql(con: duckdb.DuckDBPyConnection, source: SqlOrders, header_only: bool) -> OrderSource:
     import sqlalchemy as sa
 
+    if missing_sqlite_file(source.url):  # connecting would make an empty database there
+        raise DataError(f"{source.label}: cannot be read (no such database file)")
     engine, blocks = None, 0
     try:
         engine = sa.create_engine(source.url)
@@ -143,6 +145,18 @@ def _sql(con: duckdb.DuckDBPyConnection, source: SqlOrders, header_only: bool) -
     if not blocks:
         raise DataError(f"{source.label}: the query gives no order lines")
     return _described(con, source.label, SQL_TABLE, "sql")
+
+
+def missing_sqlite_file(url: str) -> bool:
+    """Whether `url` names a SQLite database file that does not exist (SQLite would make it)."""
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return False  # not a URL SQLAlchemy reads: connecting says so
+    named = parsed.database not in (None, "", ":memory:")
+    return parsed.get_backend_name() == "sqlite" and named and not Path(parsed.database).exists()
 
 
 def _append_block(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, first: bool) -> None:

@@ -10,10 +10,11 @@ persona are shared with the summary (`value_lines`).
 
 from __future__ import annotations
 
-from smartcart.engine.model import ALL_PERSONAS_BY_ID
+from smartcart.engine.history import persona_name, persona_short
+from smartcart.engine.model import Persona
 from smartcart.engine.reports import Figures, empty_lifetime, lifetime_totals, money, percent
 from smartcart.slack.access import decide
-from smartcart.slack.blockkit import actions, button, context_block, header, section
+from smartcart.slack.blockkit import actions, button, context_block, escape, header, section
 from smartcart.slack.bot_engine import BotContext
 from smartcart.slack.dispatch import Answer, Request, UserError, handles
 from smartcart.slack.subcommands.playbook import find_persona
@@ -49,16 +50,17 @@ def at_risk(ctx: BotContext, args: list[str], request: Request) -> Answer:
         ),
     ]
     can_export = decide(ctx.settings, request).allowed  # as an export of theirs would be
+    personas = figures.personas  # the live model's, a retailer's own included
     for persona_id, row in rows.items():
-        blocks.append(section(at_risk_line(row)))
+        blocks.append(section(at_risk_line(row, personas)))
         if can_export and row["at_risk"]:
-            blocks.append(actions([export_button(persona_id)]))
+            blocks.append(actions([export_button(persona_id, personas)]))
     blocks.append(context_block(export_note(can_export)))
-    return Answer(text=fallback(rows, totals), blocks=blocks)
+    return Answer(text=fallback(rows, totals, personas), blocks=blocks)
 
 
-def at_risk_line(row: dict) -> str:
-    name = persona_title(row["persona"])
+def at_risk_line(row: dict, personas: tuple[Persona, ...] = ()) -> str:
+    name = escape(persona_name(row["persona"], personas))
     share = row["at_risk"] / row["customers"] if row["customers"] else 0.0
     return (
         f"*{name}*: {row['at_risk']:,} of {row['customers']:,} customers at high risk "
@@ -66,11 +68,10 @@ def at_risk_line(row: dict) -> str:
     )
 
 
-def export_button(persona_id: str) -> dict:
+def export_button(persona_id: str, personas: tuple[Persona, ...] = ()) -> dict:
     """Export this persona's high-risk customers (answered like `export <persona>
     churn-risk=high`); the action id carries the persona so buttons stay distinct."""
-    found = ALL_PERSONAS_BY_ID.get(persona_id)
-    short = found.short if found else persona_id
+    short = persona_short(persona_id, personas)
     return button(
         f"Export {short} (high risk)", f"{EXPORT_AT_RISK_ACTION}:{persona_id}", persona_id
     )
@@ -88,8 +89,8 @@ def export_note(can_export: bool) -> str:
     )
 
 
-def fallback(rows: dict[str, dict], totals: dict) -> str:
-    parts = [f"{persona_title(p)} {row['at_risk']:,}" for p, row in rows.items()]
+def fallback(rows: dict[str, dict], totals: dict, personas: tuple[Persona, ...] = ()) -> str:
+    parts = [f"{escape(persona_name(p, personas))} {row['at_risk']:,}" for p, row in rows.items()]
     return (
         f"Customers at high churn risk: {totals['at_risk']:,} "
         f"({money(totals['revenue_at_risk'])} predicted value): " + "; ".join(parts)
@@ -100,14 +101,9 @@ def value_lines(figures: Figures) -> list[str]:
     """Each persona's predicted value and revenue at risk (the summary's lifetime lines)."""
     lifetime = figures.lifetime or {}
     return [
-        f"*{persona_title(p)}*: {money(row['predicted_value'])} predicted over the next 12 "
-        f"months · {money(row['revenue_at_risk'])} at risk ({row['at_risk']:,} customers at "
-        "high churn risk)"
+        f"*{escape(persona_name(p, figures.personas))}*: {money(row['predicted_value'])} "
+        f"predicted over the next 12 months · {money(row['revenue_at_risk'])} at risk "
+        f"({row['at_risk']:,} customers at high churn risk)"
         for p, row in lifetime.items()
         if row["customers"]
     ]
-
-
-def persona_title(persona_id: str) -> str:
-    found = ALL_PERSONAS_BY_ID.get(persona_id)
-    return found.name if found else persona_id

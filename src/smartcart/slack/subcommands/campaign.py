@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from smartcart.engine.history import persona_name
 from smartcart.engine.marketing import (
     Campaign,
     CampaignError,
@@ -16,7 +17,7 @@ from smartcart.engine.marketing import (
     readout_chart,
     stored_responses,
 )
-from smartcart.engine.model import ALL_PERSONAS_BY_ID
+from smartcart.engine.model import Persona
 from smartcart.engine.reports import percent
 from smartcart.slack.blockkit import context_block, escape, fields_section, header, section
 from smartcart.slack.bot_engine import BotContext
@@ -34,21 +35,24 @@ def campaign(ctx: BotContext, args: list[str], request: Request) -> Answer:
     if len(args) > 1:
         raise UserError("`campaign` takes one campaign name, like `/segment campaign spring`.")
     store = ctx.service.store
+    personas = tuple(ctx.service.model.personas)  # the live model's, a retailer's own included
     try:
         if not args:
-            return campaign_list(list_campaigns(store))
+            return campaign_list(list_campaigns(store), personas)
         found = get_campaign(store, args[0])
         responses = stored_responses(store, found)
         if responses is None:
-            return waiting_for_responses(found)
-        return readout_answer(found, readout(found.name, campaign_groups(store, found), responses))
+            return waiting_for_responses(found, personas)
+        result = readout(found.name, campaign_groups(store, found), responses)
+        return readout_answer(found, result, personas)
     except CampaignError as error:
         raise UserError(str(error)) from None
 
 
-def campaign_line_text(found: Campaign) -> str:
-    persona = ALL_PERSONAS_BY_ID.get(found.persona)
-    name = persona.name if persona else found.persona
+def campaign_line_text(found: Campaign, personas: tuple[Persona, ...] = ()) -> str:
+    """The campaign's persona by its name among the live model's `personas`, else the built-in
+    sets', else its id (a persona the live model no longer has), and its groups."""
+    name = escape(persona_name(found.persona, personas))
     top = f", top {found.filters['top']}" if found.filters.get("top") else ""
     return (
         f"{name}{top}: {found.target_size:,} target, {found.control_size:,} control · "
@@ -56,7 +60,7 @@ def campaign_line_text(found: Campaign) -> str:
     )
 
 
-def campaign_list(found: list[Campaign]) -> Answer:
+def campaign_list(found: list[Campaign], personas: tuple[Persona, ...] = ()) -> Answer:
     if not found:
         message = (
             "No campaigns yet. Export an audience with a control group to start one, like "
@@ -64,7 +68,7 @@ def campaign_list(found: list[Campaign]) -> Answer:
         )
         return Answer(text=message, blocks=[section(message)])
     lines = [
-        f"*{escape(c.name)}*: {campaign_line_text(c)}"
+        f"*{escape(c.name)}*: {campaign_line_text(c, personas)}"
         + (" · responses loaded" if c.responses_loaded_at else " · no responses yet")
         for c in found[:LISTED]
     ]
@@ -75,16 +79,16 @@ def campaign_list(found: list[Campaign]) -> Answer:
     return Answer(text="Campaigns: " + ", ".join(c.name for c in found), blocks=blocks)
 
 
-def waiting_for_responses(found: Campaign) -> Answer:
+def waiting_for_responses(found: Campaign, personas: tuple[Persona, ...] = ()) -> Answer:
     message = (
-        f"*Campaign {escape(found.name)}*: {campaign_line_text(found)}.\n"
+        f"*Campaign {escape(found.name)}*: {campaign_line_text(found, personas)}.\n"
         "No responses loaded yet: an analyst runs "
         f"`smartcart campaign readout {escape(found.name)} --responses FILE`."
     )
     return Answer(text=message, blocks=[section(message)])
 
 
-def readout_answer(found: Campaign, result: Readout) -> Answer:
+def readout_answer(found: Campaign, result: Readout, personas: tuple[Persona, ...] = ()) -> Answer:
     fields = []
     for label, group in (("Target", result.target), ("Control", result.control)):
         revenue = (
@@ -107,7 +111,7 @@ def readout_answer(found: Campaign, result: Readout) -> Answer:
         fields.append(f"*p-value*\n{p_value}")
     blocks = [
         header(f"Campaign {found.name}: readout"),
-        context_block(campaign_line_text(found)),
+        context_block(campaign_line_text(found, personas)),
         fields_section(fields),
         section(f"*Verdict:* {escape(result.verdict)}"),
         context_block(
