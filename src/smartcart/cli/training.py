@@ -149,15 +149,16 @@ def train_on_dask(source: str, options, scheduler: str | None, config, steps=pro
 
 
 def train_orders_on_dask(location: str, options, scheduler: str | None, config, steps):
-    """Order lines' customers derived on a Dask cluster (the lines stay there), then the model
-    trained and the customers stored here, as the local engine does (no lifetime model)."""
+    """Order lines' customers and counted orders derived on a Dask cluster (the lines stay
+    there), then the model and the lifetime model trained and the customers stored here, as
+    the local engine does."""
     from smartcart.engine.data import load_order_customers_on_dask
     from smartcart.engine.scoring import dask_client
 
     with dask_client(scheduler) as client:
         steps(f"deriving the customers of {location} on the cluster")
-        data = load_order_customers_on_dask(client, location, options.as_of)
-    return service(config).train(location, options, progress=steps, data=data)
+        data, totals = load_order_customers_on_dask(client, location, options.as_of)
+    return service(config).train(location, options, progress=steps, data=data, totals=totals)
 
 
 def train_summary(model) -> dict:

@@ -13,6 +13,8 @@ from smartcart.engine.data.order_input import (
     load_order_customers,
     load_order_customers_on_dask,
     load_order_totals,
+    order_customer_frame,
+    shared_number,
 )
 from smartcart.engine.data.sources import (
     DEFAULT_CHUNK_ROWS,
@@ -43,8 +45,10 @@ __all__ = [
     "load_order_customers_on_dask",
     "load_order_totals",
     "load_validated",
+    "order_customer_frame",
     "read_mapping",
     "schema",
+    "shared_number",
     "source_label",
     "suggest_mapping",
     "validate",
