@@ -12,7 +12,7 @@ key never leaves this process) and left out on the cluster before anything is sc
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,13 @@ import pandas as pd
 from smartcart.engine.data import ORDER_KEY, ORDERS, order_customer_frame, schema, shared_number
 from smartcart.engine.lifetime import LIFETIME_COLUMNS, join_lifetime_columns, lifetime_columns
 from smartcart.engine.model import Progress, SegmentModel, no_progress
-from smartcart.engine.orders import OrderMapping, derive_part, one_currency, shuffle_orders
+from smartcart.engine.orders import (
+    OrderMapping,
+    OrderPart,
+    derive_part,
+    one_currency,
+    shuffle_orders,
+)
 from smartcart.engine.scoring.dask_engine import (
     QUARANTINE_FILE,
     ScoreSummary,
@@ -38,16 +44,15 @@ from smartcart.engine.store import Forgotten
 
 @dataclass
 class OrderPartition:
-    """A shuffled partition's customers in the model's shape (`ID`, `customer_key`, figures),
-    their counted orders (with a lifetime model) and the story of its lines; on the cluster."""
+    """A shuffled partition on the cluster: its number and what was derived of it, the
+    customers in the model's shape (`ID`, `customer_key`, figures)."""
 
     number: int
-    customers: pd.DataFrame
-    totals: pd.DataFrame | None
-    lines: int
-    quarantined: int
-    quarantine: pd.DataFrame  # order_id, reason
-    currency: str | None
+    derived: OrderPart
+
+    @property
+    def customers(self) -> pd.DataFrame:
+        return self.derived.customers
 
 
 def score_order_dataset(
@@ -117,21 +122,18 @@ def derived_partition(
 ) -> OrderPartition:
     """A shuffled partition's customers derived (runs on a worker)."""
     part = derive_part(lines, as_of, mapping, totals, where)
-    customers = order_customer_frame(part.customers, where) if len(part.customers) else None
-    return OrderPartition(
-        number,
-        pd.DataFrame({schema.ID: pd.Series(dtype="int64")}) if customers is None else customers,
-        part.totals,
-        part.lines,
-        part.quarantined,
-        part.quarantine.head(QUARANTINE_KEPT),
-        part.currency,
-    )
+    if len(part.customers):
+        customers = order_customer_frame(part.customers, where)
+    else:
+        customers = pd.DataFrame({schema.ID: pd.Series(dtype="int64")})
+    quarantine = part.quarantine.head(QUARANTINE_KEPT)
+    return OrderPartition(number, replace(part, customers=customers, quarantine=quarantine))
 
 
 def story_of(part: OrderPartition) -> tuple[int, int, pd.DataFrame, str | None]:
     """Lines, quarantined lines, the first of them, currency: what comes back of a partition."""
-    return part.lines, part.quarantined, part.quarantine, part.currency
+    derived = part.derived
+    return derived.lines, derived.quarantined, derived.quarantine, derived.currency
 
 
 def check_numbers(client, parts: list, where: str) -> None:
@@ -183,7 +185,7 @@ def score_partition(
         return 0, left_out, pd.Series(dtype="int64")
     scores = keyed_scores(model, customers)
     if model.lifetime_model is not None:
-        columns = partition_lifetime(model, part.totals, as_of)
+        columns = partition_lifetime(model, part.derived.totals, as_of)
         customers = join_lifetime_columns(customers, columns, key=ORDER_KEY)
     scores = with_lifetime_scores(scores, customers)
     scores[folder_columns(scores)].to_parquet(f"{out}/part.{part.number:05d}.parquet", index=False)
