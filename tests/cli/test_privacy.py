@@ -76,7 +76,8 @@ def test_train_leaves_forgotten_customers_out_and_counts_them(live):
 
 
 def test_the_dask_engine_refuses_once_customers_are_forgotten(live, tmp_path):
-    """--engine dask cannot leave forgotten customers out yet, so it refuses to run."""
+    """--engine dask cannot leave forgotten customers out of a customer table yet, so it
+    refuses to run (order lines: tests/engine/scoring/test_distributed_orders.py)."""
     assert smartcart(live, "forget", two_customers(live)[1]).exit_code == 0
     dask = ["--data", str(tmp_path), "--engine", "dask"]
     for command, extra in (("score", ["--out", str(tmp_path / "scores")]), ("train", [])):

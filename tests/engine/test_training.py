@@ -217,8 +217,9 @@ TRAIN_KEYS = {
 
 
 def test_customers_from_orders_derived_on_dask_train_the_local_model(tmp_path):
-    """train --engine dask on order lines: the customers derived on the cluster give the model
-    (segments, sizes, personas, labels) the local engine gives; no lifetime model there."""
+    """train --engine dask on order lines: the customers and counted orders derived on the
+    cluster give the model (segments, sizes, personas, labels) and the lifetime model the local
+    engine gives."""
     from distributed import Client, LocalCluster
 
     from smartcart.engine.data import load_order_customers_on_dask
@@ -231,10 +232,13 @@ def test_customers_from_orders_derived_on_dask_train_the_local_model(tmp_path):
         LocalCluster(n_workers=1, threads_per_worker=2, processes=False) as cluster,
         Client(cluster) as client,
     ):
-        data = load_order_customers_on_dask(client, folder)
-    on_dask = train(folder, tmp_path / "dask", options, data=data)
+        data, totals = load_order_customers_on_dask(client, folder)
+    on_dask = train(folder, tmp_path / "dask", options, data=data, totals=totals)
     assert len(data.customers) == len(local.data.customers) > 500
     assert [s["size"] for s in on_dask.model.segments] == [s["size"] for s in local.model.segments]
     assert [s["name"] for s in on_dask.model.segments] == [s["name"] for s in local.model.segments]
     assert (on_dask.labels == local.labels).all()
-    assert local.model.lifetime is not None and on_dask.model.lifetime is None
+    assert data.rows == local.data.rows and data.as_of == local.data.as_of
+    fitted = on_dask.model.lifetime_model.to_dict()
+    assert fitted["customers"] == local.model.lifetime_model.to_dict()["customers"]
+    assert fitted["params"] == pytest.approx(local.model.lifetime_model.to_dict()["params"])

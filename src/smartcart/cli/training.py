@@ -127,12 +127,14 @@ def train(
 
 def refuse_dask_with_erasures(command: str, config) -> None:
     """The Dask engine reads customer tables on the cluster and cannot leave forgotten customers
-    out yet: with erasures recorded it refuses rather than bring them back."""
+    out of them yet (order lines it can): with erasures recorded it refuses rather than bring
+    them back."""
     forgotten = service(config).store.count_forgotten()
     if forgotten:
         raise click.UsageError(
             f"{forgotten} customers are forgotten (smartcart forget) and {command} --engine dask "
-            f"cannot leave them out yet: {command} with the local engine (drop --engine dask)"
+            f"cannot leave them out of a customer table yet (of order lines it can): {command} "
+            "with the local engine (drop --engine dask)"
         )
 
 
@@ -149,15 +151,16 @@ def train_on_dask(source: str, options, scheduler: str | None, config, steps=pro
 
 
 def train_orders_on_dask(location: str, options, scheduler: str | None, config, steps):
-    """Order lines' customers derived on a Dask cluster (the lines stay there), then the model
-    trained and the customers stored here, as the local engine does (no lifetime model)."""
+    """Order lines' customers and counted orders derived on a Dask cluster (the lines stay
+    there), then the model and the lifetime model trained and the customers stored here, as
+    the local engine does."""
     from smartcart.engine.data import load_order_customers_on_dask
     from smartcart.engine.scoring import dask_client
 
     with dask_client(scheduler) as client:
         steps(f"deriving the customers of {location} on the cluster")
-        data = load_order_customers_on_dask(client, location, options.as_of)
-    return service(config).train(location, options, progress=steps, data=data)
+        data, totals = load_order_customers_on_dask(client, location, options.as_of)
+    return service(config).train(location, options, progress=steps, data=data, totals=totals)
 
 
 def train_summary(model) -> dict:
@@ -285,14 +288,9 @@ def score(
     check_engine(engine, scheduler)
     config = settings()
     source = data_source(data, config, table, query, sheet, mapping)
-    if engine == "dask" and is_order_source(source):
-        raise click.UsageError(
-            "score --engine dask reads customer tables, not order lines yet; the local engine "
-            "aggregates order lines streamed, in bounded memory: drop --engine dask"
-        )
     if engine == "dask":
-        refuse_dask_with_erasures("score", config)
-        summary = score_on_dask(dask_location(source), out, replace, scheduler, config)
+        orders = is_order_source(source)
+        summary = score_on_dask(dask_location(source), out, replace, scheduler, config, orders)
     else:
         with row_progress("Scoring", rows_in(source), quiet=as_json) as advance:
             summary = score_locally(source, out, replace, table, chunk_rows, config, advance)
@@ -326,10 +324,19 @@ def score_locally(
     return ScoreSummary(run.model_version, run.rows, run.personas, forgotten=run.forgotten)
 
 
-def score_on_dask(source: str, out: Path | None, replace: bool, scheduler: str | None, config):
+def score_on_dask(
+    source: str, out: Path | None, replace: bool, scheduler: str | None, config, orders: bool
+):
+    """A customer table's partitions, or the customers of order lines derived on the cluster,
+    scored there and written to `out` (the bot's store is left alone)."""
     from smartcart.engine.data import dataset_files
     from smartcart.engine.model import load_live_model
-    from smartcart.engine.scoring import check_output_folder, dask_client, score_dataset
+    from smartcart.engine.scoring import (
+        check_output_folder,
+        dask_client,
+        score_dataset,
+        score_order_dataset,
+    )
 
     if out is None:
         raise click.UsageError("--engine dask writes its scores to --out FOLDER; pass one")
@@ -337,10 +344,16 @@ def score_on_dask(source: str, out: Path | None, replace: bool, scheduler: str |
         raise click.UsageError(
             "--replace is about the bot's store, which --engine dask leaves alone"
         )
+    model = load_live_model(config.SMARTCART_MODEL_DIR)
+    model.check_reads("orders" if orders else "customers", source)
+    if not orders:  # order lines: the forgotten are left out on the cluster
+        refuse_dask_with_erasures("score", config)
+    forgotten = service(config).forgotten() if orders else None  # no key: refused here
     dataset_files(source)  # the quick checks, before a cluster starts
     check_output_folder(out)
-    model = load_live_model(config.SMARTCART_MODEL_DIR)
     with dask_client(scheduler) as client:
+        if orders:
+            return score_order_dataset(client, model, source, out, forgotten, progress)
         return score_dataset(client, model, source, out, progress)
 
 

@@ -116,14 +116,17 @@ class SegmentService:
         progress=None,
         on_stored=None,
         data=None,
+        totals=None,
     ) -> TrainingResult:
         """Train (leaving forgotten customers out), then store the customers with their segments
         and switch the live model together (smartcart.engine.live_switch).
         `on_stored(done, total)` hears of the customers stored so far (a progress bar);
-        `data`: the customers already validated (see `training.train`)."""
+        `data`: the customers already validated, `totals` their counted orders (see
+        `training.train`)."""
         steps = {"progress": progress} if progress else {}
+        forgotten = self.forgotten()
         result = train(
-            source, self.model_dir, options, data=data, forgotten=self.forgotten(), **steps
+            source, self.model_dir, options, data=data, totals=totals, forgotten=forgotten, **steps
         )
         customers = result.data.customers
         # Scored and stored a chunk at a time: all of a million customers' features and

@@ -109,11 +109,13 @@ def train(
     progress: Progress = no_progress,
     forgotten: Forgotten | None = None,
     data: ValidatedData | None = None,
+    totals: pd.DataFrame | None = None,
 ) -> TrainingResult:
     """Train a model and write its artifact and report; the live model is not changed.
     Customers in `forgotten` (erased on request) are left out and counted. `data`: the
-    customers of `source` already validated (derived from orders on a Dask cluster); then no
-    lifetime model is fitted (it would read the order lines here)."""
+    customers of `source` already validated (derived from orders on a Dask cluster), with
+    `totals` their counted orders (`load_order_totals`' table, derived there too) for the
+    lifetime model; `data` without `totals` fits none (it would read the order lines here)."""
     options = options or TrainingOptions()
     if options.algorithm not in ("auto", *ALGORITHMS):
         raise ValueError(f"--algorithm must be auto or one of {', '.join(ALGORITHMS)}")
@@ -124,9 +126,11 @@ def train(
     data, left_out = leave_out_forgotten(
         data or load_validated(source, options.as_of, options.table), forgotten
     )
-    orders = None
+    orders = totals
     if data.contract == ORDERS and not derived:  # the lifetime model reads the lines again
-        orders = forgotten.without_keys(load_order_totals(source, data.as_of), "customer_id")
+        orders = load_order_totals(source, data.as_of)
+    if orders is not None:
+        orders = forgotten.without_keys(orders, "customer_id")
     lifetime = fit_lifetime(orders, data.as_of, progress)
     if options.k is None:
         options = replace(options, k=default_k(data.contract))

@@ -86,9 +86,14 @@ def test_order_lines_from_sql_give_the_customers_the_file_gives(tmp_path):
 
 
 def test_chunks_stream_the_customers_the_whole_load_gives(tmp_path):
-    shopify = write_shopify(tmp_path / "orders_export.csv", ORDERS)
-    whole = load_order_customers(shopify)
-    chunks = list(iter_order_customers(shopify, chunk_rows=1))
+    lines = tmp_path / "lines.csv"
+    lines.write_text(
+        "customer_id,order_id,ordered_at,amount\n"
+        "ann,1,2024-05-01,10\nbob,2,2024-05-02,20\nbob,3,someday,5\ncid,4,2024-05-03,30\n"
+    )
+    whole = load_order_customers(lines)
+    assert len(whole.quarantine) == 1  # bob's line 4: its date cannot be read
+    chunks = list(iter_order_customers(lines, chunk_rows=1))
     assert [len(c.customers) for c in chunks] == [1] * len(whole.customers)
     joined = pd.concat([c.customers for c in chunks], ignore_index=True)
     pd.testing.assert_frame_equal(joined, whole.customers)

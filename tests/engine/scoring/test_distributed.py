@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from distributed import LocalCluster  # the dask extra: `make install` includes it
 
 from smartcart.engine import training_dask
 from smartcart.engine.data.loading import load_customers
@@ -24,15 +23,6 @@ from smartcart.engine.training_dask import segment_figures_from_totals, segment_
 from tests.support import run_cli, train_quickly
 
 FILES = 3
-
-
-@pytest.fixture(scope="module")
-def scheduler() -> str:
-    """A small cluster in this process (threads, not processes: the test machine has 2 cores)."""
-    with LocalCluster(
-        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0"
-    ) as cluster:
-        yield cluster.scheduler_address
 
 
 def write_dataset(folder: Path, rows: int, seed: int) -> Path:

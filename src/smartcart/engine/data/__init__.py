@@ -13,7 +13,9 @@ from smartcart.engine.data.order_input import (
     load_order_customers,
     load_order_customers_on_dask,
     load_order_totals,
+    order_customer_frame,
     order_location,
+    shared_number,
 )
 from smartcart.engine.data.sources import (
     DEFAULT_CHUNK_ROWS,
@@ -28,9 +30,9 @@ from smartcart.engine.data.validation import ValidatedData, validate
 __all__ = [
     "DEFAULT_CHUNK_ROWS",
     "DEFAULT_TABLE",
-    "DataSource",
     "ORDERS",
     "ORDER_KEY",
+    "DataSource",
     "RawData",
     "ValidatedData",
     "customer_number",
@@ -44,9 +46,11 @@ __all__ = [
     "load_order_customers_on_dask",
     "load_order_totals",
     "load_validated",
+    "order_customer_frame",
     "order_location",
     "read_mapping",
     "schema",
+    "shared_number",
     "source_label",
     "suggest_mapping",
     "validate",

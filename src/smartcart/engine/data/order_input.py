@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from smartcart.engine.data import schema
 from smartcart.engine.data.datasets import dataset_files, dataset_sha256, is_dataset
@@ -36,10 +35,10 @@ from smartcart.engine.orders import (
     OrderDerivation,
     SqlOrders,
     customers_from_orders,
-    customers_from_orders_dask,
     iter_customers_from_orders,
     order_layout,
     order_totals,
+    orders_on_dask,
     read_order_mapping,
 )
 
@@ -96,34 +95,31 @@ def load_order_customers(
 
 def load_order_customers_on_dask(
     client, source: str | Path | DataSource, as_of: date | None = None
-) -> ValidatedData:
+) -> tuple[ValidatedData, pd.DataFrame]:
     """Customers from a Parquet folder of order lines, derived on the Dask cluster of `client`
-    (the table `load_order_customers` gives); stray lines are left out there, not counted."""
+    (the table `load_order_customers` gives), and their counted orders (what
+    `load_order_totals` gives: the lifetime model's input). Quarantined lines are counted;
+    their line numbers are per partition there, so they are left empty."""
     location, mapping = _location(source)
     if isinstance(location, SqlOrders) or not is_dataset(location):
         raise DataError(f"{_named(location)}: --engine dask reads a folder of Parquet order lines")
-    frame = customers_from_orders_dask(client, location, as_of=as_of, mapping=mapping)
-    layout = order_layout(location, mapping)
-    day = as_of or _latest_day(frame)
-    lines = sum(pq.ParquetFile(f).metadata.num_rows for f in dataset_files(location))
-    empty = pd.DataFrame({"line": [], "order_id": [], "reason": []})
+    gathered = orders_on_dask(client, location, as_of=as_of, mapping=mapping)
+    quarantine = gathered.quarantine.assign(line=pd.NA)[["line", "order_id", "reason"]]
     derived = OrderCustomers(
-        frame=frame,
-        as_of=day,
-        quarantine=empty,
-        quarantined=0,
-        lines=lines,
-        layout=layout,
+        frame=gathered.customers,
+        as_of=gathered.as_of,
+        quarantine=quarantine,
+        quarantined=gathered.quarantined,
+        lines=gathered.lines,
+        layout=gathered.layout,
         source=str(location),
-        customers=len(frame),
+        currency=gathered.currency,
+        customers=len(gathered.customers),
     )
     data = _validated(derived, location)
-    data.notes.append("derived on a Dask cluster: quarantined lines are left out, not counted")
-    return data
-
-
-def _latest_day(frame: pd.DataFrame) -> date:
-    return pd.Timestamp(frame["last_order_at"].max()).date()
+    if len(quarantine):
+        data.notes.append("derived on a Dask cluster: quarantined lines carry no line number")
+    return data, gathered.totals
 
 
 def load_order_totals(source: str | Path | DataSource, as_of: date | None = None) -> pd.DataFrame:
@@ -160,23 +156,29 @@ def _unique_numbers(numbers: np.ndarray, location: str | SqlOrders) -> None:
         raise DataError(f"{_named(location)}: two customer keys share one number; rename one")
 
 
-def order_customer_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """`customers_from_orders`' table in the model's shape: `ID` and `customer_key` first."""
+def order_customer_frame(frame: pd.DataFrame, where: str = "order lines") -> pd.DataFrame:
+    """`customers_from_orders`' table in the model's shape: `ID` and `customer_key` first.
+    Two keys with one number (see the module's docstring) are a DataError naming `where`:
+    two customers are never silently merged."""
     keys = frame["customer_id"].astype(str)
     out = frame.drop(columns=["customer_id"])
     out.insert(0, ORDER_KEY, keys.to_numpy(dtype=object))
     out.insert(0, schema.ID, np.fromiter(map(customer_number, keys), "int64", len(keys)))
+    repeated = out[schema.ID].duplicated(keep=False)
+    if repeated.any():
+        raise shared_number(out.loc[repeated, ORDER_KEY].astype(str).head(2).tolist(), where)
     return out.reset_index(drop=True)
+
+
+def shared_number(keys: list[str], where: str) -> DataError:
+    """The error for customer keys that share one number: never silently merge two customers."""
+    return DataError(f"{where}: customer keys {', '.join(keys)} share one number; rename one")
 
 
 def _validated(
     derived: OrderCustomers, location: str | SqlOrders, sha256: str | None = None
 ) -> ValidatedData:
-    customers = order_customer_frame(derived.frame)
-    repeated = customers[schema.ID].duplicated(keep=False)
-    if repeated.any():  # two keys with one hash: never silently merge two customers
-        keys = ", ".join(customers.loc[repeated, ORDER_KEY].astype(str).head(2))
-        raise DataError(f"{_named(location)}: customer keys {keys} share one number; rename one")
+    customers = order_customer_frame(derived.frame, _named(location))
     notes = [_note(derived, len(customers))]
     return ValidatedData(
         customers=customers,

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from smartcart.engine.errors import ModelError
+from smartcart.engine.errors import DataError, ModelError
 from smartcart.engine.lifetime import LifetimeModel
 from smartcart.engine.model.assignment import Assignment, Clustering, PersonaNaming, assign
 from smartcart.engine.model.card import ModelCard
@@ -103,6 +103,18 @@ class SegmentModel:
     def contract(self) -> str:
         """The data it was trained on: "customers" (the study's table) or "orders"."""
         return self.card.contract
+
+    def check_reads(self, contract: str, source: object) -> None:
+        """One DataError when `source` is of the other contract (a customer table's model
+        cannot place customers from order lines, nor the reverse): either engine, any output."""
+        if contract == self.contract:
+            return
+        kinds = {"orders": "order lines", "customers": "a customer table"}
+        raise DataError(
+            f"{source}: {kinds[contract]}, but model {self.version} was trained on "
+            f"{kinds[self.contract]}: score {kinds[self.contract]} with it, or train on "
+            f"{kinds[contract]} first (smartcart train --data {source})"
+        )
 
     @property
     def naming(self) -> PersonaNaming:

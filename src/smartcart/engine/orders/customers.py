@@ -121,9 +121,9 @@ def iter_customers_from_orders(
     the whole derivation's figures (`customers` is the chunk's); at least one, maybe empty."""
     with _opened(source, mapping, memory_limit, threads, None) as orders:
         day = as_of_day(as_of, orders)
+        figures = _derivation(orders, day, 0)  # its queries first: the reader holds `con`
         with _staged(orders, day) as query:
             reader = orders.con.sql(query).to_arrow_reader(chunk_rows)
-            figures = _derivation(orders, day, 0)
             empty = True
             for batch in reader:
                 frame = batch.to_pandas()

@@ -14,6 +14,7 @@ from smartcart.engine.scoring.dask_engine import (
     summary_of,
     validated_partition,
 )
+from smartcart.engine.scoring.dask_orders import score_order_dataset
 from smartcart.engine.scoring.scoring import Explanation, explain, score
 from smartcart.engine.scoring.streaming import (
     LifetimeColumns,
@@ -39,6 +40,7 @@ __all__ = [
     "row_counts",
     "score",
     "score_dataset",
+    "score_order_dataset",
     "score_source",
     "summary_of",
     "validated_partition",

@@ -24,8 +24,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smartcart.engine.data import RawData, ValidatedData, dataset_files, schema, validate
+from smartcart.engine.data import (
+    ORDER_KEY,
+    RawData,
+    ValidatedData,
+    dataset_files,
+    schema,
+    validate,
+)
 from smartcart.engine.errors import DataError, SegmentationError
+from smartcart.engine.lifetime import LIFETIME_COLUMNS
 from smartcart.engine.model import Progress, SegmentModel, no_progress
 
 DASK_MISSING = (
@@ -35,6 +43,14 @@ DASK_MISSING = (
 CONNECT_TIMEOUT = "10s"
 QUARANTINE_FILE = "_quarantine.csv"  # Parquet readers skip files starting with "_"
 SCORE_COLUMNS = ["customer_id", "cluster", "persona", "segment", "confidence"]
+
+
+def folder_columns(scores: pd.DataFrame) -> list[str]:
+    """The columns either engine writes to a scores folder, in the scores' order: SCORE_COLUMNS
+    and, for customers from orders, their key and lifetime columns (not propensity: the Dask
+    engine scores a customer table without it)."""
+    kept = {*SCORE_COLUMNS, ORDER_KEY, *LIFETIME_COLUMNS}
+    return [column for column in scores.columns if column in kept]
 
 
 class EngineError(SegmentationError):
@@ -59,6 +75,11 @@ def dask_client(address: str | None = None) -> Iterator[object]:
 
     if not logging.getLogger().isEnabledFor(logging.INFO):  # its INFO lines only with -v
         logging.getLogger("distributed").setLevel(logging.WARNING)
+        # a shuffle (order lines by customer) says it started and ended as warnings, and a
+        # task's DataError comes back here as one line: the workers' reports of it (with a
+        # traceback, and the tasks cancelled after it) only with -v
+        logging.getLogger("distributed.shuffle").setLevel(logging.ERROR)
+        logging.getLogger("distributed.worker").setLevel(logging.CRITICAL)
 
     if address is None:
         with (
@@ -248,6 +269,8 @@ def score_dataset(
 ) -> ScoreSummary:
     """Score a Parquet data set on the cluster; write `out/part.N.parquet`; return the totals."""
     from dask import delayed
+
+    model.check_reads("customers", source)
 
     files = dataset_files(source)
     frames, sources = raw_partitions(files)

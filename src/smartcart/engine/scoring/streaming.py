@@ -33,7 +33,11 @@ from smartcart.engine.errors import DataError
 from smartcart.engine.faults import kill_point
 from smartcart.engine.lifetime import LIFETIME_COLUMNS, join_lifetime_columns, lifetime_columns
 from smartcart.engine.model import SegmentModel
-from smartcart.engine.scoring.dask_engine import SCORE_COLUMNS, check_output_folder, persona_totals
+from smartcart.engine.scoring.dask_engine import (
+    check_output_folder,
+    folder_columns,
+    persona_totals,
+)
 from smartcart.engine.store import CustomerWriter, Forgotten, Store
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -117,9 +121,8 @@ def score_source(
             if left_out:
                 chunk = dataclasses.replace(chunk, customers=kept)
                 run.forgotten += left_out
-            scores = model.assign(chunk.customers).table() if len(chunk.customers) else NO_SCORES
-            if ORDER_KEY in chunk.customers and len(scores):  # customers from orders: their key
-                scores.insert(1, ORDER_KEY, chunk.customers[ORDER_KEY].to_numpy())
+            model.check_reads(chunk.contract, chunk.source)
+            scores = keyed_scores(model, chunk.customers)
             customers = lifetime.add(chunk)
             scores = with_lifetime_scores(scores, customers)
             if len(scores) and writer is not None:
@@ -150,6 +153,15 @@ class LifetimeColumns:
             orders = load_order_totals(self.source, chunk.as_of)
             self.columns = lifetime_columns(self.model, orders, chunk.as_of)
         return join_lifetime_columns(chunk.customers, self.columns, key=ORDER_KEY)
+
+
+def keyed_scores(model: SegmentModel, customers: pd.DataFrame) -> pd.DataFrame:
+    """The model's table of validated customers (`SegmentModel.assign`), with the customer's
+    own key second when they come from orders."""
+    scores = model.assign(customers).table() if len(customers) else NO_SCORES
+    if ORDER_KEY in customers and len(scores):
+        scores.insert(1, ORDER_KEY, customers[ORDER_KEY].to_numpy())
+    return scores
 
 
 def with_lifetime_scores(scores: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
@@ -208,7 +220,7 @@ class ScoresFile:
             scores.to_csv(self.temporary, mode="w" if first else "a", index=False, header=first)
         elif self.kind == "folder":
             part = self.temporary / f"part.{self._parts:05d}.parquet"
-            scores[SCORE_COLUMNS].to_parquet(part, index=False)  # the Dask engine's columns
+            scores[folder_columns(scores)].to_parquet(part, index=False)  # as the Dask engine
         else:
             self._write_parquet(scores)
         self._parts += 1
