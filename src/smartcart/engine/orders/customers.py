@@ -1,6 +1,9 @@
-"""Customers from their orders, as of a day: one row per customer, figured in SQL by DuckDB in
-two streamed group-bys (lines to orders, orders to customers), spilling to disk past its
-memory limit, so memory does not grow with the file.
+"""Customers from their orders, as of a day: one row per customer, sorted by customer, figured
+in SQL by DuckDB in two streamed group-bys, each its own pass (lines to orders, written to a
+temporary Parquet file; orders to customers, and the sort), spilling to disk past its memory
+limit, so memory does not grow with the file. The customers come back as a DataFrame
+(`customers_from_orders`), in chunks (`iter_customers_from_orders`) or written to a file
+(`write_customers_from_orders`): the last two hold no more than a chunk in memory.
 
 An order counts when it is not cancelled and not refunded in full (its refunds are less than
 its merchandise). Revenue is merchandise net of discounts and refunds, without shipping and
@@ -25,8 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from smartcart.engine.errors import DataError
 from smartcart.engine.orders.layouts import OrderLayout
@@ -73,8 +74,8 @@ def customers_from_orders(
     `on_progress(step, fraction)` hears how far each pass over the lines is (a bar)."""
     with _opened(source, mapping, memory_limit, threads, on_progress) as orders:
         day = as_of_day(as_of, orders)
-        with watched(orders.con, AGGREGATING, on_progress):
-            frame = by_customer(orders.con.execute(customers_sql(orders, day)).df())
+        with watched(orders.con, AGGREGATING, on_progress), _staged(orders, day) as query:
+            frame = orders.con.execute(query).df()
         return OrderCustomers(frame=frame, **_derivation(orders, day, len(frame)))
 
 
@@ -168,12 +169,6 @@ def _derivation(orders: OpenedOrders, day: dt.date, customers: int) -> dict:
         "currency": orders.currency,
         "customers": customers,
     }
-
-
-def by_customer(frame: pd.DataFrame) -> pd.DataFrame:
-    """Customers in the order of their ids (Arrow's sort: a third of pandas' time on text)."""
-    order = pc.sort_indices(pa.array(frame["customer_id"].to_numpy()))
-    return frame.take(order.to_numpy()).reset_index(drop=True)
 
 
 def as_of_day(as_of: dt.date | str | None, orders: OpenedOrders) -> dt.date:
