@@ -9,6 +9,8 @@ import pytest
 from smartcart.engine.orders import (
     customers_from_orders,
     generate_orders,
+    iter_customers_from_orders,
+    order_totals,
     read_order_lines,
     recognise,
     write_customers_from_orders,
@@ -66,6 +68,16 @@ def test_customers_written_from_duckdb_equal_the_frame(tmp_path):
     write_customers_from_orders(folder, as_csv)
     text = pd.read_csv(as_csv, parse_dates=["first_order_at", "last_order_at"])
     pd.testing.assert_frame_equal(text, whole.frame, check_dtype=False)
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 1000])
+def test_chunks_carry_their_own_customers_orders(tmp_path, chunk_rows):
+    folder = write_orders(tmp_path / "orders", 120, seed=4, customers_per_part=50)
+    chunks = list(iter_customers_from_orders(folder, chunk_rows=chunk_rows, with_orders=True))
+    for chunk in chunks:
+        assert set(chunk.orders.customer_id) == set(chunk.frame.customer_id)
+    streamed = pd.concat([c.orders for c in chunks], ignore_index=True)
+    pd.testing.assert_frame_equal(streamed, order_totals(folder).frame)
 
 
 def test_figures_agree_with_pandas(tmp_path):

@@ -40,12 +40,14 @@ def iter_customer_chunks(
     *,
     table: str = DEFAULT_TABLE,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    with_orders: bool = False,
 ) -> Iterator[ValidatedData]:
     """Each chunk validated as the whole source would be (see `iter_validated`); a DataSource
     brings its own table, query, sheet and mapping. An order source gives its customers as of
-    its latest order (`as_of` is the model's, for customer tables)."""
+    its latest order (`as_of` is the model's, for customer tables), and with `with_orders`
+    each chunk's counted orders (`order_totals`)."""
     if is_order_source(source):
-        return iter_order_customers(source, chunk_rows)
+        return iter_order_customers(source, chunk_rows, with_orders)
     if isinstance(source, DataSource):
         return iter_validated(source, as_of, chunk_rows=chunk_rows)
     return iter_validated(source, as_of, chunk_rows=chunk_rows, table=table)

@@ -130,17 +130,23 @@ def load_order_totals(source: str | Path | DataSource, as_of: date | None = None
 
 
 def iter_order_customers(
-    source: str | Path | DataSource, chunk_rows: int = DEFAULT_CHUNK_ROWS
+    source: str | Path | DataSource,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    with_orders: bool = False,
 ) -> Iterator[ValidatedData]:
     """The customers of an order source (as of its latest order) in chunks of `chunk_rows`,
     streamed from DuckDB (memory grows with the chunk, not the customers); the order lines
-    are aggregated once, and the first chunk carries the quarantine and the notes."""
+    are aggregated once, and the first chunk carries the quarantine and the notes. With
+    `with_orders`, each chunk's customers' counted orders too (`order_totals`)."""
     location, mapping = _location(source)
     sha256 = _sha256(location)
     numbers = []  # every chunk's IDs, to find two keys sharing one across chunks
-    chunks = iter_customers_from_orders(location, chunk_rows=chunk_rows, mapping=mapping)
+    chunks = iter_customers_from_orders(
+        location, chunk_rows=chunk_rows, mapping=mapping, with_orders=with_orders
+    )
     for index, derived in enumerate(chunks):
         data = _validated(derived, location, sha256)
+        data.order_totals = derived.orders
         numbers.append(data.customers[schema.ID].to_numpy())
         if index:
             data.quarantine, data.rows_read, data.notes = data.quarantine.iloc[0:0], 0, []

@@ -27,6 +27,7 @@ class ValidatedData:
     rows_read: int
     notes: list[str] = field(default_factory=list)
     contract: str = "customers"  # "orders": customers derived from order lines (order_input)
+    order_totals: pd.DataFrame | None = None  # a chunk's counted orders, when asked for
 
     @property
     def has_campaigns(self) -> bool:

@@ -75,7 +75,8 @@ def current_chunks(
         forgotten = forgotten or Forgotten()
         lifetime = LifetimeColumns(model, data)
         chunks = (
-            forgotten.split(lifetime.add(c))[0] for c in iter_customer_chunks(data, model.as_of)
+            forgotten.split(lifetime.add(c))[0]
+            for c in iter_customer_chunks(data, model.as_of, with_orders=lifetime.wanted)
         )
         return chunks, source_label(data)
     customers = store.all_customers()

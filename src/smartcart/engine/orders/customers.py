@@ -27,6 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import pandas as pd
 
 from smartcart.engine.errors import DataError
@@ -38,6 +40,7 @@ from smartcart.engine.orders.sources import SqlOrders, sql_text
 
 WINDOWS = (90, 365)
 AGGREGATING = "Customers from order lines"
+ORDER_BATCH_ROWS = 200_000
 
 
 @dataclass(kw_only=True)
@@ -56,9 +59,11 @@ class OrderDerivation:
 
 @dataclass(kw_only=True)
 class OrderCustomers(OrderDerivation):
-    """Customers derived from orders (`frame`), with what was left out and why."""
+    """Customers derived from orders (`frame`), with what was left out and why; `orders`,
+    when asked for, their counted orders (customer_id, ordered_at, amount)."""
 
     frame: pd.DataFrame
+    orders: pd.DataFrame | None = None
 
 
 def customers_from_orders(
@@ -74,8 +79,8 @@ def customers_from_orders(
     `on_progress(step, fraction)` hears how far each pass over the lines is (a bar)."""
     with _opened(source, mapping, memory_limit, threads, on_progress) as orders:
         day = as_of_day(as_of, orders)
-        with watched(orders.con, AGGREGATING, on_progress), _staged(orders, day) as query:
-            frame = orders.con.execute(query).df()
+        with watched(orders.con, AGGREGATING, on_progress), _staged(orders, day) as staged:
+            frame = orders.con.execute(_sorted_customers(orders, day, staged)).df()
         return OrderCustomers(frame=frame, **_derivation(orders, day, len(frame)))
 
 
@@ -98,7 +103,8 @@ def write_customers_from_orders(
     with _opened(source, mapping, memory_limit, threads, on_progress) as orders:
         day = as_of_day(as_of, orders)
         try:
-            with watched(orders.con, AGGREGATING, on_progress), _staged(orders, day) as query:
+            with watched(orders.con, AGGREGATING, on_progress), _staged(orders, day) as staged:
+                query = _sorted_customers(orders, day, staged)
                 written = orders.con.execute(
                     f"COPY ({query}) TO {sql_text(str(partial))} ({form})"
                 ).fetchone()
@@ -116,35 +122,80 @@ def iter_customers_from_orders(
     mapping: str | Path | OrderMapping | None = None,
     memory_limit: str = "1GB",
     threads: int | None = None,
+    with_orders: bool = False,
 ) -> Iterator[OrderCustomers]:
     """The customers of `customers_from_orders`, sorted by customer, `chunk_rows` at a time,
     streamed from DuckDB: memory grows with the chunk, not the customers. Each chunk carries
-    the whole derivation's figures (`customers` is the chunk's); at least one, maybe empty."""
+    the whole derivation's figures (`customers` is the chunk's); at least one, maybe empty.
+    `with_orders`: each chunk also carries its customers' counted orders (`orders`, as
+    `order_totals` gives them), streamed beside the customers in the same order."""
     with _opened(source, mapping, memory_limit, threads, None) as orders:
         day = as_of_day(as_of, orders)
         figures = _derivation(orders, day, 0)  # its queries first: the reader holds `con`
-        with _staged(orders, day) as query:
+        with _staged(orders, day) as staged, contextlib.closing(orders.con.cursor()) as other:
+            query = _sorted_customers(orders, day, staged)
             reader = orders.con.sql(query).to_arrow_reader(chunk_rows)
+            totals = orders_table_sql(orders, day, staged)
+            counted = SortedOrders(other, totals) if with_orders else None
             empty = True
             for batch in reader:
                 frame = batch.to_pandas()
                 empty = False
-                yield OrderCustomers(frame=frame, **{**figures, "customers": len(frame)})
+                own = counted.through(frame["customer_id"].iloc[-1]) if counted else None
+                yield OrderCustomers(
+                    frame=frame, orders=own, **{**figures, "customers": len(frame)}
+                )
             if empty:
-                yield OrderCustomers(frame=reader.schema.empty_table().to_pandas(), **figures)
+                frame = reader.schema.empty_table().to_pandas()
+                own = counted.through(None) if counted else None
+                yield OrderCustomers(frame=frame, orders=own, **figures)
+
+
+class SortedOrders:
+    """Counted orders sorted by customer, read on a second cursor as the customers' chunks
+    ask for them: `through(last)` gives the orders of the customers up to `last`."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, query: str) -> None:
+        self.reader = cursor.sql(query).to_arrow_reader(ORDER_BATCH_ROWS)
+        self.pending = self.reader.schema.empty_table().to_pandas()
+        self.done = False
+
+    def through(self, last: str | None) -> pd.DataFrame:
+        while not self.done and (last is None or self._last_pending() <= last):
+            batch = next(self.reader, None)
+            if batch is None:
+                self.done = True
+            else:
+                self.pending = pd.concat([self.pending, batch.to_pandas()], ignore_index=True)
+        if last is None:
+            return self.pending.iloc[0:0]
+        ids = self.pending["customer_id"].to_numpy(dtype=object)
+        cut = int(np.searchsorted(ids, last, side="right"))
+        own, self.pending = self.pending.iloc[:cut], self.pending.iloc[cut:]
+        return own.reset_index(drop=True)
+
+    def _last_pending(self) -> str:
+        if self.pending.empty:
+            return ""
+        return str(self.pending["customer_id"].iloc[-1])
 
 
 @contextlib.contextmanager
 def _staged(orders: OpenedOrders, as_of: dt.date) -> Iterator[str]:
-    """The customers query, sorted by customer, over the orders written first to a temporary
-    Parquet file: two passes, each one group-by (and the sort), stay within DuckDB's memory
-    limit where one query holding both aggregations and the sort ran out (100M lines)."""
+    """The orders of `orders_sql` written to a temporary Parquet file (its path): the customers
+    are figured from it in a second pass. Two passes, each one group-by (and the sort), stay
+    within DuckDB's memory limit where one query holding both and the sort ran out (100M
+    lines)."""
     with tempfile.TemporaryDirectory(prefix="smartcart-orders-") as folder:
         staged = str(Path(folder) / "orders.parquet")
-        orders.con.execute("SET preserve_insertion_order = false")  # the sort gives the order
+        orders.con.execute("SET preserve_insertion_order = false")  # the sorts give the order
         query = orders_sql(orders, as_of)
         orders.con.execute(f"COPY ({query}) TO {sql_text(staged)} (FORMAT parquet)")
-        yield f"{customers_sql(orders, as_of, staged)}\n    ORDER BY customer_id"
+        yield staged
+
+
+def _sorted_customers(orders: OpenedOrders, as_of: dt.date, staged: str) -> str:
+    return f"{customers_sql(orders, as_of, staged)}\n    ORDER BY customer_id"
 
 
 @contextlib.contextmanager
@@ -202,6 +253,18 @@ def orders_sql(orders: OpenedOrders, as_of: dt.date) -> str:
     FROM lumped_lines
     WHERE status <> 'cancelled' AND ordered_at < CAST({end} AS TIMESTAMP)
     GROUP BY customer_id, order_id"""
+
+
+def orders_table_sql(orders: OpenedOrders, as_of: dt.date, staged: str | None = None) -> str:
+    """The counted orders (customer_id, ordered_at, amount: revenue), sorted by customer and
+    time: what the lifetime models learn from and predict with. From `orders_sql` in the same
+    query, or from the orders written before to the Parquet `staged`."""
+    source = f"read_parquet({sql_text(staged)})" if staged else f"({orders_sql(orders, as_of)})"
+    return f"""
+    SELECT customer_id, ordered_at, merchandise - refunded AS amount
+    FROM {source}
+    WHERE merchandise > 0 AND refunded < merchandise
+    ORDER BY customer_id, ordered_at"""
 
 
 def customers_sql(orders: OpenedOrders, as_of: dt.date, staged: str | None = None) -> str:

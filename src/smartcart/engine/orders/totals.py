@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from smartcart.engine.orders.customers import as_of_day, orders_sql
+from smartcart.engine.orders.customers import as_of_day, orders_table_sql
 from smartcart.engine.orders.mapping import OrderMapping
 from smartcart.engine.orders.reading import open_orders
 from smartcart.engine.orders.sources import SqlOrders
@@ -44,12 +44,7 @@ def order_totals(
     orders = open_orders(source, mapping, memory_limit=memory_limit, threads=threads)
     try:
         day = as_of_day(as_of, orders)
-        query = f"""
-        SELECT customer_id, ordered_at, merchandise - refunded AS amount
-        FROM ({orders_sql(orders, day)})
-        WHERE merchandise > 0 AND refunded < merchandise
-        ORDER BY customer_id, ordered_at"""
-        frame = orders.con.execute(query).df()
+        frame = orders.con.execute(orders_table_sql(orders, day)).df()
         return OrderTotals(
             frame,
             day,

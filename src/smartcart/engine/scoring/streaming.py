@@ -116,7 +116,10 @@ def score_source(
     if forgotten:
         run.forgotten = 0
     with _writer(store, model.version, replace) as writer, _finished(scores_file):
-        for chunk in iter_customer_chunks(source, model.as_of, table=table, chunk_rows=chunk_rows):
+        chunks = iter_customer_chunks(
+            source, model.as_of, table=table, chunk_rows=chunk_rows, with_orders=lifetime.wanted
+        )
+        for chunk in chunks:
             kept, left_out = forgotten.split(chunk.customers)
             if left_out:
                 chunk = dataclasses.replace(chunk, customers=kept)
@@ -138,17 +141,26 @@ def score_source(
 
 class LifetimeColumns:
     """The lifetime columns of an order source's customers, by the model's lifetime model, as
-    of the data's day: the orders are read and predicted once, joined to every chunk."""
+    of the data's day: from each chunk's own orders when the chunks carry them (`wanted`: ask
+    `iter_customer_chunks` for them), else the orders are read and predicted once, joined to
+    every chunk. A customer's columns depend on its own orders alone, so both agree."""
 
     def __init__(self, model: SegmentModel, source: str | Path | DataSource) -> None:
         self.model = model.lifetime_model
         self.source = source
         self.columns: pd.DataFrame | None = None
 
+    @property
+    def wanted(self) -> bool:
+        return self.model is not None
+
     def add(self, chunk: ValidatedData) -> pd.DataFrame:
         """The chunk's customers, with the lifetime columns when there is a model to give them."""
         if self.model is None or chunk.contract != ORDERS or chunk.customers.empty:
             return chunk.customers
+        if chunk.order_totals is not None:
+            own = lifetime_columns(self.model, chunk.order_totals, chunk.as_of)
+            return join_lifetime_columns(chunk.customers, own, key=ORDER_KEY)
         if self.columns is None:
             orders = load_order_totals(self.source, chunk.as_of)
             self.columns = lifetime_columns(self.model, orders, chunk.as_of)
