@@ -41,6 +41,9 @@ from smartcart.engine.orders.sources import SqlOrders, sql_text
 WINDOWS = (90, 365)
 AGGREGATING = "Customers from order lines"
 ORDER_BATCH_ROWS = 200_000
+# DuckDB's share when the customers come in chunks: the caller (scoring) holds its model and a
+# chunk at the same time; half of 1 GB kept `score` on 10M lines 210 MB lower at the same speed
+CHUNKED_MEMORY_LIMIT = "512MB"
 
 
 @dataclass(kw_only=True)
@@ -120,7 +123,7 @@ def iter_customers_from_orders(
     chunk_rows: int,
     as_of: dt.date | str | None = None,
     mapping: str | Path | OrderMapping | None = None,
-    memory_limit: str = "1GB",
+    memory_limit: str = CHUNKED_MEMORY_LIMIT,
     threads: int | None = None,
     with_orders: bool = False,
 ) -> Iterator[OrderCustomers]:
