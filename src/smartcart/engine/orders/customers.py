@@ -41,9 +41,6 @@ from smartcart.engine.orders.sources import SqlOrders, sql_text
 WINDOWS = (90, 365)
 AGGREGATING = "Customers from order lines"
 ORDER_BATCH_ROWS = 200_000
-# DuckDB's share when the customers come in chunks: the caller (scoring) holds its model and a
-# chunk at the same time; half of 1 GB kept `score` on 10M lines 210 MB lower at the same speed
-CHUNKED_MEMORY_LIMIT = "512MB"
 
 
 @dataclass(kw_only=True)
@@ -123,23 +120,30 @@ def iter_customers_from_orders(
     chunk_rows: int,
     as_of: dt.date | str | None = None,
     mapping: str | Path | OrderMapping | None = None,
-    memory_limit: str = CHUNKED_MEMORY_LIMIT,
+    memory_limit: str = "1GB",
     threads: int | None = None,
     with_orders: bool = False,
 ) -> Iterator[OrderCustomers]:
-    """The customers of `customers_from_orders`, sorted by customer, `chunk_rows` at a time,
-    streamed from DuckDB: memory grows with the chunk, not the customers. Each chunk carries
-    the whole derivation's figures (`customers` is the chunk's); at least one, maybe empty.
-    `with_orders`: each chunk also carries its customers' counted orders (`orders`, as
-    `order_totals` gives them), streamed beside the customers in the same order."""
+    """The customers of `customers_from_orders`, sorted by customer, `chunk_rows` at a time:
+    memory grows with the chunk, not the customers. Each chunk carries the whole derivation's
+    figures (`customers` is the chunk's); at least one, maybe empty. `with_orders`: each chunk
+    also carries its customers' counted orders (`orders`, as `order_totals` gives them).
+    The customers (and orders) are sorted into temporary files before the first chunk, so
+    while the caller works on chunks DuckDB only reads files in order, in little memory."""
     with _opened(source, mapping, memory_limit, threads, None) as orders:
         day = as_of_day(as_of, orders)
         figures = _derivation(orders, day, 0)  # its queries first: the reader holds `con`
         with _staged(orders, day) as staged, contextlib.closing(orders.con.cursor()) as other:
             query = _sorted_customers(orders, day, staged)
-            reader = orders.con.sql(query).to_arrow_reader(chunk_rows)
-            totals = orders_table_sql(orders, day, staged)
-            counted = SortedOrders(other, totals) if with_orders else None
+            customers = _sorted_file(orders.con, query, staged, "customers")
+            if with_orders:
+                query = orders_table_sql(orders, day, staged)
+                counted_file = _sorted_file(orders.con, query, staged, "counted")
+                other.execute("SET preserve_insertion_order = true")
+                counted = SortedOrders(other, counted_file)
+            else:
+                counted = None
+            reader = orders.con.sql(customers).to_arrow_reader(chunk_rows)
             empty = True
             for batch in reader:
                 frame = batch.to_pandas()
@@ -152,6 +156,15 @@ def iter_customers_from_orders(
                 frame = reader.schema.empty_table().to_pandas()
                 own = counted.through(None) if counted else None
                 yield OrderCustomers(frame=frame, orders=own, **figures)
+
+
+def _sorted_file(con: duckdb.DuckDBPyConnection, query: str, staged: str, name: str) -> str:
+    """Write a sorted query's rows to a Parquet file beside the staged orders; the query that
+    reads them back in that order (a scan: no sort is held open while chunks are taken)."""
+    path = sql_text(str(Path(staged).with_name(f"{name}.parquet")))
+    con.execute(f"COPY ({query}) TO {path} (FORMAT parquet)")
+    con.execute("SET preserve_insertion_order = true")  # read back in the file's order
+    return f"SELECT * FROM read_parquet({path})"
 
 
 class SortedOrders:
