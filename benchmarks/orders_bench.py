@@ -291,6 +291,13 @@ def verdict_100m(entry: dict | None) -> list[str]:
             f" Side by side, the same customers returned as a DataFrame (what `train` needs "
             f"to fit on them) took {frame['peak_rss_mb']:,.0f} MB."
         )
+    scored = entry.get("score")
+    if scored:
+        line += (
+            f" `smartcart score` on the same lines (scored, lifetime columns, stored in SQLite) "
+            f"took {scored['seconds']:.0f} s and {scored['peak_rss_mb']:,.0f} MB: the customers "
+            "and their orders are sorted into temporary files, then scored a chunk at a time."
+        )
     return [line]
 
 
@@ -305,7 +312,10 @@ PROFILE = [
     "imports its orchestrators when first asked for), checks 2.2 (one GROUP BY on currency, "
     "category and channel, rolled up in pandas), Arrow's sort 0.5; the aggregation is the "
     "same query (a FILTER instead of CASE per category, grouping on a hash of the key and a "
-    "higher memory limit were tried: no gain in CPU).",
+    "higher memory limit were tried: no gain in CPU). Since then the aggregation runs in two "
+    "passes (the orders written to a temporary Parquet file, then the customers aggregated "
+    "and sorted by DuckDB instead of Arrow), which one query ran out of memory at 100M lines "
+    "without: 8.1 s at 10M lines before, about 10 s after.",
 ]
 
 
