@@ -24,8 +24,6 @@ from smartcart.cli.common import (
 )
 from smartcart.cli.main import main
 from smartcart.engine.data import DEFAULT_CHUNK_ROWS, DEFAULT_TABLE, is_order_source
-from smartcart.engine.model import description_warnings, upgrade_models
-from smartcart.engine.model import summary_line as response_summary_line
 
 
 @main.command()
@@ -165,6 +163,8 @@ def train_orders_on_dask(location: str, options, scheduler: str | None, config, 
 
 def train_summary(model) -> dict:
     """The JSON contract of `train --json` (scripts depend on these keys)."""
+    from smartcart.engine.model import description_warnings
+
     card = model.card
     metrics = card.metrics
     return {
@@ -214,6 +214,9 @@ def lifetime_summary(model) -> dict:
 
 
 def print_training(result) -> None:
+    from smartcart.engine.model import description_warnings
+    from smartcart.engine.model import summary_line as response_summary_line
+
     card = result.model.card
     metrics = card.metrics
     click.echo(
@@ -363,6 +366,8 @@ def score_on_dask(
 @friendly_errors
 def model(context: click.Context, as_json) -> None:
     """Show the live model card (`model upgrade` converts models of release 0.1)."""
+    from smartcart.engine.model import summary_line as response_summary_line
+
     if context.invoked_subcommand is not None:
         return
     card = service().model.card
@@ -385,6 +390,8 @@ def model(context: click.Context, as_json) -> None:
 @friendly_errors
 def model_upgrade(as_json) -> None:
     """Convert stored models of release 0.1 (format 2, a pickle) to format 3 (data)."""
+    from smartcart.engine.model import upgrade_models
+
     converted = upgrade_models(settings().SMARTCART_MODEL_DIR)
     if as_json:
         emit_json({"converted": converted})
