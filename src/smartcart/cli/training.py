@@ -124,9 +124,8 @@ def train(
 
 
 def refuse_dask_with_erasures(command: str, config) -> None:
-    """The Dask engine reads customer tables on the cluster and cannot leave forgotten customers
-    out of them yet (order lines it can): with erasures recorded it refuses rather than bring
-    them back."""
+    """Dask cannot yet leave forgotten customers out of customer tables (order lines it can):
+    with erasures recorded it refuses rather than bring them back."""
     forgotten = service(config).store.count_forgotten()
     if forgotten:
         raise click.UsageError(
@@ -214,8 +213,7 @@ def lifetime_summary(model) -> dict:
 
 
 def print_training(result) -> None:
-    from smartcart.engine.model import description_warnings
-    from smartcart.engine.model import summary_line as response_summary_line
+    from smartcart.engine.model import description_warnings, summary_line
 
     card = result.model.card
     metrics = card.metrics
@@ -234,7 +232,7 @@ def print_training(result) -> None:
         f"Silhouette {metrics.silhouette}, stability {metrics.stability_ari}, "
         f"assignment agreement {metrics.assignment_agreement:.1%}"
     )
-    click.echo(response_summary_line(card.response_model))
+    click.echo(summary_line(card.response_model))
     print_segments(result.model.segments)
     for warning in description_warnings(result.model):
         click.echo(f"Warning: {warning}")
@@ -366,7 +364,7 @@ def score_on_dask(
 @friendly_errors
 def model(context: click.Context, as_json) -> None:
     """Show the live model card (`model upgrade` converts models of release 0.1)."""
-    from smartcart.engine.model import summary_line as response_summary_line
+    from smartcart.engine.model import summary_line
 
     if context.invoked_subcommand is not None:
         return
@@ -379,7 +377,7 @@ def model(context: click.Context, as_json) -> None:
     click.echo(f"Rows: {asdict(card.rows)}")
     click.echo(f"Algorithm: {card.algorithm}, k={card.k} ({card.selection})")
     click.echo("Metrics: " + ", ".join(f"{k} {v}" for k, v in asdict(card.metrics).items()))
-    click.echo(response_summary_line(card.response_model))
+    click.echo(summary_line(card.response_model))
     click.echo("Personas: " + ", ".join(f"{c}={p}" for c, p in card.personas.items()))
     if card.missing_personas:
         click.echo("Missing personas: " + ", ".join(card.missing_personas))
