@@ -79,9 +79,10 @@ def customers_from_orders(
     `on_progress(step, fraction)` hears how far each pass over the lines is (a bar)."""
     with _opened(source, mapping, memory_limit, threads, on_progress) as orders:
         day = as_of_day(as_of, orders)
+        figures = _derivation(orders, day)  # before staging turns off insertion order
         with watched(orders.con, AGGREGATING, on_progress), _staged(orders, day) as staged:
             frame = orders.con.execute(_sorted_customers(orders, day, staged)).df()
-        return OrderCustomers(frame=frame, **_derivation(orders, day, len(frame)))
+        return OrderCustomers(frame=frame, customers=len(frame), **figures)
 
 
 def write_customers_from_orders(
@@ -102,6 +103,7 @@ def write_customers_from_orders(
     partial = out.with_name(f".{out.name}.partial")
     with _opened(source, mapping, memory_limit, threads, on_progress) as orders:
         day = as_of_day(as_of, orders)
+        figures = _derivation(orders, day)  # before staging turns off insertion order
         try:
             with watched(orders.con, AGGREGATING, on_progress), _staged(orders, day) as staged:
                 query = _sorted_customers(orders, day, staged)
@@ -111,7 +113,7 @@ def write_customers_from_orders(
             os.replace(partial, out)
         finally:
             partial.unlink(missing_ok=True)
-        return OrderDerivation(**_derivation(orders, day, int(written[0])))
+        return OrderDerivation(customers=int(written[0]), **figures)
 
 
 def iter_customers_from_orders(
@@ -132,15 +134,13 @@ def iter_customers_from_orders(
     while the caller works on chunks DuckDB only reads files in order, in little memory."""
     with _opened(source, mapping, memory_limit, threads, None) as orders:
         day = as_of_day(as_of, orders)
-        figures = _derivation(orders, day, 0)  # its queries first: the reader holds `con`
+        figures = _derivation(orders, day)  # first: staging turns off insertion order
         with _staged(orders, day) as staged, contextlib.closing(orders.con.cursor()) as other:
             query = _sorted_customers(orders, day, staged)
             customers = _sorted_file(orders.con, query, staged, "customers")
             if with_orders:
                 query = orders_table_sql(orders, day, staged)
-                counted_file = _sorted_file(orders.con, query, staged, "counted")
-                other.execute("SET preserve_insertion_order = true")
-                counted = SortedOrders(other, counted_file)
+                counted = SortedOrders(other, _sorted_file(orders.con, query, staged, "counted"))
             else:
                 counted = None
             reader = orders.con.sql(customers).to_arrow_reader(chunk_rows)
@@ -149,9 +149,7 @@ def iter_customers_from_orders(
                 frame = batch.to_pandas()
                 empty = False
                 own = counted.through(frame["customer_id"].iloc[-1]) if counted else None
-                yield OrderCustomers(
-                    frame=frame, orders=own, **{**figures, "customers": len(frame)}
-                )
+                yield OrderCustomers(frame=frame, orders=own, customers=len(frame), **figures)
             if empty:
                 frame = reader.schema.empty_table().to_pandas()
                 own = counted.through(None) if counted else None
@@ -163,7 +161,8 @@ def _sorted_file(con: duckdb.DuckDBPyConnection, query: str, staged: str, name: 
     reads them back in that order (a scan: no sort is held open while chunks are taken)."""
     path = sql_text(str(Path(staged).with_name(f"{name}.parquet")))
     con.execute(f"COPY ({query}) TO {path} (FORMAT parquet)")
-    con.execute("SET preserve_insertion_order = true")  # read back in the file's order
+    con.execute("SET preserve_insertion_order = true")  # read back in the file's order (a
+    # setting of the database: the second cursor reads in order too)
     return f"SELECT * FROM read_parquet({path})"
 
 
@@ -225,7 +224,9 @@ def _opened(source, mapping, memory_limit, threads, on_progress) -> Iterator[Ope
         orders.con.close()
 
 
-def _derivation(orders: OpenedOrders, day: dt.date, customers: int) -> dict:
+def _derivation(orders: OpenedOrders, day: dt.date) -> dict:
+    """What the derivation read and left out; the quarantine's line numbers need the lines
+    read in insertion order, so this runs before `_staged`."""
     return {
         "as_of": day,
         "quarantine": orders.quarantine(),
@@ -234,7 +235,6 @@ def _derivation(orders: OpenedOrders, day: dt.date, customers: int) -> dict:
         "layout": orders.layout,
         "source": orders.source.location,
         "currency": orders.currency,
-        "customers": customers,
     }
 
 
